@@ -1,0 +1,1 @@
+//! OSRS simulation engine: pure and synchronous. Filled in by the OSRS issue.

@@ -1,0 +1,1 @@
+//! Pokémon engine: pure and synchronous. Filled in by the Pokémon issue.

@@ -1,0 +1,1 @@
+//! IPC protocol between the bot and the streamer. Filled in by the streamer-core issue.
