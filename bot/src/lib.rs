@@ -1,0 +1,28 @@
+//! Lounge, the bot: commands, storage and the Discord connection.
+//!
+//! The binary (`src/main.rs`) parses the command line and calls [`run`]; everything else lives
+//! here so the integration tests in `tests/` can use the same storage code.
+
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod logging;
+pub mod runtime;
+pub mod secret;
+pub mod store;
+pub mod ui;
+
+use std::time::Instant;
+
+pub use error::{Error, UserError};
+pub use runtime::run;
+
+/// What every command can reach. Plain fields, cheap to share: no type map, no locks held
+/// across awaits.
+pub struct Data {
+    pub store: store::Store,
+    pub started: Instant,
+    pub default_prefix: String,
+}
+
+pub type Context<'a> = poise::Context<'a, Data, Error>;

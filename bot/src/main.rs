@@ -1,1 +1,102 @@
-fn main() {}
+//! The `lounge` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Lounge: a Discord bot for your community's lounge.
+#[derive(Parser)]
+#[command(name = "lounge", version, about, long_about = None)]
+struct Cli {
+    /// Path to lounge.toml (default: the OS config dir, e.g. ~/.config/lounge/lounge.toml)
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Connect to Discord and serve commands (the default)
+    Run,
+    /// Work with the configuration
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Check the configuration and the database without connecting to Discord
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let loaded = match lounge::config::load(cli.config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(&e),
+    };
+    if let Err(e) = lounge::logging::init(&loaded.config.log) {
+        return fail(&e);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("could not start the async runtime: {e}")),
+    };
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => match runtime.block_on(lounge::run(loaded)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        },
+        Command::Config {
+            action: ConfigAction::Check,
+        } => runtime.block_on(config_check(loaded)),
+    }
+}
+
+async fn config_check(loaded: lounge::config::Loaded) -> ExitCode {
+    match &loaded.file {
+        Some(file) => println!("config file: {}", file.display()),
+        None => println!(
+            "config file: none (looked for {})",
+            loaded.suggested_file.display()
+        ),
+    }
+    if let Err(e) = loaded.validate() {
+        return fail(&e);
+    }
+    println!("discord.token: set (hidden)");
+    if let Ok(Some(base)) = loaded.api_base() {
+        println!("discord.api_base: {base}");
+    }
+    let url = match loaded.database_url() {
+        Ok(url) => url,
+        Err(e) => return fail(&e),
+    };
+    match lounge::store::Store::open(&url).await {
+        Ok(store) => {
+            let version = store
+                .applied_schema_version()
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(0);
+            println!(
+                "database: {} ok, schema version {version}",
+                store.backend().name()
+            );
+            store.close().await;
+            println!("configuration ok");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::FAILURE
+}

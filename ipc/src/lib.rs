@@ -1,1 +1,37 @@
-//! IPC protocol between the bot and the streamer. Filled in by the streamer-core issue.
+//! The versioned wire protocol between the Lounge bot and `lounge-streamer`.
+//!
+//! Transport: a local socket (Unix domain socket, or a named pipe on Windows) that only the
+//! owning user can open. Framing: a `u32` big-endian length, then a JSON body (see [`frame`]).
+//!
+//! A connection starts with the bot's [`to_streamer::Hello`] (protocol version and shared
+//! secret); the streamer answers [`to_bot::ToBot::Ready`] or [`to_bot::ToBot::Refused`]. After
+//! that the bot sends [`to_streamer::Request`]s, each answered by one
+//! [`to_bot::ToBot::Response`] with the same id, and the streamer pushes
+//! [`to_bot::Event`]s whenever it likes.
+//!
+//! The bot uses [`Client`]; the streamer uses [`Server`].
+//!
+//! Design notes:
+//! - Each connection is one task whose reader and writer are futures joined inside it, not
+//!   separate tasks: aborting the task (dropping a [`Server`] or [`Client`]) closes everything
+//!   with no stragglers holding the socket.
+//! - Requests carry ids and the client matches responses by id, so the streamer may answer
+//!   slow requests (a seek) after fast ones (a status) without head-of-line blocking.
+//! - Unknown `op`s and enum values from a newer peer parse as `Unknown` instead of failing, so a
+//!   mixed-version pair degrades per message; only bytes that are not a valid frame at all
+//!   close the connection. Incompatible changes still bump [`PROTOCOL_VERSION`].
+
+pub mod client;
+pub mod frame;
+mod secret;
+pub mod server;
+mod socket;
+pub mod to_bot;
+pub mod to_streamer;
+
+pub use client::{Client, ClientConfig, ClientError, ConnectionState};
+pub use secret::Secret;
+pub use server::{EventSender, Requests, Responder, Server, ServerConfig, ServerError};
+
+/// Bumped on any change that an older peer would misread. Both sides must match exactly.
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -2,6 +2,8 @@
 //! instead of pretending to run.
 
 fn main() -> std::process::ExitCode {
-    eprintln!("lounge-streamer: not implemented yet (see the streamer-core issue); nothing was started");
+    eprintln!(
+        "lounge-streamer: not implemented yet (see the streamer-core issue); nothing was started"
+    );
     std::process::ExitCode::from(2)
 }

@@ -1,1 +1,6 @@
-//! Loopback fakes.
+//! Test support for Lounge: loopback fakes of the services the binaries talk to, helpers to
+//! run the real binaries against them, and throwaway databases on both backends.
+
+pub mod bin;
+pub mod db;
+pub mod discord;

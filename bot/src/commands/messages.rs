@@ -1,0 +1,6 @@
+//! User-facing text shared across commands, kept in one place for consistent wording.
+
+pub const INTERNAL_ERROR: &str =
+    "Something went wrong on our side while running that. It has been logged";
+pub const NOT_ALLOWED: &str = "You can't use this command here.";
+pub const ONLY_INVOKER_PAGES: &str = "Only the person who ran the command can turn these pages.";

@@ -1,0 +1,20 @@
+//! Structured logs through `tracing`, human-readable or JSON.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogConfig, LogFormat};
+
+/// Installs the global subscriber. Logs go to stderr so stdout stays clean for command output
+/// (`lounge commands --json`).
+pub fn init(config: &LogConfig) -> Result<(), String> {
+    let filter = EnvFilter::try_new(&config.level)
+        .map_err(|e| format!("log.level `{}` is not a valid filter: {e}", config.level))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = match config.format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    result.map_err(|e| format!("could not install the logger: {e}"))
+}

@@ -1,0 +1,5 @@
+//! Reusable Discord UI pieces.
+
+mod paginate;
+
+pub use paginate::paginate;

@@ -1,0 +1,238 @@
+//! Messages the streamer sends to the bot.
+
+use serde::{Deserialize, Serialize};
+
+use crate::to_streamer::{Quality, RequestId, Source};
+
+/// Every frame the streamer sends, tagged by `op`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ToBot {
+    /// Handshake accepted.
+    Ready {
+        version: u32,
+        capabilities: Capabilities,
+    },
+    /// Handshake refused; the connection closes after this frame.
+    Refused {
+        reason: RefuseReason,
+        server_version: u32,
+        message: String,
+    },
+    /// The answer to the request with the same `id`.
+    Response {
+        id: RequestId,
+        reply: Reply,
+    },
+    StateChanged {
+        state: PlaybackState,
+    },
+    Progress {
+        position_ms: u64,
+        duration_ms: Option<u64>,
+    },
+    Ended {
+        reason: EndReason,
+    },
+    Error {
+        kind: ErrorKind,
+        detail: String,
+    },
+    /// An `op` from a newer streamer. Parsing it, rather than failing, keeps an older bot
+    /// connected; the client logs and skips it.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Unsolicited events the streamer pushes to every connected bot.
+///
+/// Kept apart from [`ToBot`] so the streamer cannot push a handshake or response frame as an
+/// event by mistake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    StateChanged {
+        state: PlaybackState,
+    },
+    Progress {
+        position_ms: u64,
+        duration_ms: Option<u64>,
+    },
+    Ended {
+        reason: EndReason,
+    },
+    Error {
+        kind: ErrorKind,
+        detail: String,
+    },
+}
+
+impl From<Event> for ToBot {
+    fn from(event: Event) -> Self {
+        match event {
+            Event::StateChanged { state } => ToBot::StateChanged { state },
+            Event::Progress {
+                position_ms,
+                duration_ms,
+            } => ToBot::Progress {
+                position_ms,
+                duration_ms,
+            },
+            Event::Ended { reason } => ToBot::Ended { reason },
+            Event::Error { kind, detail } => ToBot::Error { kind, detail },
+        }
+    }
+}
+
+impl ToBot {
+    /// The event inside this frame, if it is one.
+    pub fn into_event(self) -> Option<Event> {
+        match self {
+            ToBot::StateChanged { state } => Some(Event::StateChanged { state }),
+            ToBot::Progress {
+                position_ms,
+                duration_ms,
+            } => Some(Event::Progress {
+                position_ms,
+                duration_ms,
+            }),
+            ToBot::Ended { reason } => Some(Event::Ended { reason }),
+            ToBot::Error { kind, detail } => Some(Event::Error { kind, detail }),
+            ToBot::Ready { .. }
+            | ToBot::Refused { .. }
+            | ToBot::Response { .. }
+            | ToBot::Unknown => None,
+        }
+    }
+}
+
+/// What this streamer can do, sent in [`ToBot::Ready`] so the bot can hide options it lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Names of the encoder backends the streamer probed successfully, best first.
+    pub encoders: Vec<String>,
+    /// Qualities the streamer will honour in [`crate::to_streamer::Command::SetQuality`].
+    pub qualities: Vec<Quality>,
+    /// Whether video (Go Live) streaming is available, not just audio.
+    pub video: bool,
+}
+
+/// The body of a [`ToBot::Response`], tagged by `result`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Reply {
+    /// Done; nothing to report.
+    Ok,
+    /// The answer to [`crate::to_streamer::Command::Status`].
+    Status(Status),
+    /// The request was understood but could not be carried out.
+    Failed { kind: ErrorKind, detail: String },
+    /// A result from a newer streamer.
+    #[serde(other)]
+    Unknown,
+}
+
+/// A snapshot of the streamer, enough for the bot to rebuild its view after a reconnect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub state: PlaybackState,
+    pub guild_id: Option<u64>,
+    pub channel_id: Option<u64>,
+    pub source: Option<Source>,
+    pub position_ms: u64,
+    pub duration_ms: Option<u64>,
+    pub quality: Quality,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PlaybackState {
+    /// Not in a voice channel.
+    Disconnected,
+    /// In a voice channel, nothing playing.
+    Idle,
+    Buffering,
+    Playing,
+    Paused,
+    /// A state from a newer streamer.
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EndReason {
+    /// The source played to its end.
+    Finished,
+    /// A `stop`, `leave_voice` or `shutdown` request ended it.
+    Stopped,
+    /// Playback failed; an [`Event::Error`] with the cause precedes this.
+    Failed,
+    /// A reason from a newer streamer.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Why a handshake was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RefuseReason {
+    VersionMismatch,
+    BadSecret,
+    /// The first frame was not a well-formed `hello`.
+    BadHandshake,
+    /// A reason from a newer streamer; the accompanying message still explains it.
+    #[serde(other)]
+    Unknown,
+}
+
+/// What went wrong, in terms the bot can explain to a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    VoiceConnectFailed,
+    NotInVoice,
+    NothingPlaying,
+    SourceNotFound,
+    SourceUnavailable,
+    UnsupportedMedia,
+    EncoderFailed,
+    /// The request was malformed or uses an `op` this streamer does not know.
+    InvalidRequest,
+    Busy,
+    ShuttingDown,
+    Internal,
+    /// A kind from a newer streamer; shown as a generic failure.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorKind {
+    /// A sentence safe to show to Discord users as written. Details (paths, codec names,
+    /// `FFmpeg` output) stay in the accompanying `detail` string, which belongs in logs.
+    pub fn user_message(self) -> &'static str {
+        match self {
+            ErrorKind::VoiceConnectFailed => "I couldn't connect to that voice channel.",
+            ErrorKind::NotInVoice => "The streamer isn't in a voice channel.",
+            ErrorKind::NothingPlaying => "Nothing is playing right now.",
+            ErrorKind::SourceNotFound => "I couldn't find that media.",
+            ErrorKind::SourceUnavailable => {
+                "That media can't be reached right now. Try again later."
+            }
+            ErrorKind::UnsupportedMedia => "That media format isn't supported.",
+            ErrorKind::EncoderFailed => "The video encoder failed. Try a lower quality.",
+            ErrorKind::InvalidRequest => {
+                "The streamer didn't understand that request; the bot and streamer may be out of date."
+            }
+            ErrorKind::Busy => "The streamer is busy. Try again in a moment.",
+            ErrorKind::ShuttingDown => "The streamer is shutting down.",
+            ErrorKind::Internal | ErrorKind::Unknown => "Something went wrong in the streamer.",
+        }
+    }
+}

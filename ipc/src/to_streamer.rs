@@ -1,0 +1,122 @@
+//! Messages the bot sends to the streamer.
+//!
+//! The first frame on a connection is always a [`Hello`]; every later frame is a [`Request`],
+//! which the streamer answers with exactly one [`crate::to_bot::ToBot::Response`] carrying the
+//! same id.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Correlates a [`Request`] with its response. Unique per client for the client's lifetime, so a
+/// late response from a previous connection can never be mistaken for a new one.
+pub type RequestId = u64;
+
+/// The handshake: the protocol version the bot speaks and the streamer's shared secret.
+///
+/// Serialized as `{"op":"hello",...}` so a peer that sends a request before the handshake is
+/// recognisably wrong rather than ambiguously so.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename = "hello", from = "HelloFrame")]
+pub struct Hello {
+    pub version: u32,
+    pub secret: String,
+}
+
+// serde checks a struct's `tag` only when serializing, so parse through an enum whose only
+// variant is `hello`: a missing or different `op` is then an error, not a silent default.
+#[derive(Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum HelloFrame {
+    Hello { version: u32, secret: String },
+}
+
+impl From<HelloFrame> for Hello {
+    fn from(HelloFrame::Hello { version, secret }: HelloFrame) -> Self {
+        Hello { version, secret }
+    }
+}
+
+// The secret must never reach a log line through `{:?}`.
+impl fmt::Debug for Hello {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hello")
+            .field("version", &self.version)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// One request frame: `{"id":7,"op":"seek","position_ms":5000}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub id: RequestId,
+    #[serde(flatten)]
+    pub command: Command,
+}
+
+/// What the bot asks the streamer to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Command {
+    /// Join (or move to) a voice channel and get ready to stream.
+    JoinVoice {
+        guild_id: u64,
+        channel_id: u64,
+    },
+    /// Leave the voice channel in this guild, stopping playback.
+    LeaveVoice {
+        guild_id: u64,
+    },
+    /// Start streaming `source`, skipping the first `start_offset_ms` milliseconds.
+    Play {
+        source: Source,
+        start_offset_ms: u64,
+    },
+    Pause,
+    Resume,
+    /// Jump to an absolute position in the current source.
+    Seek {
+        position_ms: u64,
+    },
+    Stop,
+    SetQuality {
+        quality: Quality,
+    },
+    /// Ask for a [`crate::to_bot::Status`] snapshot; also how the client re-syncs after a
+    /// reconnect.
+    Status,
+    /// Ask the streamer process to exit cleanly.
+    Shutdown,
+}
+
+/// Where the media comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Source {
+    /// A Plex library item, resolved by the streamer with its own Plex credentials so the bot
+    /// never handles media tokens.
+    Plex { rating_key: String },
+    /// A direct media URL the streamer can open itself.
+    Url { url: String },
+}
+
+/// Output quality the bot asks for; the streamer clamps it to what its encoder can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Quality {
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "480p")]
+    P480,
+    #[serde(rename = "720p")]
+    P720,
+    #[serde(rename = "1080p")]
+    P1080,
+    /// A quality from a newer peer (e.g. in another version's capabilities); a streamer
+    /// answers a request for it with `invalid_request`.
+    #[serde(other)]
+    Unknown,
+}

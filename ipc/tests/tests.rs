@@ -1,0 +1,5 @@
+//! One test binary for the crate, so helpers compile once (see `autotests = false`).
+
+mod socket;
+mod util;
+mod wire;

@@ -1,0 +1,264 @@
+//! The world the fake Discord serves: one bot application, one guild with a few members,
+//! roles and channels. Shapes follow Discord's API reference (v10).
+
+use serde_json::{Value, json};
+
+/// The bot user's id; the token's first part is its base64.
+pub const BOT_ID: u64 = 1_000_000_000_000_000_001;
+pub const APPLICATION_ID: u64 = BOT_ID;
+/// A well-formed token the fake accepts: base64("1000000000000000001").timestamp.hmac.
+pub const TOKEN: &str =
+    "MTAwMDAwMDAwMDAwMDAwMDAwMQ.GfAkEx.fake-hmac-part-used-only-by-lounge-tests";
+/// Well-formed but not one the fake knows: the "wrong token" case.
+pub const WRONG_TOKEN: &str = "MTAwMDAwMDAwMDAwMDAwMDAwMQ.GfAkEx.this-token-was-reset-long-ago";
+
+pub const GUILD_ID: u64 = 2_000_000_000_000_000_001;
+pub const OTHER_GUILD_ID: u64 = 2_000_000_000_000_000_002;
+pub const OWNER_ID: u64 = 3_000_000_000_000_000_001;
+pub const MEMBER_ID: u64 = 3_000_000_000_000_000_002;
+pub const MOD_ID: u64 = 3_000_000_000_000_000_003;
+pub const GENERAL_CHANNEL_ID: u64 = 4_000_000_000_000_000_001;
+pub const OTHER_CHANNEL_ID: u64 = 4_000_000_000_000_000_002;
+pub const VOICE_CHANNEL_ID: u64 = 4_000_000_000_000_000_003;
+pub const MOD_ROLE_ID: u64 = 5_000_000_000_000_000_001;
+pub const MEMBER_ROLE_ID: u64 = 5_000_000_000_000_000_002;
+
+pub const TIMESTAMP: &str = "2026-11-24T10:00:00.000000+00:00";
+
+pub fn user(id: u64, name: &str, bot: bool) -> Value {
+    json!({
+        "id": id.to_string(),
+        "username": name,
+        "discriminator": "0",
+        "global_name": name,
+        "avatar": null,
+        "bot": bot,
+        "public_flags": 0,
+    })
+}
+
+pub fn bot_user() -> Value {
+    let mut u = user(BOT_ID, "Lounge", true);
+    u["verified"] = json!(true);
+    u["mfa_enabled"] = json!(false);
+    u["flags"] = json!(0);
+    u
+}
+
+/// Name and role ids of the fixture's guild members.
+pub fn members_of(guild: u64) -> Vec<(u64, &'static str, Vec<u64>)> {
+    if guild == GUILD_ID {
+        vec![
+            (OWNER_ID, "owner", vec![]),
+            (MEMBER_ID, "member", vec![MEMBER_ROLE_ID]),
+            (MOD_ID, "moderator", vec![MOD_ROLE_ID, MEMBER_ROLE_ID]),
+            (BOT_ID, "Lounge", vec![]),
+        ]
+    } else {
+        vec![
+            (OWNER_ID, "owner", vec![]),
+            (MEMBER_ID, "member", vec![]),
+            (BOT_ID, "Lounge", vec![]),
+        ]
+    }
+}
+
+pub fn member(guild: u64, id: u64) -> Option<Value> {
+    let (id, name, roles) = members_of(guild).into_iter().find(|(m, _, _)| *m == id)?;
+    Some(json!({
+        "user": user(id, name, id == BOT_ID),
+        "nick": null,
+        "avatar": null,
+        "roles": roles.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "joined_at": TIMESTAMP,
+        "premium_since": null,
+        "deaf": false,
+        "mute": false,
+        "flags": 0,
+        "pending": false,
+    }))
+}
+
+pub fn roles(guild: u64) -> Value {
+    let everyone = role(guild, "@everyone", 0, "1071698660929");
+    if guild == GUILD_ID {
+        json!([
+            everyone,
+            role(MOD_ROLE_ID, "Moderator", 2, "1099511627775"),
+            role(MEMBER_ROLE_ID, "Member", 1, "1071698660929")
+        ])
+    } else {
+        json!([everyone])
+    }
+}
+
+fn role(id: u64, name: &str, position: u32, permissions: &str) -> Value {
+    json!({
+        "id": id.to_string(),
+        "name": name,
+        "color": 0,
+        "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
+        "hoist": false,
+        "icon": null,
+        "unicode_emoji": null,
+        "position": position,
+        "permissions": permissions,
+        "managed": false,
+        "mentionable": true,
+        "flags": 0,
+    })
+}
+
+pub fn channel(id: u64, guild: u64) -> Value {
+    let (name, kind) = match id {
+        GENERAL_CHANNEL_ID => ("general", 0),
+        OTHER_CHANNEL_ID => ("games", 0),
+        VOICE_CHANNEL_ID => ("Lounge Voice", 2),
+        _ => ("channel", 0),
+    };
+    let mut c = json!({
+        "id": id.to_string(),
+        "type": kind,
+        "guild_id": guild.to_string(),
+        "position": 0,
+        "permission_overwrites": [],
+        "name": name,
+        "nsfw": false,
+        "parent_id": null,
+        "rate_limit_per_user": 0,
+    });
+    if kind == 0 {
+        c["topic"] = json!(null);
+        c["last_message_id"] = json!(null);
+    } else {
+        c["bitrate"] = json!(64000);
+        c["user_limit"] = json!(0);
+        c["rtc_region"] = json!(null);
+    }
+    c
+}
+
+pub fn channels(guild: u64) -> Vec<Value> {
+    if guild == GUILD_ID {
+        vec![
+            channel(GENERAL_CHANNEL_ID, guild),
+            channel(OTHER_CHANNEL_ID, guild),
+            channel(VOICE_CHANNEL_ID, guild),
+        ]
+    } else {
+        vec![channel(OTHER_CHANNEL_ID + 100, guild)]
+    }
+}
+
+/// The guild object as REST returns it (no members/channels).
+pub fn guild(id: u64) -> Value {
+    json!({
+        "id": id.to_string(),
+        "name": if id == GUILD_ID { "Lounge Test" } else { "Other Test" },
+        "icon": null,
+        "splash": null,
+        "discovery_splash": null,
+        "owner_id": OWNER_ID.to_string(),
+        "afk_channel_id": null,
+        "afk_timeout": 300,
+        "verification_level": 0,
+        "default_message_notifications": 0,
+        "explicit_content_filter": 0,
+        "roles": roles(id),
+        "emojis": [],
+        "features": [],
+        "mfa_level": 0,
+        "application_id": null,
+        "system_channel_id": null,
+        "system_channel_flags": 0,
+        "rules_channel_id": null,
+        "vanity_url_code": null,
+        "description": null,
+        "banner": null,
+        "premium_tier": 0,
+        "premium_subscription_count": 0,
+        "preferred_locale": "en-US",
+        "public_updates_channel_id": null,
+        "nsfw_level": 0,
+        "stickers": [],
+        "premium_progress_bar_enabled": false,
+        "safety_alerts_channel_id": null,
+    })
+}
+
+/// `GUILD_CREATE`'s payload: the guild plus the gateway-only fields.
+pub fn guild_create(id: u64) -> Value {
+    let mut g = guild(id);
+    let members: Vec<Value> = members_of(id)
+        .iter()
+        .filter_map(|(m, _, _)| member(id, *m))
+        .collect();
+    g["joined_at"] = json!(TIMESTAMP);
+    g["large"] = json!(false);
+    g["unavailable"] = json!(false);
+    g["member_count"] = json!(members.len());
+    g["voice_states"] = json!([]);
+    g["members"] = json!(members);
+    g["channels"] = json!(channels(id));
+    g["threads"] = json!([]);
+    g["presences"] = json!([]);
+    g["stage_instances"] = json!([]);
+    g["guild_scheduled_events"] = json!([]);
+    g["soundboard_sounds"] = json!([]);
+    g
+}
+
+pub fn application() -> Value {
+    json!({
+        "id": APPLICATION_ID.to_string(),
+        "name": "Lounge",
+        "icon": null,
+        "description": "Lounge test application",
+        "bot_public": true,
+        "bot_require_code_grant": false,
+        "owner": user(OWNER_ID, "owner", false),
+        "verify_key": "0000000000000000000000000000000000000000000000000000000000000000",
+        "team": null,
+        "flags": 0,
+        "bot": bot_user(),
+    })
+}
+
+/// An `INTERACTION_CREATE` payload: `kind` 2 is a slash command, 3 a component press.
+pub fn interaction(
+    id: u64,
+    token: &str,
+    guild: u64,
+    channel: u64,
+    user: u64,
+    kind: u8,
+    data: Value,
+) -> Value {
+    let mut member =
+        member(guild, user).unwrap_or_else(|| panic!("user {user} not in guild {guild}"));
+    member["permissions"] = json!(if user == OWNER_ID {
+        "2251799813685247"
+    } else {
+        "1071698660929"
+    });
+    json!({
+        "id": id.to_string(),
+        "application_id": APPLICATION_ID.to_string(),
+        "type": kind,
+        "data": data,
+        "guild_id": guild.to_string(),
+        "guild": {"id": guild.to_string(), "locale": "en-US", "features": []},
+        "channel_id": channel.to_string(),
+        "channel": self::channel(channel, guild),
+        "member": member,
+        "token": token,
+        "version": 1,
+        "app_permissions": "2251799813685247",
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": guild.to_string()},
+        "context": 0,
+        "attachment_size_limit": 10_485_760,
+    })
+}

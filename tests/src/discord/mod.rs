@@ -1,0 +1,510 @@
+//! A loopback fake of Discord for end-to-end tests: REST (axum on 127.0.0.1) and gateway v10
+//! (a websocket on 127.0.0.1). It records every request the bot makes, checks payloads
+//! strictly (see [`schema`]), and lets a test play users: send messages, run slash commands,
+//! press buttons, and break the connection.
+
+pub mod fixtures;
+mod gateway;
+mod rest;
+pub mod schema;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+pub use fixtures::*;
+
+/// One HTTP request the bot made, as received.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    /// Path below `/api/v10`, e.g. `/channels/1/messages`.
+    pub path: String,
+    pub body: Value,
+    /// Set when the request was refused (bad token, schema violation, unknown route).
+    pub status: u16,
+}
+
+impl Recorded {
+    /// The message text of a create/edit/interaction response, wherever the payload keeps it.
+    pub fn content(&self) -> Option<&str> {
+        self.body
+            .get("content")
+            .or_else(|| self.body.get("data").and_then(|d| d.get("content")))
+            .and_then(Value::as_str)
+    }
+
+    /// The embeds of a message payload, wherever the payload keeps them.
+    pub fn embeds(&self) -> &[Value] {
+        self.body
+            .get("embeds")
+            .or_else(|| self.body.get("data").and_then(|d| d.get("embeds")))
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    pub fn allowed_mentions(&self) -> Option<&Value> {
+        self.body.get("allowed_mentions").or_else(|| {
+            self.body
+                .get("data")
+                .and_then(|d| d.get("allowed_mentions"))
+        })
+    }
+
+    /// All text a person would read in this payload: content plus embed text.
+    pub fn text(&self) -> String {
+        let mut out = self.content().unwrap_or_default().to_owned();
+        for e in self.embeds() {
+            for key in ["title", "description"] {
+                if let Some(s) = e.get(key).and_then(Value::as_str) {
+                    out.push('\n');
+                    out.push_str(s);
+                }
+            }
+            for f in e
+                .get("fields")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                for key in ["name", "value"] {
+                    if let Some(s) = f.get(key).and_then(Value::as_str) {
+                        out.push('\n');
+                        out.push_str(s);
+                    }
+                }
+            }
+            if let Some(s) = e.pointer("/footer/text").and_then(Value::as_str) {
+                out.push('\n');
+                out.push_str(s);
+            }
+        }
+        out
+    }
+
+    /// True for requests that put a message in front of users.
+    pub fn is_message(&self) -> bool {
+        (self.method == "POST"
+            && self.path.starts_with("/channels/")
+            && self.path.ends_with("/messages"))
+            || (self.method == "POST" && self.path.starts_with("/interactions/"))
+            || (self.method == "POST" && self.path.starts_with("/webhooks/"))
+            || (self.method == "PATCH" && self.path.contains("/messages/"))
+    }
+}
+
+/// A slash command or button press the fake sent, to match the bot's answer against.
+#[derive(Clone, Debug)]
+pub struct Interaction {
+    pub id: u64,
+    pub token: String,
+}
+
+impl Interaction {
+    /// The callback path the bot answers on.
+    pub fn callback_path(&self) -> String {
+        format!("/interactions/{}/{}/callback", self.id, self.token)
+    }
+}
+
+enum ConnCmd {
+    Send(String),
+    /// Drop the TCP connection without a close frame, like a network failure.
+    Drop,
+}
+
+struct Session {
+    id: String,
+    seq: u64,
+    /// Every dispatch of this session, kept for replay on RESUME.
+    events: Vec<(u64, String)>,
+    conn: Option<mpsc::UnboundedSender<ConnCmd>>,
+    valid: bool,
+}
+
+#[derive(Default)]
+struct State {
+    requests: Vec<Recorded>,
+    violations: Vec<String>,
+    session: Option<Session>,
+    identifies: u32,
+    resumes: u32,
+    heartbeats: u32,
+    /// Message id -> full message object.
+    messages: HashMap<u64, Value>,
+    /// Interaction token -> (interaction id, responded, original message id).
+    interactions: HashMap<String, InteractionState>,
+    /// Registered commands: global (None) or per guild.
+    commands: HashMap<Option<u64>, Vec<Value>>,
+}
+
+struct InteractionState {
+    id: u64,
+    channel_id: u64,
+    responded: bool,
+    original: Option<u64>,
+    /// For component interactions: the message the component sits on.
+    source_message: Option<u64>,
+}
+
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    next_id: AtomicU64,
+    gateway_url: String,
+    heartbeat_interval_ms: u64,
+    guilds: Vec<u64>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panicking test thread must not hide the recorded requests from the others.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn snowflake(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn violation(&self, v: String) {
+        tracing::error!(violation = %v, "fake discord: protocol violation");
+        self.lock().violations.push(v);
+    }
+
+    /// Queues a dispatch on the current session, sending it now if connected.
+    fn dispatch(&self, event: &str, d: Value) {
+        let mut state = self.lock();
+        let Some(session) = state.session.as_mut().filter(|s| s.valid) else {
+            drop(state);
+            self.violation(format!("test dispatched {event} with no gateway session"));
+            return;
+        };
+        session.seq += 1;
+        let text = json!({"op": 0, "t": event, "s": session.seq, "d": d}).to_string();
+        session.events.push((session.seq, text.clone()));
+        if let Some(conn) = &session.conn {
+            let _ = conn.send(ConnCmd::Send(text));
+        }
+    }
+}
+
+/// Knobs for a fake's behaviour.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// HELLO's `heartbeat_interval`. Short in tests so latency is measured quickly.
+    pub heartbeat_interval: Duration,
+    /// Guilds the bot is in.
+    pub guilds: Vec<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            heartbeat_interval: Duration::from_secs(1),
+            guilds: vec![GUILD_ID, OTHER_GUILD_ID],
+        }
+    }
+}
+
+/// The running fake. Dropping it stops its servers.
+pub struct FakeDiscord {
+    shared: Arc<Shared>,
+    rest_addr: SocketAddr,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+const WAIT_STEP: Duration = Duration::from_millis(20);
+
+impl FakeDiscord {
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        let rest = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind REST");
+        let ws = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind gateway");
+        let rest_addr = rest.local_addr().expect("REST address");
+        let gateway_url = format!("ws://{}", ws.local_addr().expect("gateway address"));
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            next_id: AtomicU64::new(6_000_000_000_000_000_000),
+            gateway_url,
+            heartbeat_interval_ms: options.heartbeat_interval.as_millis() as u64,
+            guilds: options.guilds,
+        });
+        let tasks = vec![
+            tokio::spawn(rest::serve(rest, shared.clone())),
+            tokio::spawn(gateway::serve(ws, shared.clone())),
+        ];
+        Self {
+            shared,
+            rest_addr,
+            tasks,
+        }
+    }
+
+    /// What to put in `discord.api_base`.
+    pub fn api_base(&self) -> String {
+        format!("http://{}", self.rest_addr)
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.lock().requests.clone()
+    }
+
+    pub fn violations(&self) -> Vec<String> {
+        self.shared.lock().violations.clone()
+    }
+
+    /// Fails the test if the bot sent anything Discord would have rejected.
+    pub fn assert_no_violations(&self) {
+        let v = self.violations();
+        assert!(
+            v.is_empty(),
+            "the bot sent payloads Discord would reject:\n{}",
+            v.join("\n")
+        );
+    }
+
+    pub fn identify_count(&self) -> u32 {
+        self.shared.lock().identifies
+    }
+
+    pub fn resume_count(&self) -> u32 {
+        self.shared.lock().resumes
+    }
+
+    pub fn heartbeat_count(&self) -> u32 {
+        self.shared.lock().heartbeats
+    }
+
+    /// The commands the bot registered, globally (`None`) or in a guild.
+    pub fn registered_commands(&self, guild: Option<u64>) -> Vec<Value> {
+        self.shared
+            .lock()
+            .commands
+            .get(&guild)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Waits until `check` finds something, or panics with `what` and what was recorded.
+    pub async fn wait_until<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: impl FnMut(&Self) -> Option<T>,
+    ) -> T {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(found) = check(self) {
+                return found;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let recorded: Vec<String> = self
+                    .requests()
+                    .iter()
+                    .map(|r| format!("{} {} {}", r.method, r.path, r.body))
+                    .collect();
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}\nrequests so far:\n{}\nviolations: {:?}",
+                    recorded.join("\n"),
+                    self.violations()
+                );
+            }
+            tokio::time::sleep(WAIT_STEP).await;
+        }
+    }
+
+    /// Waits for a request after the first `skip` recorded ones that matches `pred`.
+    pub async fn wait_for_request(
+        &self,
+        skip: usize,
+        timeout: Duration,
+        pred: impl Fn(&Recorded) -> bool,
+    ) -> Recorded {
+        self.wait_until("a matching request", timeout, |f| {
+            f.requests().into_iter().skip(skip).find(|r| pred(r))
+        })
+        .await
+    }
+
+    /// Waits until the bot has identified and registered its commands: ready for tests.
+    pub async fn wait_ready(&self, timeout: Duration) {
+        self.wait_until("the bot to identify and register commands", timeout, |f| {
+            let s = f.shared.lock();
+            (s.identifies > 0 && !s.commands.is_empty()).then_some(())
+        })
+        .await;
+    }
+
+    /// A user posts `content` in a guild channel. Returns the message id.
+    pub fn send_message(&self, guild: u64, channel: u64, author: u64, content: &str) -> u64 {
+        let id = self.shared.snowflake();
+        let Some(mut member) = fixtures::member(guild, author) else {
+            panic!("user {author} is not a member of guild {guild} in the fixture");
+        };
+        let user = member["user"].take();
+        member
+            .as_object_mut()
+            .expect("member is an object")
+            .remove("user");
+        let msg = json!({
+            "id": id.to_string(),
+            "channel_id": channel.to_string(),
+            "guild_id": guild.to_string(),
+            "author": user,
+            "member": member,
+            "content": content,
+            "timestamp": TIMESTAMP,
+            "edited_timestamp": null,
+            "tts": false,
+            "mention_everyone": false,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": false,
+            "type": 0,
+            "flags": 0,
+            "components": [],
+        });
+        self.shared.lock().messages.insert(id, msg.clone());
+        self.shared.dispatch("MESSAGE_CREATE", msg);
+        id
+    }
+
+    /// A user runs a slash command. `options` is Discord's `data.options` array.
+    pub fn send_slash(
+        &self,
+        guild: u64,
+        channel: u64,
+        user: u64,
+        name: &str,
+        options: Value,
+    ) -> Interaction {
+        let command_id = {
+            let state = self.shared.lock();
+            let find = |list: Option<&Vec<Value>>| {
+                list.and_then(|l| l.iter().find(|c| c["name"] == name))
+                    .and_then(|c| c["id"].as_str().map(str::to_owned))
+            };
+            find(state.commands.get(&Some(guild))).or_else(|| find(state.commands.get(&None)))
+        };
+        let Some(command_id) = command_id else {
+            panic!(
+                "/{name} is not registered (registered: {:?})",
+                self.registered_commands(None)
+            );
+        };
+        let data = json!({"id": command_id, "name": name, "type": 1, "options": options, "guild_id": guild.to_string()});
+        self.interaction(guild, channel, user, 2, data, None)
+    }
+
+    /// A user presses the button `custom_id` on the message the bot sent (`message_id`).
+    pub fn press_button(
+        &self,
+        guild: u64,
+        channel: u64,
+        user: u64,
+        message_id: u64,
+        custom_id: &str,
+    ) -> Interaction {
+        let message = self.shared.lock().messages.get(&message_id).cloned();
+        let Some(message) = message else {
+            panic!("no message {message_id} to press a button on")
+        };
+        let data = json!({"custom_id": custom_id, "component_type": 2});
+        self.interaction(guild, channel, user, 3, data, Some((message_id, message)))
+    }
+
+    fn interaction(
+        &self,
+        guild: u64,
+        channel: u64,
+        user: u64,
+        kind: u8,
+        data: Value,
+        message: Option<(u64, Value)>,
+    ) -> Interaction {
+        let id = self.shared.snowflake();
+        let token = format!("interaction-token-{id}");
+        let mut payload = fixtures::interaction(id, &token, guild, channel, user, kind, data);
+        let source_message = message.map(|(mid, m)| {
+            payload["message"] = m;
+            mid
+        });
+        self.shared.lock().interactions.insert(
+            token.clone(),
+            InteractionState {
+                id,
+                channel_id: channel,
+                responded: false,
+                original: None,
+                source_message,
+            },
+        );
+        self.shared.dispatch("INTERACTION_CREATE", payload);
+        Interaction { id, token }
+    }
+
+    /// The message the bot's answer to an interaction created (its "@original"), once it exists.
+    pub fn original_message(&self, interaction: &Interaction) -> Option<Value> {
+        let state = self.shared.lock();
+        let original = state.interactions.get(&interaction.token)?.original?;
+        state.messages.get(&original).cloned()
+    }
+
+    /// A message by id, as it stands now (after edits).
+    pub fn message(&self, id: u64) -> Option<Value> {
+        self.shared.lock().messages.get(&id).cloned()
+    }
+
+    /// Drops the gateway connection without a close frame (a network failure). The session
+    /// stays valid, so the bot should RESUME.
+    pub fn drop_connection(&self) {
+        let state = self.shared.lock();
+        if let Some(conn) = state.session.as_ref().and_then(|s| s.conn.as_ref()) {
+            let _ = conn.send(ConnCmd::Drop);
+        }
+    }
+
+    /// Invalidates the session and drops the connection: the bot's RESUME gets op 9 and it
+    /// must identify again.
+    pub fn invalidate_session(&self) {
+        let mut state = self.shared.lock();
+        if let Some(session) = state.session.as_mut() {
+            session.valid = false;
+            if let Some(conn) = session.conn.take() {
+                let _ = conn.send(ConnCmd::Drop);
+            }
+        }
+    }
+
+    /// Whether the bot currently has a live gateway connection.
+    pub fn connected(&self) -> bool {
+        self.shared
+            .lock()
+            .session
+            .as_ref()
+            .is_some_and(|s| s.valid && s.conn.is_some())
+    }
+}

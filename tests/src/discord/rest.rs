@@ -1,0 +1,406 @@
+//! REST API v10. One fallback handler routes by method and path so that every request,
+//! known or not, is recorded, and unknown routes are violations rather than silent 404s.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use super::schema::Checker;
+use super::{Recorded, Shared, fixtures};
+
+pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    let app = axum::Router::new().fallback(
+        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let shared = shared.clone();
+            async move { handle(&shared, &method, &uri, &headers, &body) }
+        },
+    );
+    let _ = axum::serve(listener, app).await;
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn discord_error(status: StatusCode, code: u32, message: &str) -> Response {
+    json_response(status, &json!({"code": code, "message": message}))
+}
+
+fn handle(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
+    let Some(path) = uri.path().strip_prefix("/api/v10") else {
+        shared.violation(format!("{method} {uri}: not under /api/v10"));
+        return discord_error(StatusCode::NOT_FOUND, 0, "404: Not Found");
+    };
+    let path = path.to_owned();
+    let body: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                shared.violation(format!("{method} {path}: body is not JSON: {e}"));
+                return discord_error(
+                    StatusCode::BAD_REQUEST,
+                    50109,
+                    "The request body contains invalid JSON.",
+                );
+            }
+        }
+    };
+    let mut recorded = Recorded {
+        method: method.to_string(),
+        path: path.clone(),
+        body: body.clone(),
+        status: 200,
+    };
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let response = if auth == format!("Bot {}", fixtures::TOKEN) {
+        route(shared, method, &path, &body)
+    } else {
+        discord_error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized")
+    };
+    recorded.status = response.status().as_u16();
+    shared.lock().requests.push(recorded);
+    response
+}
+
+fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> Response {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let ok = |v: Value| json_response(StatusCode::OK, &v);
+    let no_content = || StatusCode::NO_CONTENT.into_response();
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["gateway"]) => ok(json!({"url": shared.gateway_url})),
+        ("GET", ["gateway", "bot"]) => ok(json!({
+            "url": shared.gateway_url,
+            "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1},
+        })),
+        ("GET", ["users", "@me"]) => ok(fixtures::bot_user()),
+        ("GET", ["oauth2" | "applications", "@me"] | ["oauth2", "applications", "@me"]) => {
+            ok(fixtures::application())
+        }
+        ("PUT", ["applications", app, "commands"]) => overwrite_commands(shared, app, None, body),
+        ("PUT", ["applications", app, "guilds", guild, "commands"]) => {
+            overwrite_commands(shared, app, guild.parse().ok(), body)
+        }
+        ("GET", ["applications", _, "commands"]) => ok(json!(
+            shared
+                .lock()
+                .commands
+                .get(&None)
+                .cloned()
+                .unwrap_or_default()
+        )),
+        ("GET", ["applications", _, "guilds", guild, "commands"]) => {
+            let guild = guild.parse().ok();
+            ok(json!(
+                shared
+                    .lock()
+                    .commands
+                    .get(&guild)
+                    .cloned()
+                    .unwrap_or_default()
+            ))
+        }
+        ("POST", ["channels", channel, "messages"]) => {
+            let mut c = Checker::default();
+            c.message_create(body);
+            match check(shared, "POST message", c) {
+                Some(err) => err,
+                None => ok(store_message(
+                    shared,
+                    channel.parse().unwrap_or(0),
+                    None,
+                    body,
+                )),
+            }
+        }
+        ("PATCH", ["channels", _, "messages", id]) => {
+            let mut c = Checker::default();
+            c.message_edit(body);
+            match check(shared, "PATCH message", c) {
+                Some(err) => err,
+                None => edit_message(shared, id.parse().unwrap_or(0), body),
+            }
+        }
+        ("DELETE", ["channels", _, "messages", id]) => {
+            shared.lock().messages.remove(&id.parse().unwrap_or(0));
+            no_content()
+        }
+        ("POST", ["channels", _, "typing"]) => no_content(),
+        ("GET", ["channels", channel]) => {
+            let id: u64 = channel.parse().unwrap_or(0);
+            let guild = shared.guilds.iter().copied().find(|g| {
+                fixtures::channels(*g)
+                    .iter()
+                    .any(|c| c["id"].as_str() == Some(id.to_string().as_str()))
+            });
+            match guild {
+                Some(g) => ok(fixtures::channel(id, g)),
+                None => discord_error(StatusCode::NOT_FOUND, 10003, "Unknown Channel"),
+            }
+        }
+        ("GET", ["guilds", guild]) => match guild.parse::<u64>() {
+            Ok(g) if shared.guilds.contains(&g) => ok(fixtures::guild(g)),
+            _ => discord_error(StatusCode::NOT_FOUND, 10004, "Unknown Guild"),
+        },
+        ("GET", ["guilds", guild, "roles"]) => ok(fixtures::roles(guild.parse().unwrap_or(0))),
+        ("GET", ["guilds", guild, "channels"]) => {
+            ok(json!(fixtures::channels(guild.parse().unwrap_or(0))))
+        }
+        ("GET", ["guilds", guild, "members", user]) => {
+            match fixtures::member(guild.parse().unwrap_or(0), user.parse().unwrap_or(0)) {
+                Some(m) => ok(m),
+                None => discord_error(StatusCode::NOT_FOUND, 10007, "Unknown Member"),
+            }
+        }
+        ("POST", ["interactions", id, token, "callback"]) => {
+            interaction_callback(shared, id.parse().ok(), token, body)
+        }
+        ("GET" | "PATCH" | "DELETE", ["webhooks", _, token, "messages", which]) => {
+            webhook_message(shared, method, token, which, body)
+        }
+        ("POST", ["webhooks", _, token]) => {
+            let mut c = Checker::default();
+            c.message_create(body);
+            if let Some(err) = check(shared, "follow-up", c) {
+                return err;
+            }
+            let state = shared.lock();
+            let Some(channel) = state.interactions.get(*token).map(|i| i.channel_id) else {
+                return discord_error(StatusCode::NOT_FOUND, 10015, "Unknown Webhook");
+            };
+            drop(state);
+            ok(store_message(shared, channel, None, body))
+        }
+        _ => {
+            shared.violation(format!(
+                "{method} {path}: no such route in the fake (is it a real Discord route?)"
+            ));
+            discord_error(StatusCode::NOT_FOUND, 0, "404: Not Found")
+        }
+    }
+}
+
+/// Records violations; answers 400 the way Discord does when there are any.
+fn check(shared: &Shared, what: &str, checker: Checker) -> Option<Response> {
+    if checker.errors.is_empty() {
+        return None;
+    }
+    let detail = checker.errors.join("; ");
+    shared.violation(format!("{what}: {detail}"));
+    Some(discord_error(
+        StatusCode::BAD_REQUEST,
+        50035,
+        &format!("Invalid Form Body: {detail}"),
+    ))
+}
+
+fn overwrite_commands(shared: &Shared, app: &str, guild: Option<u64>, body: &Value) -> Response {
+    if app != fixtures::APPLICATION_ID.to_string() {
+        shared.violation(format!(
+            "commands registered for application {app}, not ours"
+        ));
+    }
+    let Some(list) = body.as_array() else {
+        shared.violation("command overwrite body is not an array".into());
+        return discord_error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
+    };
+    let mut checker = Checker::default();
+    let mut names = std::collections::HashSet::new();
+    for (i, c) in list.iter().enumerate() {
+        checker.application_command(c, &format!("commands[{i}]"));
+        let key = (
+            c["name"].as_str().unwrap_or_default().to_owned(),
+            c["type"].as_u64().unwrap_or(1),
+        );
+        if !names.insert(key.clone()) {
+            checker
+                .errors
+                .push(format!("commands[{i}]: duplicate name {}", key.0));
+        }
+    }
+    if let Some(err) = check(shared, "command overwrite", checker) {
+        return err;
+    }
+    let stored: Vec<Value> = list
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            c["id"] = json!(shared.snowflake().to_string());
+            c["application_id"] = json!(fixtures::APPLICATION_ID.to_string());
+            c["version"] = json!(shared.snowflake().to_string());
+            if c.get("type").is_none() {
+                c["type"] = json!(1);
+            }
+            if let Some(g) = guild {
+                c["guild_id"] = json!(g.to_string());
+            }
+            c["default_member_permissions"] = c
+                .get("default_member_permissions")
+                .cloned()
+                .unwrap_or(Value::Null);
+            c
+        })
+        .collect();
+    shared.lock().commands.insert(guild, stored.clone());
+    json_response(StatusCode::OK, &json!(stored))
+}
+
+/// Turns a create-message body into the message object Discord would return, and keeps it.
+fn store_message(shared: &Shared, channel: u64, interaction: Option<u64>, body: &Value) -> Value {
+    let id = shared.snowflake();
+    let guild = shared.guilds.iter().copied().find(|g| {
+        fixtures::channels(*g)
+            .iter()
+            .any(|c| c["id"].as_str() == Some(channel.to_string().as_str()))
+    });
+    let mut msg = json!({
+        "id": id.to_string(),
+        "channel_id": channel.to_string(),
+        "author": fixtures::bot_user(),
+        "content": body.get("content").cloned().unwrap_or(json!("")),
+        "timestamp": fixtures::TIMESTAMP,
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": body.get("embeds").cloned().unwrap_or(json!([])),
+        "components": body.get("components").cloned().unwrap_or(json!([])),
+        "pinned": false,
+        "type": if interaction.is_some() { 20 } else { 0 },
+        "flags": body.get("flags").cloned().unwrap_or(json!(0)),
+    });
+    if let Some(g) = guild {
+        msg["guild_id"] = json!(g.to_string());
+    }
+    shared.lock().messages.insert(id, msg.clone());
+    msg
+}
+
+fn edit_message(shared: &Shared, id: u64, body: &Value) -> Response {
+    let mut state = shared.lock();
+    let Some(msg) = state.messages.get_mut(&id) else {
+        return discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+    };
+    for key in ["content", "embeds", "components", "flags"] {
+        if let Some(v) = body.get(key) {
+            msg[key] = v.clone();
+        }
+    }
+    msg["edited_timestamp"] = json!(fixtures::TIMESTAMP);
+    json_response(StatusCode::OK, msg)
+}
+
+fn interaction_callback(shared: &Shared, id: Option<u64>, token: &str, body: &Value) -> Response {
+    let mut checker = Checker::default();
+    checker.interaction_response(body);
+    if let Some(err) = check(shared, "interaction callback", checker) {
+        return err;
+    }
+    let (channel, source) = {
+        let mut state = shared.lock();
+        let Some(i) = state
+            .interactions
+            .get_mut(token)
+            .filter(|i| Some(i.id) == id)
+        else {
+            drop(state);
+            shared.violation(format!("callback for unknown interaction {id:?}/{token}"));
+            return discord_error(StatusCode::NOT_FOUND, 10062, "Unknown interaction");
+        };
+        if i.responded {
+            drop(state);
+            shared.violation(format!("interaction {id:?} answered twice"));
+            return discord_error(
+                StatusCode::BAD_REQUEST,
+                40060,
+                "Interaction has already been acknowledged.",
+            );
+        }
+        i.responded = true;
+        (i.channel_id, i.source_message)
+    };
+    let kind = body["type"].as_u64().unwrap_or(0);
+    let data = body.get("data").cloned().unwrap_or(json!({}));
+    match kind {
+        4 | 5 => {
+            let msg = store_message(shared, channel, id, &data);
+            let mid = msg["id"].as_str().and_then(|s| s.parse().ok());
+            if let Some(i) = shared.lock().interactions.get_mut(token) {
+                i.original = mid;
+            }
+        }
+        7 => {
+            if let Some(source) = source {
+                let _ = edit_message(shared, source, &data);
+                if let Some(i) = shared.lock().interactions.get_mut(token) {
+                    i.original = Some(source);
+                }
+            }
+        }
+        _ => {}
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+fn webhook_message(
+    shared: &Shared,
+    method: &Method,
+    token: &str,
+    which: &str,
+    body: &Value,
+) -> Response {
+    let id = {
+        let state = shared.lock();
+        let Some(i) = state.interactions.get(token) else {
+            return discord_error(StatusCode::NOT_FOUND, 10015, "Unknown Webhook");
+        };
+        if which == "@original" {
+            i.original
+        } else {
+            which.parse().ok()
+        }
+    };
+    let Some(id) = id else {
+        return discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+    };
+    match method.as_str() {
+        "PATCH" => {
+            let mut c = Checker::default();
+            c.message_edit(body);
+            match check(shared, "webhook edit", c) {
+                Some(err) => err,
+                None => edit_message(shared, id, body),
+            }
+        }
+        "DELETE" => {
+            shared.lock().messages.remove(&id);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        _ => match shared.lock().messages.get(&id) {
+            Some(m) => json_response(StatusCode::OK, m),
+            None => discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message"),
+        },
+    }
+}

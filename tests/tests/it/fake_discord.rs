@@ -1,0 +1,121 @@
+//! The fake's own payloads must be what serenity (and so Discord) expects; if these fail the
+//! fake, not the bot, is wrong.
+
+use lounge_tests::discord::{self, fixtures};
+use serenity::all as s;
+
+#[test]
+fn fixture_payloads_deserialize_as_serenity_models() {
+    for guild in [fixtures::GUILD_ID, fixtures::OTHER_GUILD_ID] {
+        let g: s::Guild =
+            serde_json::from_value(fixtures::guild_create(guild)).expect("guild create");
+        assert_eq!(g.id.get(), guild);
+        assert!(!g.members.is_empty());
+        let _: s::PartialGuild =
+            serde_json::from_value(fixtures::guild(guild)).expect("REST guild");
+        for c in fixtures::channels(guild) {
+            let _: s::GuildChannel = serde_json::from_value(c).expect("channel");
+        }
+    }
+    let _: s::CurrentUser = serde_json::from_value(fixtures::bot_user()).expect("current user");
+    let _: s::CurrentApplicationInfo =
+        serde_json::from_value(fixtures::application()).expect("application");
+    let m: s::Member = serde_json::from_value({
+        let mut m = fixtures::member(fixtures::GUILD_ID, fixtures::MEMBER_ID).unwrap();
+        m["guild_id"] = serde_json::json!(fixtures::GUILD_ID.to_string());
+        m
+    })
+    .expect("member");
+    assert_eq!(m.roles.len(), 1);
+}
+
+#[test]
+fn interactions_deserialize_as_serenity_models() {
+    use fixtures::*;
+    let data = serde_json::json!({"id": "1", "name": "ping", "type": 1, "options": [], "guild_id": GUILD_ID.to_string()});
+    let v = interaction(10, "tok", GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, 2, data);
+    let i: s::Interaction = serde_json::from_value(v).expect("slash interaction");
+    assert!(matches!(i, s::Interaction::Command(_)));
+    let message = serde_json::json!({
+        "id": "77", "channel_id": GENERAL_CHANNEL_ID.to_string(), "author": bot_user(), "content": "",
+        "timestamp": TIMESTAMP, "edited_timestamp": null, "tts": false, "mention_everyone": false,
+        "mentions": [], "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0,
+        "components": [{"type": 1, "components": [{"type": 2, "style": 2, "label": "Next", "custom_id": "x:next"}]}],
+    });
+    let mut v = interaction(
+        11,
+        "tok",
+        GUILD_ID,
+        GENERAL_CHANNEL_ID,
+        MEMBER_ID,
+        3,
+        serde_json::json!({"custom_id": "x:next", "component_type": 2}),
+    );
+    v["message"] = message;
+    let i: s::Interaction = serde_json::from_value(v).expect("component interaction");
+    assert!(matches!(i, s::Interaction::Component(_)));
+}
+
+#[tokio::test]
+async fn dispatched_events_deserialize_as_serenity_models() {
+    // Run the events through a real websocket client so what is checked is what is sent.
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let fake = discord::FakeDiscord::start().await;
+    // Identify over the gateway, as a bot would.
+    let ws_url = gateway_url(&fake).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{ws_url}/?v=10&encoding=json"))
+        .await
+        .unwrap();
+    let hello = ws.next().await.unwrap().unwrap();
+    assert!(hello.to_text().unwrap().contains("heartbeat_interval"));
+    let identify = serde_json::json!({"op": 2, "d": {
+        "token": fixtures::TOKEN, "intents": 513, "properties": {"os": "linux", "browser": "t", "device": "t"},
+        "shard": [0, 1], "compress": false, "large_threshold": 250,
+    }});
+    ws.send(Message::Text(identify.to_string())).await.unwrap();
+    let mut next = async || -> serde_json::Value {
+        serde_json::from_str(ws.next().await.unwrap().unwrap().to_text().unwrap()).unwrap()
+    };
+    let ready = next().await;
+    assert_eq!(ready["t"], "READY");
+    let _: s::Ready = serde_json::from_value(ready["d"].clone()).expect("READY");
+    for _ in 0..2 {
+        let g = next().await;
+        assert_eq!(g["t"], "GUILD_CREATE");
+        let _: s::Guild = serde_json::from_value(g["d"].clone()).expect("GUILD_CREATE");
+    }
+    fake.send_message(
+        fixtures::GUILD_ID,
+        fixtures::GENERAL_CHANNEL_ID,
+        fixtures::MEMBER_ID,
+        "hello",
+    );
+    let m = next().await;
+    let msg: s::Message = serde_json::from_value(m["d"].clone()).expect("MESSAGE_CREATE");
+    assert_eq!(msg.content, "hello");
+    assert!(msg.member.is_some());
+    fake.assert_no_violations();
+}
+
+async fn gateway_url(fake: &discord::FakeDiscord) -> String {
+    let body = http_get(&fake.api_base(), "/api/v10/gateway/bot").await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    v["url"].as_str().unwrap().to_owned()
+}
+
+/// A minimal HTTP/1.1 GET, enough to read the fake's JSON without pulling in a client.
+async fn http_get(base: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bot {}\r\nConnection: close\r\n\r\n",
+        fixtures::TOKEN
+    );
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).await.unwrap();
+    out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()
+}

@@ -1,0 +1,6 @@
+//! One integration-test binary for the whole workspace, so it links once.
+
+mod bot;
+mod fake_discord;
+mod store;
+mod util;

@@ -1,0 +1,97 @@
+//! Shared helpers for the end-to-end tests.
+
+use std::process::Command;
+use std::time::Duration;
+
+use lounge_tests::bin::{self, Running};
+use lounge_tests::db::TestDb;
+use lounge_tests::discord::{FakeDiscord, TOKEN};
+
+/// Generous, because CI has two cores and builds in parallel with tests.
+pub const READY_TIMEOUT: Duration = Duration::from_mins(1);
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The `lounge` binary configured only through the environment, as a newcomer would run it.
+pub fn lounge_command(fake: &FakeDiscord, db: &TestDb, token: Option<&str>) -> Command {
+    let mut cmd = Command::new(bin::binary("lounge"));
+    // An empty config dir: no stray lounge.toml from the machine can leak in.
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("lounge-tests-no-config"),
+        )
+        .env("LOUNGE_DISCORD__API_BASE", fake.api_base())
+        .env("DATABASE_URL", &db.url)
+        .env("LOUNGE_LOG__LEVEL", "info,lounge=debug");
+    if let Some(token) = token {
+        cmd.env("DISCORD_TOKEN", token);
+    }
+    cmd
+}
+
+/// A fake Discord, a database and the real bot connected to both, ready for commands.
+pub struct Harness {
+    pub fake: FakeDiscord,
+    pub db: TestDb,
+    pub bot: Running,
+}
+
+impl Harness {
+    pub async fn start(db: TestDb) -> Self {
+        let fake = FakeDiscord::start().await;
+        let bot = Running::spawn(lounge_command(&fake, &db, Some(TOKEN)));
+        let harness = Self { fake, db, bot };
+        harness.wait_ready().await;
+        harness
+    }
+
+    pub async fn wait_ready(&self) {
+        let bot = &self.bot;
+        tokio::select! {
+            () = self.fake.wait_ready(READY_TIMEOUT) => {}
+            () = async {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    if bot.output().contains("error:") { break }
+                }
+            } => panic!("the bot failed to start:\n{}", bot.output()),
+        }
+    }
+
+    /// Stops the bot gracefully and checks it exited cleanly and sent nothing invalid.
+    pub async fn finish(mut self) {
+        let status = self.bot.terminate(Duration::from_secs(20)).await;
+        let output = self.bot.output();
+        if std::env::var_os("LOUNGE_TEST_SHOW_OUTPUT").is_some() {
+            eprintln!("---- bot output ----\n{output}\n---- end of bot output ----");
+        }
+        assert!(
+            status.success(),
+            "bot exited with {status} after SIGTERM:\n{output}"
+        );
+        assert!(
+            !output.contains(TOKEN),
+            "the token appeared in the bot's output"
+        );
+        assert!(
+            output.contains("stopped"),
+            "no clean shutdown in the log:\n{output}"
+        );
+        self.fake.assert_no_violations();
+        let db = std::mem::replace(&mut self.db, TestDb::sqlite());
+        db.cleanup().await;
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "---- bot output ----\n{}\n---- end of bot output ----",
+                self.bot.output()
+            );
+        }
+    }
+}
