@@ -272,7 +272,10 @@ fn describe(e: &figment::Error) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::result_large_err, reason = "figment::Jail fixes the closures' error type")]
+#[allow(
+    clippy::result_large_err,
+    reason = "figment::Jail fixes the closures' error type"
+)]
 mod tests {
     use super::*;
 

@@ -93,7 +93,10 @@ fn invocation_prefix(ctx: Context<'_>) -> String {
     }
 }
 
-#[allow(clippy::unused_async, reason = "poise requires autocomplete callbacks to be async")]
+#[allow(
+    clippy::unused_async,
+    reason = "poise requires autocomplete callbacks to be async"
+)]
 async fn autocomplete_command(
     ctx: Context<'_>,
     partial: &str,

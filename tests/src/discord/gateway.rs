@@ -23,7 +23,10 @@ fn op(op: u8, d: &Value) -> Message {
     Message::Text(json!({"op": op, "d": d}).to_string())
 }
 
-#[allow(clippy::result_large_err, reason = "the handshake callback's type is tungstenite's")]
+#[allow(
+    clippy::result_large_err,
+    reason = "the handshake callback's type is tungstenite's"
+)]
 async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     let mut query = String::new();
     let callback = |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
@@ -87,9 +90,10 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
 fn detach(shared: &Shared, tx: &mpsc::UnboundedSender<ConnCmd>) {
     let mut state = shared.lock();
     if let Some(session) = state.session.as_mut()
-        && session.conn.as_ref().is_some_and(|c| c.same_channel(tx)) {
-            session.conn = None;
-        }
+        && session.conn.as_ref().is_some_and(|c| c.same_channel(tx))
+    {
+        session.conn = None;
+    }
 }
 
 enum Reply {

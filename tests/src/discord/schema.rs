@@ -149,13 +149,15 @@ impl Checker {
                     "fail_if_not_exists",
                 ],
             )
-                && let Some(id) = r.get("message_id") {
-                    self.snowflake(id, &format!("{path}.message_reference.message_id"));
-                }
+            && let Some(id) = r.get("message_id")
+        {
+            self.snowflake(id, &format!("{path}.message_reference.message_id"));
+        }
         if let Some(flags) = map.get("flags")
-            && !flags.is_u64() {
-                self.err(path, format!("`flags` must be an integer, got {flags}"));
-            }
+            && !flags.is_u64()
+        {
+            self.err(path, format!("`flags` must be an integer, got {flags}"));
+        }
     }
 
     /// Returns the embed's character count (Discord's 6000 total applies across embeds).
@@ -544,9 +546,10 @@ impl Checker {
             );
         }
         if let Some(t) = map.get("large_threshold").and_then(Value::as_u64)
-            && !(50..=250).contains(&t) {
-                self.err(path, format!("large_threshold {t} outside 50-250"));
-            }
+            && !(50..=250).contains(&t)
+        {
+            self.err(path, format!("large_threshold {t} outside 50-250"));
+        }
     }
 
     /// The d of gateway RESUME.
