@@ -429,3 +429,43 @@ async fn config_check_reports_without_connecting() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_guild_gets_the_commands_instead_of_global() {
+    let guild = GUILD_ID.to_string();
+    let h =
+        Harness::start_with_env(TestDb::sqlite(), &[("LOUNGE_DISCORD__DEV_GUILD", &guild)]).await;
+    assert!(
+        h.fake.registered_commands(None).is_empty(),
+        "nothing should be registered globally"
+    );
+    let names: Vec<Value> = h
+        .fake
+        .registered_commands(Some(GUILD_ID))
+        .iter()
+        .map(|c| c["name"].clone())
+        .collect();
+    assert!(names.contains(&json!("ping")), "{names:?}");
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_are_one_object_per_line() {
+    let h = Harness::start_with_env(TestDb::sqlite(), &[("LOUNGE_LOG__FORMAT", "json")]).await;
+    let out = h.bot.output();
+    let lines: Vec<&str> = out.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 3, "{out}");
+    for line in &lines {
+        let v: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            v["level"].is_string() && v["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("\"storage ready\"")),
+        "{out}"
+    );
+    h.finish().await;
+}

@@ -40,8 +40,15 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start(db: TestDb) -> Self {
+        Self::start_with_env(db, &[]).await
+    }
+
+    /// Like [`Harness::start`], with extra environment for the bot (settings to try).
+    pub async fn start_with_env(db: TestDb, env: &[(&str, &str)]) -> Self {
         let fake = FakeDiscord::start().await;
-        let bot = Running::spawn(lounge_command(&fake, &db, Some(TOKEN)));
+        let mut cmd = lounge_command(&fake, &db, Some(TOKEN));
+        cmd.envs(env.iter().copied());
+        let bot = Running::spawn(cmd);
         let harness = Self { fake, db, bot };
         harness.wait_ready().await;
         harness

@@ -1,0 +1,134 @@
+//! "Evolves into" queries and evolution checks.
+
+use lounge_pokemon::data::{EvolutionKind, TimeOfDay, dex};
+use lounge_pokemon::evolution::{EvoState, Trigger, check_evolution, evolves_from, evolves_into};
+
+fn num(name: &str) -> u16 {
+    dex().species_named(name).unwrap().num
+}
+
+fn state(level: u8) -> EvoState<'static> {
+    EvoState {
+        level,
+        friendship: 70,
+        held_item: None,
+        time: TimeOfDay::Day,
+        known_moves: &[],
+    }
+}
+
+fn evolved(from: &str, trigger: Trigger<'_>, st: &EvoState<'_>) -> Option<&'static str> {
+    check_evolution(num(from), trigger, st).map(|s| s.name)
+}
+
+#[test]
+fn evolves_into_lists_every_branch() {
+    let eevee: Vec<&str> = evolves_into(num("Eevee"))
+        .iter()
+        .map(|(s, _)| s.name)
+        .collect();
+    assert_eq!(eevee.len(), 8);
+    assert!(eevee.contains(&"Sylveon") && eevee.contains(&"Umbreon"));
+    assert!(evolves_into(num("Mewtwo")).is_empty());
+    assert_eq!(
+        evolves_from(num("Ivysaur")).map(|s| s.name),
+        Some("Bulbasaur")
+    );
+    assert_eq!(evolves_from(num("Bulbasaur")).map(|s| s.name), None);
+    let (_, how) = evolves_into(num("Charmander"))[0];
+    assert_eq!((how.kind, how.level), (EvolutionKind::Level, 16));
+}
+
+#[test]
+fn level_evolution() {
+    assert_eq!(evolved("Charmander", Trigger::LevelUp, &state(15)), None);
+    assert_eq!(
+        evolved("Charmander", Trigger::LevelUp, &state(16)),
+        Some("Charmeleon")
+    );
+    // Tyrogue's stat comparison is not tracked, so it never evolves on its own.
+    assert_eq!(evolved("Tyrogue", Trigger::LevelUp, &state(20)), None);
+}
+
+#[test]
+fn item_evolution() {
+    assert_eq!(
+        evolved("Pikachu", Trigger::UseItem("Thunder Stone"), &state(5)),
+        Some("Raichu")
+    );
+    assert_eq!(
+        evolved("Pikachu", Trigger::UseItem("Fire Stone"), &state(5)),
+        None
+    );
+    assert_eq!(
+        evolved("Eevee", Trigger::UseItem("water stone"), &state(5)),
+        Some("Vaporeon")
+    );
+    assert_eq!(evolved("Pikachu", Trigger::LevelUp, &state(100)), None);
+}
+
+#[test]
+fn trade_evolution_with_and_without_item() {
+    assert_eq!(
+        evolved("Kadabra", Trigger::Trade, &state(20)),
+        Some("Alakazam")
+    );
+    assert_eq!(evolved("Onix", Trigger::Trade, &state(20)), None);
+    let holding = EvoState {
+        held_item: Some("Metal Coat"),
+        ..state(20)
+    };
+    assert_eq!(evolved("Onix", Trigger::Trade, &holding), Some("Steelix"));
+}
+
+#[test]
+fn friendship_and_time_of_day() {
+    let happy_day = EvoState {
+        friendship: 160,
+        ..state(10)
+    };
+    assert_eq!(
+        evolved("Eevee", Trigger::LevelUp, &happy_day),
+        Some("Espeon")
+    );
+    let happy_night = EvoState {
+        time: TimeOfDay::Night,
+        ..happy_day.clone()
+    };
+    assert_eq!(
+        evolved("Eevee", Trigger::LevelUp, &happy_night),
+        Some("Umbreon")
+    );
+    let unhappy = EvoState {
+        friendship: 159,
+        ..happy_day
+    };
+    assert_eq!(evolved("Eevee", Trigger::LevelUp, &unhappy), None);
+}
+
+#[test]
+fn held_item_at_a_time_of_day() {
+    let fang = EvoState {
+        held_item: Some("Razor Fang"),
+        time: TimeOfDay::Night,
+        ..state(30)
+    };
+    assert_eq!(evolved("Gligar", Trigger::LevelUp, &fang), Some("Gliscor"));
+    let by_day = EvoState {
+        time: TimeOfDay::Day,
+        ..fang
+    };
+    assert_eq!(evolved("Gligar", Trigger::LevelUp, &by_day), None);
+}
+
+#[test]
+fn move_evolution() {
+    let ancient_power = dex().move_named("Ancient Power").unwrap().num;
+    let knows = [ancient_power];
+    let st = EvoState {
+        known_moves: &knows,
+        ..state(30)
+    };
+    assert_eq!(evolved("Tangela", Trigger::LevelUp, &st), Some("Tangrowth"));
+    assert_eq!(evolved("Tangela", Trigger::LevelUp, &state(30)), None);
+}
