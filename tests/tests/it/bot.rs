@@ -469,3 +469,42 @@ async fn json_logs_are_one_object_per_line() {
     );
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_is_created_in_the_data_dir_by_default() {
+    let fake = discord::FakeDiscord::start().await;
+    let db = TestDb::sqlite();
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().join("nested").join("lounge");
+    let mut cmd = lounge_command(&fake, &db, Some(discord::TOKEN));
+    cmd.env_remove("DATABASE_URL")
+        .env("LOUNGE_BOT__DATA_DIR", &data_dir)
+        .args(["config", "check"]);
+    let mut run = Running::spawn(cmd);
+    let status = run.wait_exit(Duration::from_secs(30)).await;
+    assert!(status.success(), "{}", run.output());
+    let file = data_dir.join("lounge.db");
+    assert!(file.exists(), "no database at {}", file.display());
+    // WAL mode is a property of the file: it persists after the process.
+    let url = format!("sqlite://{}", file.display());
+    // A plain connection, not the Store, which would set WAL itself.
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let mode: String = sqlx::Row::get(
+        &sqlx::query("PRAGMA journal_mode")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap(),
+        0,
+    );
+    assert_eq!(mode, "wal");
+    let version: i64 = sqlx::Row::get(
+        &sqlx::query("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap(),
+        0,
+    );
+    assert_eq!(version, 1);
+}
