@@ -20,6 +20,16 @@ struct Cli {
 enum Command {
     /// Connect to Discord and serve commands (the default)
     Run,
+    /// Print every command (module, name, description, parameters, permissions, cooldown)
+    /// without connecting to Discord
+    Commands {
+        /// Machine-readable JSON
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// The Markdown table the README carries
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Work with the configuration
     Config {
         #[command(subcommand)]
@@ -35,6 +45,11 @@ enum ConfigAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Needs no configuration: it documents the binary itself.
+    if let Some(Command::Commands { json, markdown }) = &cli.command {
+        print_commands(*json, *markdown);
+        return ExitCode::SUCCESS;
+    }
     let loaded = match lounge::config::load(cli.config.as_deref()) {
         Ok(loaded) => loaded,
         Err(e) => return fail(&e),
@@ -54,6 +69,32 @@ fn main() -> ExitCode {
         Command::Config {
             action: ConfigAction::Check,
         } => runtime.block_on(config_check(loaded)),
+        Command::Commands { .. } => unreachable!("handled before the configuration is loaded"),
+    }
+}
+
+fn print_commands(json: bool, markdown: bool) {
+    use lounge::commands::reference;
+    if json {
+        println!("{}", reference::json());
+    } else if markdown {
+        print!("{}", reference::markdown());
+    } else {
+        for e in reference::entries() {
+            let params: Vec<String> = e
+                .parameters
+                .iter()
+                .map(|p| {
+                    if p.required {
+                        format!("<{}>", p.name)
+                    } else {
+                        format!("[{}]", p.name)
+                    }
+                })
+                .collect();
+            let usage = format!("{} {}", e.name, params.join(" "));
+            println!("{:<8} {:<28} {}", e.module, usage.trim(), e.description);
+        }
     }
 }
 

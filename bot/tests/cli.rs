@@ -52,3 +52,43 @@ fn missing_config_file_is_named() {
         "{text}"
     );
 }
+
+#[test]
+fn readme_command_reference_is_current() {
+    let (ok, table) = lounge(&["commands", "--markdown"]);
+    assert!(ok, "{table}");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("<!-- commands:start -->\n")
+        .expect("start marker")
+        + "<!-- commands:start -->\n".len();
+    let end = readme.find("<!-- commands:end -->").expect("end marker");
+    assert_eq!(
+        &readme[start..end],
+        table,
+        "README's command table is stale: regenerate it with `cargo run -p lounge -- commands --markdown`"
+    );
+}
+
+#[test]
+fn commands_json_describes_every_command() {
+    let (ok, text) = lounge(&["commands", "--json"]);
+    assert!(ok, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    let list = v.as_array().expect("an array");
+    let give = list
+        .iter()
+        .find(|c| c["name"] == "give")
+        .expect("give listed");
+    assert_eq!(give["module"], "economy");
+    assert_eq!(give["parameters"][1]["name"], "amount");
+    assert_eq!(give["parameters"][1]["required"], true);
+    let unload = list
+        .iter()
+        .find(|c| c["name"] == "module unload")
+        .expect("subcommands are listed by full name");
+    assert_eq!(unload["owners_only"], true);
+    // No configuration or token is needed for this.
+    assert!(!text.contains("discord.token"));
+}

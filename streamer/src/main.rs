@@ -1,9 +1,248 @@
-//! `lounge-streamer` is specified by the streamer-core issue and not built yet; it says so
-//! instead of pretending to run.
+//! The `lounge-streamer` command line.
 
-fn main() -> std::process::ExitCode {
-    eprintln!(
-        "lounge-streamer: not implemented yet (see the streamer-core issue); nothing was started"
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lounge_streamer::config::{self, Loaded};
+use lounge_streamer::encoder::{self, Selection};
+use lounge_streamer::pipeline::PipelineConfig;
+use lounge_streamer::{daemon, doctor, output, system};
+use tracing_subscriber::EnvFilter;
+
+/// Lounge's streaming daemon: media in, H.264 + Opus out.
+#[derive(Parser)]
+#[command(name = "lounge-streamer", version, about, long_about = None)]
+struct Cli {
+    /// Path to lounge-streamer.toml (default: the OS config dir)
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone, Copy)]
+struct Target {
+    /// Output width in pixels
+    #[arg(long, default_value_t = 1280)]
+    width: u32,
+    /// Output height in pixels
+    #[arg(long, default_value_t = 720)]
+    height: u32,
+    /// Output frame rate
+    #[arg(long, default_value_t = 30)]
+    fps: u32,
+    /// Video bitrate cap in bits per second (default: by resolution)
+    #[arg(long)]
+    bitrate: Option<u64>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the bot over the IPC socket
+    Run,
+    /// Show the OS, hardware, FFmpeg, every encoder's test result and the encoder choice
+    Doctor,
+    /// Transcode a local file to a local .mp4/.mkv with the streaming settings
+    Transcode {
+        input: PathBuf,
+        output: PathBuf,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Send a file as plain RTP (H.264 + Opus) in real time and print its SDP
+    RtpOut {
+        input: PathBuf,
+        /// Where the H.264 RTP goes, e.g. `udp://127.0.0.1:5004`
+        #[arg(long)]
+        video: String,
+        /// Where the Opus RTP goes, e.g. `udp://127.0.0.1:5006`
+        #[arg(long)]
+        audio: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Work with the configuration
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Check the configuration without starting anything
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let loaded = match config::load(cli.config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(&e),
+    };
+    let level = loaded.config.log_level.as_deref().unwrap_or("info");
+    let filter = match EnvFilter::try_new(level) {
+        Ok(f) => f,
+        Err(e) => return fail(&format!("log_level `{level}` is not a valid filter: {e}")),
+    };
+    // Logs go to stderr so stdout carries only command output (the SDP, the doctor report).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    if let Err(e) = lounge_streamer::init_ffmpeg() {
+        return fail(&e);
+    }
+    match cli.command {
+        Command::Run => run(&loaded),
+        Command::Doctor => {
+            let system = system::detect();
+            let forced = match loaded.encoder() {
+                Ok(f) => f.map(encoder::VideoBackend::name),
+                Err(e) => return fail(&e),
+            };
+            let selection = encoder::select(system.os, forced, true);
+            print!("{}", doctor::report(&system, &selection));
+            if selection.chosen.is_some() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Command::Transcode {
+            input,
+            output,
+            target,
+        } => {
+            let config = match pipeline_config(&loaded, target) {
+                Ok(c) => c,
+                Err(e) => return fail(&e),
+            };
+            match output::transcode(&input, &output, config) {
+                Ok(stats) => {
+                    println!(
+                        "wrote {}: {} video frames, {} audio packets in {:.2}s ({:.1} fps)",
+                        output.display(),
+                        stats.video_packets,
+                        stats.audio_packets,
+                        stats.elapsed.as_secs_f64(),
+                        stats.fps()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        Command::RtpOut {
+            input,
+            video,
+            audio,
+            target,
+        } => {
+            let config = match pipeline_config(&loaded, target) {
+                Ok(c) => c,
+                Err(e) => return fail(&e),
+            };
+            let result = output::rtp_out(&input, &video, &audio, config, |sdp| {
+                use std::io::Write as _;
+                print!("{sdp}");
+                let _ = std::io::stdout().flush();
+            });
+            match result {
+                Ok(stats) => {
+                    eprintln!(
+                        "sent {} video frames, {} audio packets",
+                        stats.video_packets, stats.audio_packets
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        Command::Config {
+            action: ConfigAction::Check,
+        } => config_check(&loaded),
+    }
+}
+
+fn choose_encoder(loaded: &Loaded) -> Result<Selection, String> {
+    let forced = loaded.encoder().map_err(|e| e.to_string())?;
+    let selection = encoder::select(
+        std::env::consts::OS,
+        forced.map(encoder::VideoBackend::name),
+        false,
     );
-    std::process::ExitCode::from(2)
+    if selection.chosen.is_none() {
+        return Err(selection.reason);
+    }
+    Ok(selection)
+}
+
+fn pipeline_config(loaded: &Loaded, target: Target) -> Result<PipelineConfig, String> {
+    if target.width < 16
+        || target.height < 16
+        || !target.width.is_multiple_of(2)
+        || !target.height.is_multiple_of(2)
+    {
+        return Err("--width and --height must be even and at least 16".to_owned());
+    }
+    if !(1..=120).contains(&target.fps) {
+        return Err("--fps must be between 1 and 120".to_owned());
+    }
+    let selection = choose_encoder(loaded)?;
+    let backend = selection.chosen.ok_or_else(|| selection.reason.clone())?;
+    let mut config = PipelineConfig::new(backend, target.width, target.height, target.fps);
+    if let Some(bitrate) = target.bitrate {
+        config.video.bitrate = bitrate;
+    }
+    Ok(config)
+}
+
+fn run(loaded: &Loaded) -> ExitCode {
+    eprintln!("{}", daemon::SELFBOT_WARNING);
+    if let Err(e) = loaded.validate() {
+        return fail(&e);
+    }
+    let selection = match choose_encoder(loaded) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("could not start the async runtime: {e}")),
+    };
+    match runtime.block_on(daemon::run(loaded, &selection)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn config_check(loaded: &Loaded) -> ExitCode {
+    match &loaded.file {
+        Some(file) => println!("config file: {}", file.display()),
+        None => println!(
+            "config file: none (looked for {})",
+            loaded.suggested_file.display()
+        ),
+    }
+    if let Err(e) = loaded.validate() {
+        return fail(&e);
+    }
+    println!("ipc_secret: set (hidden)");
+    if let Ok(socket) = loaded.socket() {
+        println!("socket: {}", socket.display());
+    }
+    match loaded.encoder() {
+        Ok(Some(b)) => println!("encoder: {} (forced)", b.name()),
+        _ => println!("encoder: auto (probed at start)"),
+    }
+    println!("accept_selfbot_risk: {}", loaded.config.accept_selfbot_risk);
+    println!("configuration ok");
+    ExitCode::SUCCESS
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::FAILURE
 }

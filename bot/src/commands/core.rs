@@ -164,7 +164,7 @@ pub fn help_pages(commands: &[Command], prefix: &str) -> Vec<serenity::CreateEmb
         ));
     for (module, lines) in &lines_by_module {
         let description = super::modules()
-            .into_iter()
+            .iter()
             .find(|m| m.name == module)
             .map_or("", |m| m.description);
         overview = overview.field(

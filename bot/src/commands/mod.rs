@@ -2,9 +2,13 @@
 //! and applies policy by walking the command tree, so no command repeats those checks.
 
 mod core;
+mod economy;
 pub mod messages;
+mod modules;
+pub mod reference;
 
-use crate::{Data, Error};
+use crate::error::user_error;
+use crate::{Context, Data, Error};
 
 pub type Command = poise::Command<Data, Error>;
 
@@ -18,33 +22,79 @@ pub struct Module {
     pub commands: fn() -> Vec<Command>,
 }
 
-/// Every module the bot has, in help order.
-pub fn modules() -> Vec<Module> {
-    vec![Module {
+const MODULES: &[Module] = &[
+    Module {
         name: "core",
         description: "Latency, help and information about the bot",
         core: true,
         commands: core::commands,
-    }]
+    },
+    Module {
+        name: "admin",
+        description: "Server settings: which modules are on",
+        core: true,
+        commands: modules::commands,
+    },
+    Module {
+        name: "economy",
+        description: "Coins: balances and gifts",
+        core: false,
+        commands: economy::commands,
+    },
+];
+
+/// Every module the bot has, in help order.
+pub fn modules() -> &'static [Module] {
+    MODULES
 }
 
-/// All commands, each tagged with its module as the category (which help groups by).
+/// All commands, with policy applied by walking the command tree: the module becomes the
+/// category (help groups by it) and every command of a module that can be switched off gets
+/// the module gate. Commands never repeat these checks themselves.
 pub fn all() -> Vec<Command> {
     let mut all = Vec::new();
     for module in modules() {
         for mut command in (module.commands)() {
-            apply_policy(&mut command, &module);
+            apply_policy(&mut command, module);
             all.push(command);
         }
     }
+    // The framework does this at start-up; `lounge commands` and help need it without one.
+    poise::set_qualified_names(&mut all);
     all
 }
 
 fn apply_policy(command: &mut Command, module: &Module) {
     command.category = Some(module.name.into());
+    if !module.core {
+        command.checks.push(|ctx| Box::pin(module_gate(ctx)));
+    }
     for sub in &mut command.subcommands {
         apply_policy(sub, module);
     }
+}
+
+/// Refuses commands of a module that is unloaded everywhere or disabled in this guild, with
+/// a notice saying which and who can change it.
+async fn module_gate(ctx: Context<'_>) -> Result<bool, Error> {
+    let Some(module) = ctx.command().category.as_deref() else {
+        return Ok(true);
+    };
+    let store = &ctx.data().store;
+    if store.module_unloaded(module).await? {
+        return Err(user_error(format!(
+            "The `{module}` module is switched off everywhere by the bot's owners for now."
+        )));
+    }
+    if let Some(guild) = ctx.guild_id()
+        && !store.module_enabled_in(guild.get(), module).await?
+    {
+        return Err(user_error(format!(
+            "The `{module}` module is turned off in this server. Someone with Manage Server can turn it \
+             on with `/module enable {module}`."
+        )));
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

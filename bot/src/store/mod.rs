@@ -6,6 +6,7 @@
 //! PostgreSQL. The conformance suite in `tests/` runs every query file against both.
 
 mod guilds;
+mod modules;
 mod users;
 
 use std::path::Path;

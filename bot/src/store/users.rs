@@ -15,11 +15,11 @@ pub struct Transfer {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
-    #[error("the amount must be at least 1")]
+    #[error("The amount must be at least 1.")]
     NonPositive,
-    #[error("you can't send currency to yourself")]
+    #[error("You can't send coins to yourself.")]
     SameUser,
-    #[error("not enough currency: you have {balance}, the transfer needs {needed}")]
+    #[error("Not enough coins: you have {balance}, this needs {needed}.")]
     InsufficientFunds { balance: i64, needed: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),

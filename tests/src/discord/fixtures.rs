@@ -45,6 +45,17 @@ pub fn bot_user() -> Value {
     u
 }
 
+/// Any user the fixture knows, as `GET /users/{id}` returns it.
+pub fn known_user(id: u64) -> Option<Value> {
+    if id == BOT_ID {
+        return Some(bot_user());
+    }
+    let (id, name, _) = members_of(GUILD_ID)
+        .into_iter()
+        .find(|(m, _, _)| *m == id)?;
+    Some(user(id, name, false))
+}
+
 /// Name and role ids of the fixture's guild members.
 pub fn members_of(guild: u64) -> Vec<(u64, &'static str, Vec<u64>)> {
     if guild == GUILD_ID {

@@ -415,7 +415,29 @@ impl FakeDiscord {
                 self.registered_commands(None)
             );
         };
-        let data = json!({"id": command_id, "name": name, "type": 1, "options": options, "guild_id": guild.to_string()});
+        let mut data = json!({"id": command_id, "name": name, "type": 1, "options": options, "guild_id": guild.to_string()});
+        // Like Discord, resolve user and member options into `data.resolved`.
+        let mut users = serde_json::Map::new();
+        let mut members = serde_json::Map::new();
+        for o in data["options"].as_array().into_iter().flatten() {
+            if o["type"] == 6 {
+                let id: u64 = o["value"]
+                    .as_str()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                if let Some(u) = fixtures::known_user(id) {
+                    users.insert(id.to_string(), u);
+                }
+                if let Some(mut m) = fixtures::member(guild, id) {
+                    m.as_object_mut().expect("member object").remove("user");
+                    m["permissions"] = json!("1071698660929");
+                    members.insert(id.to_string(), m);
+                }
+            }
+        }
+        if !users.is_empty() {
+            data["resolved"] = json!({"users": users, "members": members});
+        }
         self.interaction(guild, channel, user, 2, data, None)
     }
 

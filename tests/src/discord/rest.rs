@@ -94,6 +94,10 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> Response
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1},
         })),
         ("GET", ["users", "@me"]) => ok(fixtures::bot_user()),
+        ("GET", ["users", user]) => match fixtures::known_user(user.parse().unwrap_or(0)) {
+            Some(u) => ok(u),
+            None => discord_error(StatusCode::NOT_FOUND, 10013, "Unknown User"),
+        },
         ("GET", ["oauth2" | "applications", "@me"] | ["oauth2", "applications", "@me"]) => {
             ok(fixtures::application())
         }

@@ -2,5 +2,6 @@
 
 mod bot;
 mod fake_discord;
+mod modules;
 mod store;
 mod util;

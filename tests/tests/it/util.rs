@@ -67,8 +67,52 @@ impl Harness {
         }
     }
 
+    /// A member posts `text`; returns what the bot posted back in that channel (content and
+    /// embed text).
+    pub async fn ask(&self, guild: u64, channel: u64, author: u64, text: &str) -> String {
+        let skip = self.fake.requests().len();
+        self.fake.send_message(guild, channel, author, text);
+        let path = format!("/channels/{channel}/messages");
+        let reply = self
+            .fake
+            .wait_for_request(skip, REPLY_TIMEOUT, |r| {
+                r.method == "POST" && r.path == path
+            })
+            .await;
+        reply.text()
+    }
+
+    /// A member runs a slash command; returns the bot's interaction response.
+    pub async fn slash(
+        &self,
+        guild: u64,
+        channel: u64,
+        user: u64,
+        name: &str,
+        options: serde_json::Value,
+    ) -> lounge_tests::discord::Recorded {
+        let skip = self.fake.requests().len();
+        let i = self.fake.send_slash(guild, channel, user, name, options);
+        self.fake
+            .wait_for_request(skip, REPLY_TIMEOUT, |r| r.path == i.callback_path())
+            .await
+    }
+
+    /// Stops the bot (gracefully, checked like [`Harness::finish`]) and hands back the
+    /// database, to start again on it.
+    pub async fn stop(mut self) -> TestDb {
+        self.check_clean_exit().await;
+        std::mem::replace(&mut self.db, TestDb::sqlite())
+    }
+
     /// Stops the bot gracefully and checks it exited cleanly and sent nothing invalid.
     pub async fn finish(mut self) {
+        self.check_clean_exit().await;
+        let db = std::mem::replace(&mut self.db, TestDb::sqlite());
+        db.cleanup().await;
+    }
+
+    async fn check_clean_exit(&mut self) {
         let status = self.bot.terminate(Duration::from_secs(20)).await;
         let output = self.bot.output();
         if std::env::var_os("LOUNGE_TEST_SHOW_OUTPUT").is_some() {
@@ -87,8 +131,6 @@ impl Harness {
             "no clean shutdown in the log:\n{output}"
         );
         self.fake.assert_no_violations();
-        let db = std::mem::replace(&mut self.db, TestDb::sqlite());
-        db.cleanup().await;
     }
 }
 

@@ -1,0 +1,56 @@
+//! Economy: balances and sending coins to each other.
+
+use poise::serenity_prelude as serenity;
+
+use super::Command;
+use crate::store::TransferError;
+use crate::{Context, Error, bail_user};
+
+pub fn commands() -> Vec<Command> {
+    vec![balance(), give()]
+}
+
+/// Show your coins, or someone else's
+#[poise::command(slash_command, prefix_command, aliases("bal"))]
+pub async fn balance(
+    ctx: Context<'_>,
+    #[description = "Whose balance to show (default: yours)"] user: Option<serenity::User>,
+) -> Result<(), Error> {
+    let user = user.as_ref().unwrap_or_else(|| ctx.author());
+    let coins = ctx.data().store.balance(user.id.get()).await?;
+    ctx.say(format!("<@{}> has {coins} coins.", user.id))
+        .await?;
+    Ok(())
+}
+
+/// Send some of your coins to another member
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn give(
+    ctx: Context<'_>,
+    #[description = "Who gets the coins"] user: serenity::User,
+    #[description = "How many coins to send"]
+    #[min = 1]
+    amount: i64,
+) -> Result<(), Error> {
+    if user.bot {
+        bail_user!("Bots can't hold coins.");
+    }
+    match ctx
+        .data()
+        .store
+        .transfer_currency(ctx.author().id.get(), user.id.get(), amount)
+        .await
+    {
+        Ok(t) => {
+            ctx.say(format!(
+                "Sent {amount} coins to <@{}>. You have {} left.",
+                user.id, t.from_balance
+            ))
+            .await?;
+            Ok(())
+        }
+        Err(TransferError::Store(e)) => Err(e.into()),
+        // Everything else is the user's to fix, and its message says how.
+        Err(e) => Err(crate::error::user_error(e.to_string())),
+    }
+}

@@ -1,0 +1,180 @@
+//! `lounge-streamer.toml` plus environment overrides.
+//!
+//! Precedence, lowest first: built-in defaults, the config file (`--config PATH`, else
+//! `<OS config dir>/lounge-streamer/lounge-streamer.toml` if it exists), then
+//! `LOUNGE_STREAMER_*` variables (`LOUNGE_STREAMER_IPC_SECRET`, `LOUNGE_STREAMER_ENCODER`, ...).
+//! Unknown keys are errors so a typo is never silently ignored.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use lounge_ipc::Secret;
+use serde::Deserialize;
+
+use crate::encoder;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the IPC socket (or Windows pipe) is created; default: the OS runtime/data dir.
+    pub socket: Option<PathBuf>,
+    /// The shared secret the bot must present; required for `run`.
+    pub ipc_secret: Option<String>,
+    /// Skip probing and use this encoder backend (`x264`, `nvenc`, `h264_qsv`, ...).
+    pub encoder: Option<String>,
+    /// The Go Live feature logs in as a user account, against Discord's terms; it stays off
+    /// unless the owner sets this.
+    #[serde(default)]
+    pub accept_selfbot_risk: bool,
+    /// A `tracing` filter for the streamer's logs.
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the config file {0} does not exist (given with --config)")]
+    MissingFile(PathBuf),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(
+        "ipc_secret is not set: put `ipc_secret = \"...\"` in {file}, or set LOUNGE_STREAMER_IPC_SECRET \
+         (the bot's config must hold the same value)"
+    )]
+    MissingSecret { file: String },
+    #[error("encoder `{name}` (from {file} or LOUNGE_STREAMER_ENCODER) is not one of: {known}")]
+    UnknownEncoder {
+        name: String,
+        file: String,
+        known: String,
+    },
+    #[error("no default socket path on this OS: set `socket` in {file} or LOUNGE_STREAMER_SOCKET")]
+    NoSocketPath { file: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub file: Option<PathBuf>,
+    pub suggested_file: PathBuf,
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "lounge-streamer")
+}
+
+pub fn default_config_path() -> PathBuf {
+    project_dirs().map_or_else(
+        || PathBuf::from("lounge-streamer.toml"),
+        |d| d.config_dir().join("lounge-streamer.toml"),
+    )
+}
+
+pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
+    let (file, suggested_file) = match explicit {
+        Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.to_path_buf())),
+        Some(path) => (Some(path.to_path_buf()), path.to_path_buf()),
+        None => {
+            let default = default_config_path();
+            (default.exists().then(|| default.clone()), default)
+        }
+    };
+    let mut figment = Figment::new();
+    if let Some(file) = &file {
+        figment = figment.merge(Toml::file_exact(file));
+    }
+    figment = figment.merge(Env::prefixed("LOUNGE_STREAMER_"));
+    let config: Config = figment
+        .extract()
+        .map_err(|e| ConfigError::Invalid(describe(&e)))?;
+    Ok(Loaded {
+        config,
+        file,
+        suggested_file,
+    })
+}
+
+impl Loaded {
+    fn file_hint(&self) -> String {
+        self.suggested_file.display().to_string()
+    }
+
+    pub fn secret(&self) -> Result<Secret, ConfigError> {
+        match self.config.ipc_secret.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => Ok(Secret::new(s)),
+            _ => Err(ConfigError::MissingSecret {
+                file: self.file_hint(),
+            }),
+        }
+    }
+
+    pub fn socket(&self) -> Result<PathBuf, ConfigError> {
+        if let Some(path) = &self.config.socket {
+            return Ok(path.clone());
+        }
+        if cfg!(windows) {
+            return Ok(PathBuf::from(r"\\.\pipe\lounge-streamer"));
+        }
+        project_dirs()
+            .map(|d| {
+                d.runtime_dir()
+                    .unwrap_or_else(|| d.data_local_dir())
+                    .join("lounge-streamer.sock")
+            })
+            .ok_or_else(|| ConfigError::NoSocketPath {
+                file: self.file_hint(),
+            })
+    }
+
+    /// The forced encoder backend, checked against the registry.
+    pub fn encoder(&self) -> Result<Option<&'static dyn encoder::VideoBackend>, ConfigError> {
+        match self.config.encoder.as_deref().map(str::trim) {
+            None | Some("" | "auto") => Ok(None),
+            Some(name) => {
+                encoder::by_name(name)
+                    .map(Some)
+                    .ok_or_else(|| ConfigError::UnknownEncoder {
+                        name: name.to_owned(),
+                        file: self.file_hint(),
+                        known: encoder::BACKENDS
+                            .iter()
+                            .map(|b| b.name())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })
+            }
+        }
+    }
+
+    /// Every check `config check` and `run` share.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.secret()?;
+        self.socket()?;
+        self.encoder()?;
+        Ok(())
+    }
+}
+
+/// Figment's errors name the key and the source; reword them for people, without values.
+fn describe(e: &figment::Error) -> String {
+    e.clone()
+        .into_iter()
+        .map(|e| {
+            let key = if e.path.is_empty() {
+                "the configuration".to_owned()
+            } else {
+                e.path.join(".")
+            };
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| match &m.source {
+                    Some(figment::Source::File(p)) => format!(" in {}", p.display()),
+                    _ => format!(" (from {})", m.name),
+                })
+                .unwrap_or_default();
+            format!("invalid setting `{key}`{source}: {}", e.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,25 @@
+//! `lounge-streamer`: the companion daemon that turns media into H.264 + Opus packets for
+//! Discord voice, and answers the bot over the `lounge-ipc` socket.
+//!
+//! - [`encoder`]: H.264 backends (NVENC, VAAPI, QSV, AMF, Media Foundation, VideoToolbox,
+//!   `libx264`, `OpenH264`) behind one trait, chosen by a real test encode.
+//! - [`pipeline`]: demux → decode → scale → encode on its own thread, driven by a handle.
+//! - [`output`]: file and RTP muxers for `transcode` and `rtp-out`.
+//! - [`daemon`]: the IPC server for `run`.
+
+pub mod config;
+pub mod daemon;
+pub mod doctor;
+pub mod encoder;
+pub mod output;
+pub mod pipeline;
+pub mod system;
+
+/// Initialises FFmpeg once per process and keeps its own logging to fatal errors: probing
+/// hardware encoders makes libav print alarming lines for every missing driver, and each
+/// rejection is already reported through `tracing` with its reason.
+pub fn init_ffmpeg() -> Result<(), String> {
+    ffmpeg_next::init().map_err(|e| format!("FFmpeg failed to initialise: {e}"))?;
+    ffmpeg_next::log::set_level(ffmpeg_next::log::Level::Fatal);
+    Ok(())
+}

@@ -1,0 +1,278 @@
+//! Where pipeline packets go outside Discord: a local file (`transcode`) or plain RTP
+//! (`rtp-out`), both through libavformat muxers.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ffmpeg::{Dictionary, Rational, codec, format};
+use ffmpeg_next as ffmpeg;
+use tracing::warn;
+
+use crate::pipeline::{
+    self, EncodedPacket, Pacing, PipelineConfig, PipelineError, PipelineEvent, StreamKind, Streams,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    #[error("{target}: {reason}")]
+    Mux { target: String, reason: String },
+}
+
+/// What a run produced, for the CLI and the benchmark.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub video_packets: u64,
+    pub audio_packets: u64,
+    pub video_bytes: u64,
+    /// From `start` until the first encoded video packet came out.
+    pub first_packet: Option<Duration>,
+    pub elapsed: Duration,
+}
+
+impl Stats {
+    /// Encoded video frames per second of wall time.
+    pub fn fps(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.video_packets as f64 / secs
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One muxer and the output stream each pipeline stream maps to.
+struct Muxer {
+    target: String,
+    octx: format::context::Output,
+    /// (pipeline time base, output stream index) for video and audio.
+    video: Option<(Rational, usize)>,
+    audio: Option<(Rational, usize)>,
+}
+
+impl Muxer {
+    fn mux_err(target: &str, what: &str, e: ffmpeg::Error) -> OutputError {
+        OutputError::Mux {
+            target: target.to_owned(),
+            reason: format!("{what}: {e}"),
+        }
+    }
+
+    fn add(
+        octx: &mut format::context::Output,
+        target: &str,
+        info: &pipeline::StreamInfo,
+    ) -> Result<usize, OutputError> {
+        let codec = codec::encoder::find(info.parameters.id());
+        let mut ost = octx
+            .add_stream(codec)
+            .map_err(|e| Self::mux_err(target, "adding a stream failed", e))?;
+        ost.set_parameters(info.parameters.clone());
+        ost.set_time_base(info.time_base);
+        Ok(ost.index())
+    }
+
+    fn start(&mut self, options: Dictionary<'_>) -> Result<(), OutputError> {
+        self.octx
+            .write_header_with(options)
+            .map_err(|e| Self::mux_err(&self.target, "writing the header failed", e))?;
+        Ok(())
+    }
+
+    /// Whether this muxer carries `kind`.
+    fn carries(&self, kind: StreamKind) -> bool {
+        match kind {
+            StreamKind::Video => self.video.is_some(),
+            StreamKind::Audio => self.audio.is_some(),
+        }
+    }
+
+    fn write(&mut self, mut p: EncodedPacket) -> Result<(), OutputError> {
+        let slot = match p.kind {
+            StreamKind::Video => self.video,
+            StreamKind::Audio => self.audio,
+        };
+        let Some((tb, index)) = slot else {
+            return Ok(());
+        };
+        let out_tb = self.octx.stream(index).map_or(tb, |s| s.time_base());
+        p.packet.set_stream(index);
+        p.packet.rescale_ts(tb, out_tb);
+        p.packet.set_position(-1);
+        p.packet
+            .write_interleaved(&mut self.octx)
+            .map_err(|e| Self::mux_err(&self.target, "writing a packet failed", e))
+    }
+
+    fn finish(&mut self) -> Result<(), OutputError> {
+        self.octx
+            .write_trailer()
+            .map_err(|e| Self::mux_err(&self.target, "finishing the file failed", e))
+    }
+}
+
+/// Runs the pipeline until the end, handing each packet to `sink`; returns stats.
+fn drive(
+    handle: &pipeline::PipelineHandle,
+    started: Instant,
+    mut sink: impl FnMut(EncodedPacket) -> Result<(), OutputError>,
+) -> Result<Stats, OutputError> {
+    let mut stats = Stats::default();
+    while let Some(event) = handle.recv() {
+        match event {
+            PipelineEvent::Packet(p) => {
+                match p.kind {
+                    StreamKind::Video => {
+                        stats.first_packet.get_or_insert_with(|| started.elapsed());
+                        stats.video_packets += 1;
+                        stats.video_bytes += p.data().len() as u64;
+                    }
+                    StreamKind::Audio => stats.audio_packets += 1,
+                }
+                sink(p)?;
+            }
+            PipelineEvent::Warning(w) => warn!(warning = %w, "pipeline"),
+            PipelineEvent::Failed(e) => return Err(e.into()),
+            PipelineEvent::Finished | PipelineEvent::Stopped => break,
+            PipelineEvent::Paused | PipelineEvent::Resumed | PipelineEvent::Seeked(_) => {}
+        }
+    }
+    stats.elapsed = started.elapsed();
+    Ok(stats)
+}
+
+/// Transcodes `input` into `output` (container chosen by its extension, e.g. `.mp4`, `.mkv`).
+pub fn transcode(
+    input: &Path,
+    output: &Path,
+    mut config: PipelineConfig,
+) -> Result<Stats, OutputError> {
+    let target = output.display().to_string();
+    let mut octx =
+        format::output(output).map_err(|e| Muxer::mux_err(&target, "cannot create output", e))?;
+    config.video.global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
+    config.pacing = Pacing::Unpaced;
+    let started = Instant::now();
+    let handle = pipeline::start(input, config)?;
+    let streams = handle.streams().clone();
+    let video = Muxer::add(&mut octx, &target, &streams.video)?;
+    let audio = match &streams.audio {
+        Some(info) => Some((info.time_base, Muxer::add(&mut octx, &target, info)?)),
+        None => None,
+    };
+    let mut muxer = Muxer {
+        target,
+        octx,
+        video: Some((streams.video.time_base, video)),
+        audio,
+    };
+    muxer.start(Dictionary::new())?;
+    let stats = drive(&handle, started, |p| muxer.write(p))?;
+    muxer.finish()?;
+    Ok(stats)
+}
+
+/// RTP payload types, from the dynamic range; receivers are told them in the SDP.
+pub const VIDEO_PAYLOAD_TYPE: u8 = 96;
+pub const AUDIO_PAYLOAD_TYPE: u8 = 97;
+
+/// An SDP describing the two RTP streams, for a receiver such as `ffplay` or GStreamer.
+/// SPS/PPS travel in-band before every keyframe, so none are listed here.
+pub fn sdp(video: &str, audio: Option<&str>) -> String {
+    let (vhost, vport) = host_port(video);
+    let mut s = String::new();
+    let _ = writeln!(s, "v=0");
+    let _ = writeln!(s, "o=- 0 0 IN IP4 {vhost}");
+    let _ = writeln!(s, "s=lounge-streamer");
+    let _ = writeln!(s, "c=IN IP4 {vhost}");
+    let _ = writeln!(s, "t=0 0");
+    let _ = writeln!(s, "m=video {vport} RTP/AVP {VIDEO_PAYLOAD_TYPE}");
+    let _ = writeln!(s, "a=rtpmap:{VIDEO_PAYLOAD_TYPE} H264/90000");
+    let _ = writeln!(s, "a=fmtp:{VIDEO_PAYLOAD_TYPE} packetization-mode=1");
+    if let Some(audio) = audio {
+        let (_, aport) = host_port(audio);
+        let _ = writeln!(s, "m=audio {aport} RTP/AVP {AUDIO_PAYLOAD_TYPE}");
+        let _ = writeln!(s, "a=rtpmap:{AUDIO_PAYLOAD_TYPE} opus/48000/2");
+        let _ = writeln!(s, "a=fmtp:{AUDIO_PAYLOAD_TYPE} sprop-stereo=1");
+    }
+    s
+}
+
+fn host_port(url: &str) -> (&str, &str) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.split(['?', '/']).next().unwrap_or(rest);
+    rest.rsplit_once(':').unwrap_or((rest, "0"))
+}
+
+/// Sends `input` as RTP: H.264 to `video`, Opus to `audio` (`udp://HOST:PORT` URLs), paced
+/// in real time. `on_sdp` gets the SDP before the first packet.
+pub fn rtp_out(
+    input: &Path,
+    video_url: &str,
+    audio_url: &str,
+    mut config: PipelineConfig,
+    on_sdp: impl FnOnce(&str),
+) -> Result<Stats, OutputError> {
+    // In-band parameter sets: an RTP receiver may join at any keyframe.
+    config.video.global_header = false;
+    let started = Instant::now();
+    let handle = pipeline::start(input, config)?;
+    let streams: Streams = handle.streams().clone();
+    let mut video = open_rtp(video_url)?;
+    let index = Muxer::add(&mut video, video_url, &streams.video)?;
+    let mut video = Muxer {
+        target: video_url.to_owned(),
+        octx: video,
+        video: Some((streams.video.time_base, index)),
+        audio: None,
+    };
+    let mut audio = match &streams.audio {
+        Some(info) => {
+            let mut octx = open_rtp(audio_url)?;
+            let index = Muxer::add(&mut octx, audio_url, info)?;
+            Some(Muxer {
+                target: audio_url.to_owned(),
+                octx,
+                video: None,
+                audio: Some((info.time_base, index)),
+            })
+        }
+        None => None,
+    };
+    let mut options = Dictionary::new();
+    options.set("payload_type", &VIDEO_PAYLOAD_TYPE.to_string());
+    video.start(options)?;
+    if let Some(audio) = audio.as_mut() {
+        let mut options = Dictionary::new();
+        options.set("payload_type", &AUDIO_PAYLOAD_TYPE.to_string());
+        audio.start(options)?;
+    }
+    on_sdp(&sdp(video_url, audio.as_ref().map(|_| audio_url)));
+    let stats = drive(&handle, started, |p| {
+        if video.carries(p.kind) {
+            video.write(p)
+        } else if let Some(audio) = audio.as_mut() {
+            audio.write(p)
+        } else {
+            Ok(())
+        }
+    })?;
+    video.finish()?;
+    if let Some(audio) = audio.as_mut() {
+        audio.finish()?;
+    }
+    Ok(stats)
+}
+
+fn open_rtp(url: &str) -> Result<format::context::Output, OutputError> {
+    if !(url.starts_with("udp://") || url.starts_with("rtp://")) {
+        return Err(OutputError::Mux {
+            target: url.to_owned(),
+            reason: "expected a udp://HOST:PORT or rtp://HOST:PORT URL".to_owned(),
+        });
+    }
+    format::output_as(url, "rtp").map_err(|e| Muxer::mux_err(url, "cannot open RTP output", e))
+}

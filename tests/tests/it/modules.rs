@@ -1,0 +1,194 @@
+//! Module switches and the economy module, end to end through the fake Discord.
+
+use lounge::store::Backend;
+use lounge_tests::db::TestDb;
+use lounge_tests::discord::{
+    GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_GUILD_ID, OWNER_ID, channels,
+};
+use serde_json::json;
+
+use crate::util::Harness;
+
+fn other_channel() -> u64 {
+    channels(OTHER_GUILD_ID)[0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn disabling_blocks_only_that_guild(backend: Backend) {
+    let h = Harness::start(TestDb::new(backend).await).await;
+    let g = GENERAL_CHANNEL_ID;
+    assert!(
+        h.ask(GUILD_ID, g, MEMBER_ID, "!balance")
+            .await
+            .contains("has 0 coins")
+    );
+
+    // Members without Manage Server can't switch modules.
+    let refused = h
+        .ask(GUILD_ID, g, MEMBER_ID, "!module disable economy")
+        .await;
+    assert!(
+        refused.contains("You need these permissions") && refused.contains("Manage Guild"),
+        "{refused}"
+    );
+
+    let off = h.ask(GUILD_ID, g, MOD_ID, "!module disable economy").await;
+    assert!(
+        off.contains("`economy` module is now off in this server"),
+        "{off}"
+    );
+    let notice = h.ask(GUILD_ID, g, MEMBER_ID, "!balance").await;
+    assert!(
+        notice.contains("turned off in this server") && notice.contains("/module enable economy"),
+        "{notice}"
+    );
+    // Slash commands are gated the same way, and privately.
+    let slash = h.slash(GUILD_ID, g, MEMBER_ID, "balance", json!([])).await;
+    assert!(
+        slash.text().contains("turned off in this server"),
+        "{}",
+        slash.text()
+    );
+    assert_eq!(slash.body["data"]["flags"], 64);
+    // The other guild is untouched.
+    assert!(
+        h.ask(OTHER_GUILD_ID, other_channel(), MEMBER_ID, "!balance")
+            .await
+            .contains("has 0 coins")
+    );
+
+    let list = h.ask(GUILD_ID, g, MOD_ID, "!module list").await;
+    assert!(
+        list.contains("economy — off in this server") && list.contains("core — always on"),
+        "{list}"
+    );
+    let core = h.ask(GUILD_ID, g, MOD_ID, "!module disable core").await;
+    assert!(core.contains("can't be turned off"), "{core}");
+    let unknown = h.ask(GUILD_ID, g, MOD_ID, "!module disable nosuch").await;
+    assert!(
+        unknown.contains("no module called `nosuch`") && unknown.contains("economy"),
+        "{unknown}"
+    );
+
+    let on = h.ask(GUILD_ID, g, MOD_ID, "!module enable economy").await;
+    assert!(on.contains("now on"), "{on}");
+    assert!(
+        h.ask(GUILD_ID, g, MEMBER_ID, "!balance")
+            .await
+            .contains("has 0 coins")
+    );
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disabling_blocks_only_that_guild_on_sqlite() {
+    disabling_blocks_only_that_guild(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disabling_blocks_only_that_guild_on_postgres() {
+    disabling_blocks_only_that_guild(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn owner_unload_applies_everywhere_and_survives_a_restart() {
+    let h = Harness::start(TestDb::sqlite()).await;
+    let g = GENERAL_CHANNEL_ID;
+    let refused = h.ask(GUILD_ID, g, MOD_ID, "!module unload economy").await;
+    assert!(refused.contains("Only the bot's owners"), "{refused}");
+    let done = h.ask(GUILD_ID, g, OWNER_ID, "!module unload economy").await;
+    assert!(
+        done.contains("Unloaded `economy` in every server"),
+        "{done}"
+    );
+    for (guild, channel) in [(GUILD_ID, g), (OTHER_GUILD_ID, other_channel())] {
+        let notice = h.ask(guild, channel, MEMBER_ID, "!balance").await;
+        assert!(notice.contains("switched off everywhere"), "{notice}");
+    }
+
+    let h = Harness::start(h.stop().await).await;
+    let notice = h
+        .ask(OTHER_GUILD_ID, other_channel(), MEMBER_ID, "!balance")
+        .await;
+    assert!(
+        notice.contains("switched off everywhere"),
+        "unload must survive a restart: {notice}"
+    );
+    let back = h.ask(GUILD_ID, g, OWNER_ID, "!module load economy").await;
+    assert!(back.contains("Loaded `economy` again"), "{back}");
+    assert!(
+        h.ask(OTHER_GUILD_ID, other_channel(), MEMBER_ID, "!balance")
+            .await
+            .contains("has 0 coins")
+    );
+    h.finish().await;
+}
+
+async fn give_moves_coins(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    {
+        let store = db.store().await;
+        store.adjust_currency(MOD_ID, 100).await.unwrap();
+        store.close().await;
+    }
+    let h = Harness::start(db).await;
+    let g = GENERAL_CHANNEL_ID;
+    let sent = h
+        .ask(GUILD_ID, g, MOD_ID, &format!("!give <@{MEMBER_ID}> 30"))
+        .await;
+    assert!(
+        sent.contains("Sent 30 coins") && sent.contains("You have 70 left"),
+        "{sent}"
+    );
+    assert!(
+        h.ask(GUILD_ID, g, MEMBER_ID, "!balance")
+            .await
+            .contains("has 30 coins")
+    );
+
+    let broke = h
+        .ask(GUILD_ID, g, MEMBER_ID, &format!("!give <@{MOD_ID}> 31"))
+        .await;
+    assert!(
+        broke.contains("Not enough coins: you have 30, this needs 31."),
+        "{broke}"
+    );
+    let me = h
+        .ask(GUILD_ID, g, MEMBER_ID, &format!("!give <@{MEMBER_ID}> 1"))
+        .await;
+    assert!(me.contains("You can't send coins to yourself."), "{me}");
+    // Slash: Discord enforces min_value, so the bot's own check is for prefix input.
+    let zero = h
+        .ask(GUILD_ID, g, MEMBER_ID, &format!("!give <@{MOD_ID}> 0"))
+        .await;
+    assert!(zero.contains("The amount must be at least 1."), "{zero}");
+    let r = h
+        .slash(
+            GUILD_ID,
+            g,
+            MEMBER_ID,
+            "give",
+            json!([
+                {"name": "user", "type": 6, "value": MOD_ID.to_string()},
+                {"name": "amount", "type": 4, "value": 5}
+            ]),
+        )
+        .await;
+    assert!(r.text().contains("Sent 5 coins"), "{}", r.text());
+    // The reply names the recipient with a mention that pings nobody.
+    assert_eq!(r.allowed_mentions().unwrap()["parse"], json!([]));
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn give_moves_coins_on_sqlite() {
+    give_moves_coins(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn give_moves_coins_on_postgres() {
+    give_moves_coins(Backend::Postgres).await;
+}
