@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod logging;
+pub mod permissions;
 pub mod runtime;
 pub mod secret;
 pub mod store;

@@ -5,6 +5,7 @@ mod core;
 mod economy;
 pub mod messages;
 mod modules;
+mod perm;
 pub mod reference;
 
 use crate::error::user_error;
@@ -31,9 +32,13 @@ const MODULES: &[Module] = &[
     },
     Module {
         name: "admin",
-        description: "Server settings: which modules are on",
+        description: "Server settings: which modules are on and who may use what",
         core: true,
-        commands: modules::commands,
+        commands: || {
+            let mut all = modules::commands();
+            all.extend(perm::commands());
+            all
+        },
     },
     Module {
         name: "economy",
@@ -66,12 +71,34 @@ pub fn all() -> Vec<Command> {
 
 fn apply_policy(command: &mut Command, module: &Module) {
     command.category = Some(module.name.into());
+    command.checks.push(|ctx| Box::pin(permission_gate(ctx)));
     if !module.core {
         command.checks.push(|ctx| Box::pin(module_gate(ctx)));
     }
     for sub in &mut command.subcommands {
         apply_policy(sub, module);
     }
+}
+
+/// Applies the guild's allow/deny rules (see `crate::permissions` for the precedence).
+async fn permission_gate(ctx: Context<'_>) -> Result<bool, Error> {
+    if ctx.guild_id().is_none() {
+        return Ok(true);
+    }
+    let member = match ctx.author_member().await {
+        Some(member) => member.into_owned(),
+        None => return Ok(true),
+    };
+    let module = ctx.command().category.as_deref().unwrap_or("other");
+    let name = ctx.command().qualified_name.to_string();
+    let decision = perm::decide_for(ctx, &member, ctx.channel_id(), &name, module).await?;
+    if decision.allowed() == Some(false) {
+        return Err(user_error(format!(
+            "You can't use `{name}` here: {}.",
+            decision.explain()
+        )));
+    }
+    Ok(true)
 }
 
 /// Refuses commands of a module that is unloaded everywhere or disabled in this guild, with

@@ -7,6 +7,7 @@
 
 mod guilds;
 mod modules;
+mod permissions;
 mod users;
 
 use std::path::Path;

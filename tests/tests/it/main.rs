@@ -3,5 +3,6 @@
 mod bot;
 mod fake_discord;
 mod modules;
+mod perm;
 mod store;
 mod util;

@@ -1,0 +1,139 @@
+//! Permission rules end to end: `/perm` and the gate every command passes. The precedence
+//! itself is tested over every combination in `bot/src/permissions.rs`.
+
+use lounge::store::Backend;
+use lounge_tests::db::TestDb;
+use lounge_tests::discord::{
+    GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MEMBER_ROLE_ID, MOD_ID, OTHER_CHANNEL_ID, OWNER_ID,
+};
+
+use crate::util::Harness;
+
+async fn rules_allow_and_deny(backend: Backend) {
+    let h = Harness::start(TestDb::new(backend).await).await;
+    let (g, o) = (GENERAL_CHANNEL_ID, OTHER_CHANNEL_ID);
+    let ask = |channel, author, text: String| {
+        let h = &h;
+        async move { h.ask(GUILD_ID, channel, author, &text).await }
+    };
+
+    // Only Manage Server may write rules.
+    let refused = ask(g, MEMBER_ID, format!("!perm deny balance <@{MOD_ID}>")).await;
+    assert!(refused.contains("You need these permissions"), "{refused}");
+
+    let set = ask(g, MOD_ID, format!("!perm deny balance <@{MEMBER_ID}>")).await;
+    assert!(set.contains("can no longer use command `balance`"), "{set}");
+    let denied = ask(g, MEMBER_ID, "!balance".into()).await;
+    assert!(
+        denied.contains("You can't use `balance` here") && denied.contains("deny command balance"),
+        "{denied}"
+    );
+    // Other commands and other members are unaffected.
+    assert!(ask(g, MEMBER_ID, "!ping".into()).await.contains("Pinging"));
+    assert!(
+        ask(g, MOD_ID, "!balance".into())
+            .await
+            .contains("has 0 coins")
+    );
+
+    // A user rule beats a role rule.
+    let role_allow = ask(
+        g,
+        MOD_ID,
+        format!("!perm allow economy <@&{MEMBER_ROLE_ID}>"),
+    )
+    .await;
+    assert!(
+        role_allow.contains("can now use module `economy`"),
+        "{role_allow}"
+    );
+    assert!(
+        ask(g, MEMBER_ID, "!balance".into())
+            .await
+            .contains("You can't use")
+    );
+    let why = ask(g, MOD_ID, format!("!perm explain balance <@{MEMBER_ID}>")).await;
+    assert!(
+        why.contains("can't use `balance`") && why.contains("deny command balance"),
+        "{why}"
+    );
+
+    let reset = ask(g, MOD_ID, format!("!perm reset balance <@{MEMBER_ID}>")).await;
+    assert!(reset.contains("Removed 1 rule"), "{reset}");
+    let why = ask(g, MOD_ID, format!("!perm explain balance <@{MEMBER_ID}>")).await;
+    assert!(
+        why.contains("can use `balance`") && why.contains("allow module economy"),
+        "{why}"
+    );
+
+    // A channel rule applies in that channel only (after the role rule is gone).
+    ask(g, MOD_ID, "!perm reset economy".into()).await;
+    let chan = ask(g, MOD_ID, format!("!perm deny economy <#{g}>")).await;
+    assert!(
+        chan.contains("can no longer use module `economy`"),
+        "{chan}"
+    );
+    assert!(
+        ask(g, MEMBER_ID, "!balance".into())
+            .await
+            .contains("You can't use")
+    );
+    assert!(
+        ask(o, MEMBER_ID, "!balance".into())
+            .await
+            .contains("has 0 coins")
+    );
+
+    let list = ask(g, MOD_ID, "!perm list".into()).await;
+    assert!(
+        list.contains("deny module `economy`") && list.contains(&format!("<#{g}>")),
+        "{list}"
+    );
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rules_allow_and_deny_on_sqlite() {
+    rules_allow_and_deny(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rules_allow_and_deny_on_postgres() {
+    rules_allow_and_deny(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn owners_cannot_be_locked_out() {
+    let h = Harness::start(TestDb::sqlite()).await;
+    let g = GENERAL_CHANNEL_ID;
+    let note = h
+        .ask(
+            GUILD_ID,
+            g,
+            MOD_ID,
+            &format!("!perm deny admin <@{OWNER_ID}>"),
+        )
+        .await;
+    assert!(note.contains("rules don't apply to them"), "{note}");
+    h.ask(GUILD_ID, g, MOD_ID, &format!("!perm deny admin <#{g}>"))
+        .await;
+    // The guild owner still reaches the admin commands, even in the denied channel.
+    let list = h.ask(GUILD_ID, g, OWNER_ID, "!perm list").await;
+    assert!(list.contains("Permission rules"), "{list}");
+    let why = h
+        .ask(
+            GUILD_ID,
+            g,
+            OWNER_ID,
+            &format!("!perm explain \"module list\" <@{OWNER_ID}>"),
+        )
+        .await;
+    assert!(why.contains("can never be locked out"), "{why}");
+    // While the moderator, whom the channel rule covers, is now locked out of admin here.
+    let locked = h.ask(GUILD_ID, g, MOD_ID, "!perm list").await;
+    assert!(
+        locked.contains("You can't use `perm list` here"),
+        "{locked}"
+    );
+    h.finish().await;
+}
