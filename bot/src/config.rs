@@ -58,6 +58,10 @@ pub struct BotConfig {
     pub prefix: String,
     /// Where the SQLite database and other state live; default: the OS data dir.
     pub data_dir: Option<PathBuf>,
+    /// Commands one user may fire back to back before the global limiter steps in.
+    pub command_burst: u32,
+    /// Seconds after which a user regains one command of the burst.
+    pub command_refill_seconds: u64,
 }
 
 impl Default for BotConfig {
@@ -65,6 +69,8 @@ impl Default for BotConfig {
         Self {
             prefix: "!".to_owned(),
             data_dir: None,
+            command_burst: 5,
+            command_refill_seconds: 3,
         }
     }
 }
@@ -114,6 +120,8 @@ pub enum ConfigError {
     BadApiBase(String),
     #[error("bot.prefix must be 1 to 16 characters without spaces, got `{0}`")]
     BadPrefix(String),
+    #[error("bot.command_burst and bot.command_refill_seconds must both be at least 1")]
+    BadRateLimit,
     #[error(
         "no data directory: set bot.data_dir in {file} or LOUNGE_BOT__DATA_DIR (the OS gave no default)"
     )]
@@ -191,6 +199,9 @@ impl Loaded {
         if prefix.is_empty() || prefix.chars().count() > 16 || prefix.contains(char::is_whitespace)
         {
             return Err(ConfigError::BadPrefix(prefix.clone()));
+        }
+        if self.config.bot.command_burst == 0 || self.config.bot.command_refill_seconds == 0 {
+            return Err(ConfigError::BadRateLimit);
         }
         self.database_url()?;
         Ok(())

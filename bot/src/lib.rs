@@ -6,6 +6,7 @@
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod limits;
 pub mod logging;
 pub mod permissions;
 pub mod runtime;
@@ -24,6 +25,7 @@ pub struct Data {
     pub store: store::Store,
     pub started: Instant,
     pub default_prefix: String,
+    pub limiter: limits::CommandLimiter,
 }
 
 pub type Context<'a> = poise::Context<'a, Data, Error>;

@@ -38,6 +38,11 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         .to_owned();
     let api_base = loaded.api_base()?.map(str::to_owned);
     let default_prefix = loaded.config.bot.prefix.clone();
+    let limiter = crate::limits::CommandLimiter::new(
+        std::num::NonZeroU32::new(loaded.config.bot.command_burst)
+            .unwrap_or(std::num::NonZeroU32::MIN),
+        Duration::from_secs(loaded.config.bot.command_refill_seconds),
+    );
 
     let mut http = serenity::HttpBuilder::new(&token);
     if let Some(base) = &api_base {
@@ -66,6 +71,7 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         .options(poise::FrameworkOptions {
             commands: commands::all(),
             on_error: |e| Box::pin(error::on_error(e)),
+            command_check: Some(|ctx| Box::pin(rate_limit(ctx))),
             // Nothing the bot says pings anyone unless a command opts in explicitly.
             allowed_mentions: Some(serenity::CreateAllowedMentions::new().replied_user(false)),
             owners,
@@ -86,7 +92,7 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
                     None => poise::builtins::register_globally(ctx, commands).await?,
                 }
                 tracing::info!(count = commands.len(), scope = ?dev_guild, "slash commands registered");
-                Ok(Data { store: setup_store, started: Instant::now(), default_prefix })
+                Ok(Data { store: setup_store, started: Instant::now(), default_prefix, limiter })
             })
         })
         .build();
@@ -152,6 +158,25 @@ async fn guild_prefix(
     Ok(Some(
         custom.unwrap_or_else(|| data.default_prefix.clone()).into(),
     ))
+}
+
+/// The global limiter, checked before every command (owners are exempt).
+#[allow(clippy::unused_async, reason = "poise's command_check takes an async fn")]
+async fn rate_limit(ctx: crate::Context<'_>) -> Result<bool, Error> {
+    if ctx.framework().options().owners.contains(&ctx.author().id) {
+        return Ok(true);
+    }
+    // Memory hygiene piggybacks on traffic: cheap, and idle bots need none.
+    if rand::random::<u8>() == 0 {
+        ctx.data().limiter.forget_idle();
+    }
+    match ctx.data().limiter.check(ctx.author().id.get()) {
+        Ok(()) => Ok(true),
+        Err(wait) => Err(crate::error::user_error(format!(
+            "You're using commands too fast. Try again in {} s.",
+            wait.as_secs() + 1
+        ))),
+    }
 }
 
 async fn shutdown_signal() {

@@ -7,6 +7,7 @@ pub mod messages;
 mod modules;
 mod perm;
 pub mod reference;
+mod settings;
 
 use crate::error::user_error;
 use crate::{Context, Data, Error};
@@ -32,11 +33,12 @@ const MODULES: &[Module] = &[
     },
     Module {
         name: "admin",
-        description: "Server settings: which modules are on and who may use what",
+        description: "Server settings: prefix, which modules are on and who may use what",
         core: true,
         commands: || {
             let mut all = modules::commands();
             all.extend(perm::commands());
+            all.extend(settings::commands());
             all
         },
     },

@@ -4,5 +4,6 @@ mod bot;
 mod fake_discord;
 mod modules;
 mod perm;
+mod settings;
 mod store;
 mod util;

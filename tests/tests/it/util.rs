@@ -24,7 +24,9 @@ pub fn lounge_command(fake: &FakeDiscord, db: &TestDb, token: Option<&str>) -> C
         )
         .env("LOUNGE_DISCORD__API_BASE", fake.api_base())
         .env("DATABASE_URL", &db.url)
-        .env("LOUNGE_LOG__LEVEL", "info,lounge=debug");
+        .env("LOUNGE_LOG__LEVEL", "info,lounge=debug")
+        // Tests fire commands faster than people; the limiter has its own test.
+        .env("LOUNGE_BOT__COMMAND_BURST", "1000");
     if let Some(token) = token {
         cmd.env("DISCORD_TOKEN", token);
     }

@@ -1,0 +1,92 @@
+//! Server settings and the global command limiter, end to end.
+
+use lounge::store::Backend;
+use lounge_tests::db::TestDb;
+use lounge_tests::discord::{GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OWNER_ID};
+
+use crate::util::Harness;
+
+async fn prefix_changes_take_effect_at_once(backend: Backend) {
+    let h = Harness::start(TestDb::new(backend).await).await;
+    let g = GENERAL_CHANNEL_ID;
+    let current = h.ask(GUILD_ID, g, MEMBER_ID, "!settings prefix").await;
+    assert!(
+        current.contains("You need these permissions"),
+        "members can't even read settings: {current}"
+    );
+    assert!(
+        h.ask(GUILD_ID, g, MOD_ID, "!settings prefix")
+            .await
+            .contains("The prefix here is `!`")
+    );
+    let set = h.ask(GUILD_ID, g, MOD_ID, "!settings prefix ?").await;
+    assert!(set.contains("now start with `?`"), "{set}");
+    assert!(
+        h.ask(GUILD_ID, g, MEMBER_ID, "?ping")
+            .await
+            .contains("Pinging")
+    );
+    let clash = h.ask(GUILD_ID, g, MOD_ID, "?settings prefix <@123>").await;
+    assert!(clash.contains("clash"), "{clash}");
+    let long = h
+        .ask(GUILD_ID, g, MOD_ID, "?settings prefix 12345678901234567")
+        .await;
+    assert!(long.contains("1 to 16 characters"), "{long}");
+    let reset = h.ask(GUILD_ID, g, MOD_ID, "?settings prefix reset").await;
+    assert!(reset.contains("back to the default, `!`"), "{reset}");
+    assert!(
+        h.ask(GUILD_ID, g, MEMBER_ID, "!ping")
+            .await
+            .contains("Pinging")
+    );
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prefix_changes_take_effect_at_once_on_sqlite() {
+    prefix_changes_take_effect_at_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prefix_changes_take_effect_at_once_on_postgres() {
+    prefix_changes_take_effect_at_once(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_limiter_stops_command_spam_per_user() {
+    let env = [
+        ("LOUNGE_BOT__COMMAND_BURST", "2"),
+        ("LOUNGE_BOT__COMMAND_REFILL_SECONDS", "60"),
+    ];
+    let h = Harness::start_with_env(TestDb::sqlite(), &env).await;
+    let g = GENERAL_CHANNEL_ID;
+    assert!(
+        h.ask(GUILD_ID, g, MEMBER_ID, "!balance")
+            .await
+            .contains("has 0 coins")
+    );
+    assert!(
+        h.ask(GUILD_ID, g, MEMBER_ID, "!balance")
+            .await
+            .contains("has 0 coins")
+    );
+    let slow = h.ask(GUILD_ID, g, MEMBER_ID, "!balance").await;
+    assert!(
+        slow.contains("too fast") && slow.contains("Try again in"),
+        "{slow}"
+    );
+    // Other users have their own allowance; owners are exempt.
+    assert!(
+        h.ask(GUILD_ID, g, MOD_ID, "!balance")
+            .await
+            .contains("has 0 coins")
+    );
+    for _ in 0..3 {
+        assert!(
+            h.ask(GUILD_ID, g, OWNER_ID, "!balance")
+                .await
+                .contains("has 0 coins")
+        );
+    }
+    h.finish().await;
+}
