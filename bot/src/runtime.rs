@@ -161,7 +161,10 @@ async fn guild_prefix(
 }
 
 /// The global limiter, checked before every command (owners are exempt).
-#[allow(clippy::unused_async, reason = "poise's command_check takes an async fn")]
+#[allow(
+    clippy::unused_async,
+    reason = "poise's command_check takes an async fn"
+)]
 async fn rate_limit(ctx: crate::Context<'_>) -> Result<bool, Error> {
     if ctx.framework().options().owners.contains(&ctx.author().id) {
         return Ok(true);

@@ -101,19 +101,11 @@ async fn autocomplete_command(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let partial = partial.to_lowercase();
     let mut names = Vec::new();
     for c in &ctx.framework().options().commands {
         collect_names(c, &mut names);
     }
-    names.retain(|n| n.contains(&partial));
-    names.truncate(25);
-    serenity::CreateAutocompleteResponse::new().set_choices(
-        names
-            .into_iter()
-            .map(|n| serenity::AutocompleteChoice::new(n.clone(), n))
-            .collect(),
-    )
+    ui::autocomplete(names.iter().map(String::as_str), partial)
 }
 
 fn collect_names(c: &Command, out: &mut Vec<String>) {

@@ -198,11 +198,5 @@ async fn autocomplete_module(
     _: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let partial = partial.to_lowercase();
-    let choices = modules()
-        .iter()
-        .filter(|m| m.name.contains(&partial))
-        .map(|m| serenity::AutocompleteChoice::new(m.name, m.name))
-        .collect();
-    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+    crate::ui::autocomplete(modules().iter().map(|m| m.name), partial)
 }

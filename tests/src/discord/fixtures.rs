@@ -273,3 +273,47 @@ pub fn interaction(
         "attachment_size_limit": 10_485_760,
     })
 }
+
+/// The guild a fixture channel belongs to, among `guilds`.
+pub fn guild_of_channel(guilds: &[u64], channel: u64) -> Option<u64> {
+    let id = channel.to_string();
+    guilds.iter().copied().find(|g| {
+        channels(*g)
+            .iter()
+            .any(|c| c["id"].as_str() == Some(id.as_str()))
+    })
+}
+
+/// A message object as Discord sends it. `body` supplies what the sender chose (content,
+/// embeds, components, flags); `kind` is 0 for a plain message, 20 for an interaction reply.
+pub fn message(
+    id: u64,
+    channel: u64,
+    guild: Option<u64>,
+    author: Value,
+    body: &Value,
+    kind: u8,
+) -> Value {
+    let mut msg = json!({
+        "id": id.to_string(),
+        "channel_id": channel.to_string(),
+        "author": author,
+        "content": body.get("content").cloned().unwrap_or(json!("")),
+        "timestamp": TIMESTAMP,
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": body.get("embeds").cloned().unwrap_or(json!([])),
+        "components": body.get("components").cloned().unwrap_or(json!([])),
+        "pinned": false,
+        "type": kind,
+        "flags": body.get("flags").cloned().unwrap_or(json!(0)),
+    });
+    if let Some(g) = guild {
+        msg["guild_id"] = json!(g.to_string());
+    }
+    msg
+}

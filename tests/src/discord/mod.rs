@@ -367,26 +367,15 @@ impl FakeDiscord {
             .as_object_mut()
             .expect("member is an object")
             .remove("user");
-        let msg = json!({
-            "id": id.to_string(),
-            "channel_id": channel.to_string(),
-            "guild_id": guild.to_string(),
-            "author": user,
-            "member": member,
-            "content": content,
-            "timestamp": TIMESTAMP,
-            "edited_timestamp": null,
-            "tts": false,
-            "mention_everyone": false,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "pinned": false,
-            "type": 0,
-            "flags": 0,
-            "components": [],
-        });
+        let mut msg = fixtures::message(
+            id,
+            channel,
+            Some(guild),
+            user,
+            &json!({ "content": content }),
+            0,
+        );
+        msg["member"] = member;
         self.shared.lock().messages.insert(id, msg.clone());
         self.shared.dispatch("MESSAGE_CREATE", msg);
         id

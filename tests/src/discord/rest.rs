@@ -152,11 +152,7 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> Response
         ("POST", ["channels", _, "typing"]) => no_content(),
         ("GET", ["channels", channel]) => {
             let id: u64 = channel.parse().unwrap_or(0);
-            let guild = shared.guilds.iter().copied().find(|g| {
-                fixtures::channels(*g)
-                    .iter()
-                    .any(|c| c["id"].as_str() == Some(id.to_string().as_str()))
-            });
+            let guild = fixtures::guild_of_channel(&shared.guilds, id);
             match guild {
                 Some(g) => ok(fixtures::channel(id, g)),
                 None => discord_error(StatusCode::NOT_FOUND, 10003, "Unknown Channel"),
@@ -272,32 +268,9 @@ fn overwrite_commands(shared: &Shared, app: &str, guild: Option<u64>, body: &Val
 /// Turns a create-message body into the message object Discord would return, and keeps it.
 fn store_message(shared: &Shared, channel: u64, interaction: Option<u64>, body: &Value) -> Value {
     let id = shared.snowflake();
-    let guild = shared.guilds.iter().copied().find(|g| {
-        fixtures::channels(*g)
-            .iter()
-            .any(|c| c["id"].as_str() == Some(channel.to_string().as_str()))
-    });
-    let mut msg = json!({
-        "id": id.to_string(),
-        "channel_id": channel.to_string(),
-        "author": fixtures::bot_user(),
-        "content": body.get("content").cloned().unwrap_or(json!("")),
-        "timestamp": fixtures::TIMESTAMP,
-        "edited_timestamp": null,
-        "tts": false,
-        "mention_everyone": false,
-        "mentions": [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": body.get("embeds").cloned().unwrap_or(json!([])),
-        "components": body.get("components").cloned().unwrap_or(json!([])),
-        "pinned": false,
-        "type": if interaction.is_some() { 20 } else { 0 },
-        "flags": body.get("flags").cloned().unwrap_or(json!(0)),
-    });
-    if let Some(g) = guild {
-        msg["guild_id"] = json!(g.to_string());
-    }
+    let guild = fixtures::guild_of_channel(&shared.guilds, channel);
+    let kind = if interaction.is_some() { 20 } else { 0 };
+    let msg = fixtures::message(id, channel, guild, fixtures::bot_user(), body, kind);
     shared.lock().messages.insert(id, msg.clone());
     msg
 }
