@@ -12,6 +12,7 @@ pub mod permissions;
 pub mod runtime;
 pub mod secret;
 pub mod store;
+pub mod template;
 pub mod ui;
 
 use std::time::Instant;

@@ -72,6 +72,9 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
             commands: commands::all(),
             on_error: |e| Box::pin(error::on_error(e)),
             command_check: Some(|ctx| Box::pin(rate_limit(ctx))),
+            // Cooldowns are ours (per-guild overrides, started only on success).
+            manual_cooldowns: true,
+            post_command: |ctx| Box::pin(commands::cooldown::start(ctx)),
             // Nothing the bot says pings anyone unless a command opts in explicitly.
             allowed_mentions: Some(serenity::CreateAllowedMentions::new().replied_user(false)),
             owners,

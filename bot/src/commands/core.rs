@@ -69,7 +69,7 @@ pub async fn help(
 }
 
 /// Show the bot's version, uptime, storage and shard
-#[poise::command(slash_command, prefix_command)]
+#[poise::command(slash_command, prefix_command, channel_cooldown = 10)]
 pub async fn about(ctx: Context<'_>) -> Result<(), Error> {
     let data = ctx.data();
     let shard = ctx.serenity_context().shard_id;

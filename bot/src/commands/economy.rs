@@ -24,7 +24,7 @@ pub async fn balance(
 }
 
 /// Send some of your coins to another member
-#[poise::command(slash_command, prefix_command, guild_only)]
+#[poise::command(slash_command, prefix_command, guild_only, user_cooldown = 5)]
 pub async fn give(
     ctx: Context<'_>,
     #[description = "Who gets the coins"] user: serenity::User,

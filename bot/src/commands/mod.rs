@@ -1,6 +1,7 @@
 //! Every feature area is a module that lists its commands in one place. [`all`] collects them
 //! and applies policy by walking the command tree, so no command repeats those checks.
 
+pub mod cooldown;
 mod core;
 mod economy;
 pub mod messages;
@@ -39,6 +40,7 @@ const MODULES: &[Module] = &[
             let mut all = modules::commands();
             all.extend(perm::commands());
             all.extend(settings::commands());
+            all.extend(cooldown::commands());
             all
         },
     },
@@ -77,6 +79,8 @@ fn apply_policy(command: &mut Command, module: &Module) {
     if !module.core {
         command.checks.push(|ctx| Box::pin(module_gate(ctx)));
     }
+    // Last, so an invocation refused by the gates above is not counted against a cooldown.
+    command.checks.push(|ctx| Box::pin(cooldown::check(ctx)));
     for sub in &mut command.subcommands {
         apply_policy(sub, module);
     }

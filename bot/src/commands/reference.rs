@@ -21,8 +21,8 @@ pub struct Entry {
     pub owners_only: bool,
     pub guild_only: bool,
     pub aliases: Vec<String>,
-    /// Cooldown per user, in seconds, when the command has one.
-    pub cooldown_seconds: Option<u64>,
+    /// Default cooldowns, e.g. "5 s per user" (servers can override them).
+    pub cooldown: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -50,12 +50,17 @@ fn walk(c: &Command, parent_perms: Option<String>, out: &mut Vec<Entry>) {
         }
         return;
     }
-    let cooldown = c
-        .cooldown_config
-        .read()
-        .ok()
-        .and_then(|cfg| cfg.user)
-        .map(|d| d.as_secs());
+    let cooldown = c.cooldown_config.read().ok().and_then(|cfg| {
+        let parts: Vec<String> = [
+            ("user", cfg.user),
+            ("channel", cfg.channel),
+            ("guild", cfg.guild),
+        ]
+        .into_iter()
+        .filter_map(|(bucket, d)| d.map(|d| format!("{} s per {bucket}", d.as_secs())))
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    });
     out.push(Entry {
         module: c.category.as_deref().unwrap_or("other").to_owned(),
         name: c.qualified_name.to_string(),
@@ -74,14 +79,15 @@ fn walk(c: &Command, parent_perms: Option<String>, out: &mut Vec<Entry>) {
         owners_only: c.owners_only,
         guild_only: c.guild_only,
         aliases: c.aliases.iter().map(ToString::to_string).collect(),
-        cooldown_seconds: cooldown,
+        cooldown,
     });
 }
 
 /// The Markdown table the README carries between its `commands` markers.
 pub fn markdown() -> String {
-    let mut out =
-        String::from("| module | command | what it does | who can use it |\n|---|---|---|---|\n");
+    let mut out = String::from(
+        "| module | command | what it does | who can use it | cooldown |\n|---|---|---|---|---|\n",
+    );
     for e in entries() {
         let mut usage = format!("/{}", e.name);
         for p in &e.parameters {
@@ -104,8 +110,10 @@ pub fn markdown() -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | `{usage}` | {} | {who} |",
-            e.module, e.description
+            "| {} | `{usage}` | {} | {who} | {} |",
+            e.module,
+            e.description,
+            e.cooldown.as_deref().unwrap_or("—")
         );
     }
     out

@@ -5,6 +5,7 @@
 //! (`$n` placeholders, `ON CONFLICT`, conditional `UPDATE`) means the same on SQLite and
 //! PostgreSQL. The conformance suite in `tests/` runs every query file against both.
 
+mod cooldowns;
 mod guilds;
 mod modules;
 mod permissions;

@@ -2,7 +2,9 @@
 
 use lounge::store::Backend;
 use lounge_tests::db::TestDb;
-use lounge_tests::discord::{GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OWNER_ID};
+use lounge_tests::discord::{
+    GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_GUILD_ID, OWNER_ID, channels,
+};
 
 use crate::util::Harness;
 
@@ -89,4 +91,108 @@ async fn the_limiter_stops_command_spam_per_user() {
         );
     }
     h.finish().await;
+}
+
+async fn cooldowns_default_and_per_guild(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    {
+        let store = db.store().await;
+        store.adjust_currency(MOD_ID, 100).await.unwrap();
+        store.close().await;
+    }
+    let h = Harness::start(db).await;
+    let g = GENERAL_CHANNEL_ID;
+    let give = format!("!give <@{MEMBER_ID}> 1");
+    assert!(
+        h.ask(GUILD_ID, g, MOD_ID, &give)
+            .await
+            .contains("Sent 1 coins")
+    );
+    let slow = h.ask(GUILD_ID, g, MOD_ID, &give).await;
+    assert!(
+        slow.contains("Slow down: `give` can be used again <t:") && slow.contains(":R>"),
+        "{slow}"
+    );
+    // A refused invocation doesn't start the cooldown.
+    let broke = h
+        .ask(GUILD_ID, g, MEMBER_ID, &format!("!give <@{MOD_ID}> 999"))
+        .await;
+    assert!(broke.contains("Not enough coins"), "{broke}");
+    assert!(
+        h.ask(GUILD_ID, g, MEMBER_ID, &format!("!give <@{MOD_ID}> 1"))
+            .await
+            .contains("Sent 1 coins")
+    );
+
+    // The server turns give's cooldown off, then back to the default.
+    let off = h
+        .ask(GUILD_ID, g, MOD_ID, "!cooldown set give user 0")
+        .await;
+    assert!(off.contains("no user cooldown"), "{off}");
+    assert!(
+        h.ask(GUILD_ID, g, MOD_ID, &give)
+            .await
+            .contains("Sent 1 coins")
+    );
+    assert!(
+        h.ask(GUILD_ID, g, MOD_ID, &give)
+            .await
+            .contains("Sent 1 coins")
+    );
+    assert!(
+        h.ask(GUILD_ID, g, MOD_ID, "!cooldown list")
+            .await
+            .contains("`give` — 0 s per user")
+    );
+    assert!(
+        h.ask(GUILD_ID, g, MOD_ID, "!cooldown reset give")
+            .await
+            .contains("Removed 1 override")
+    );
+    assert!(
+        h.ask(GUILD_ID, g, MOD_ID, &give)
+            .await
+            .contains("Slow down")
+    );
+
+    // A guild-wide cooldown covers everyone in that server, and only that server.
+    let set = h
+        .ask(GUILD_ID, g, MOD_ID, "!cooldown set balance guild 60")
+        .await;
+    assert!(set.contains("once every 60 s per guild"), "{set}");
+    assert!(
+        h.ask(GUILD_ID, g, MEMBER_ID, "!balance")
+            .await
+            .contains("coins")
+    );
+    assert!(
+        h.ask(GUILD_ID, g, MOD_ID, "!balance")
+            .await
+            .contains("Slow down: `balance`")
+    );
+    let other: u64 = channels(OTHER_GUILD_ID)[0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let elsewhere = h.ask(OTHER_GUILD_ID, other, MEMBER_ID, "!balance").await;
+    assert!(
+        elsewhere.contains("coins") && !elsewhere.contains("Slow down"),
+        "{elsewhere}"
+    );
+    let bad = h
+        .ask(GUILD_ID, g, MOD_ID, "!cooldown set nosuch user 5")
+        .await;
+    assert!(bad.contains("no command called `nosuch`"), "{bad}");
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cooldowns_default_and_per_guild_on_sqlite() {
+    cooldowns_default_and_per_guild(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cooldowns_default_and_per_guild_on_postgres() {
+    cooldowns_default_and_per_guild(Backend::Postgres).await;
 }
