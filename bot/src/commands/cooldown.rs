@@ -6,8 +6,6 @@
 
 use std::time::Duration;
 
-use poise::serenity_prelude as serenity;
-
 use super::Command;
 use crate::error::user_error;
 use crate::{Context, Error, bail_user};
@@ -76,7 +74,7 @@ pub async fn set(
         bail_user!("Seconds must be between 0 and {MAX_SECONDS}.");
     }
     let name = command_name(ctx, &command)?;
-    let guild = ctx.guild_id().map_or(0, serenity::GuildId::get);
+    let guild = super::guild_id(ctx);
     ctx.data()
         .store
         .set_cooldown_override(guild, &name, bucket.as_str(), seconds)
@@ -105,7 +103,7 @@ pub async fn reset(
     #[description = "The command (e.g. give)"] command: String,
 ) -> Result<(), Error> {
     let name = command_name(ctx, &command)?;
-    let guild = ctx.guild_id().map_or(0, serenity::GuildId::get);
+    let guild = super::guild_id(ctx);
     let n = ctx
         .data()
         .store
@@ -126,7 +124,7 @@ pub async fn reset(
     required_permissions = "MANAGE_GUILD"
 )]
 pub async fn list(ctx: Context<'_>) -> Result<(), Error> {
-    let guild = ctx.guild_id().map_or(0, serenity::GuildId::get);
+    let guild = super::guild_id(ctx);
     let all = ctx.data().store.all_cooldown_overrides(guild).await?;
     if all.is_empty() {
         ctx.say("No overrides: every command uses its default cooldowns.")

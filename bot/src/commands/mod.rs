@@ -86,9 +86,20 @@ fn apply_policy(command: &mut Command, module: &Module) {
     }
 }
 
+/// The guild of a `guild_only` command (poise refuses those outside guilds before they run).
+fn guild_id(ctx: Context<'_>) -> u64 {
+    ctx.guild_id()
+        .map_or(0, poise::serenity_prelude::GuildId::get)
+}
+
 /// Applies the guild's allow/deny rules (see `crate::permissions` for the precedence).
 async fn permission_gate(ctx: Context<'_>) -> Result<bool, Error> {
-    if ctx.guild_id().is_none() {
+    let Some(guild) = ctx.guild_id() else {
+        return Ok(true);
+    };
+    // Most guilds have no rules: answer from one query, before fetching the member.
+    let rules = ctx.data().store.permission_rules(guild.get()).await?;
+    if rules.is_empty() {
         return Ok(true);
     }
     let member = match ctx.author_member().await {
@@ -97,7 +108,7 @@ async fn permission_gate(ctx: Context<'_>) -> Result<bool, Error> {
     };
     let module = ctx.command().category.as_deref().unwrap_or("other");
     let name = ctx.command().qualified_name.to_string();
-    let decision = perm::decide_for(ctx, &member, ctx.channel_id(), &name, module).await?;
+    let decision = perm::decide_for(ctx, &rules, &member, ctx.channel_id(), &name, module);
     if decision.allowed() == Some(false) {
         return Err(user_error(format!(
             "You can't use `{name}` here: {}.",

@@ -29,7 +29,7 @@ pub async fn module(_: Context<'_>) -> Result<(), Error> {
 /// Show every module and whether it is on in this server
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn list(ctx: Context<'_>) -> Result<(), Error> {
-    let guild = ctx.guild_id().map_or(0, serenity::GuildId::get);
+    let guild = super::guild_id(ctx);
     let store = &ctx.data().store;
     let disabled = store.disabled_modules(guild).await?;
     let unloaded = store.unloaded_modules().await?;
@@ -90,7 +90,7 @@ async fn switch(ctx: Context<'_>, name: &str, enabled: bool) -> Result<(), Error
             module.name
         );
     }
-    let guild = ctx.guild_id().map_or(0, serenity::GuildId::get);
+    let guild = super::guild_id(ctx);
     let changed = ctx
         .data()
         .store

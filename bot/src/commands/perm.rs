@@ -3,7 +3,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{Command, modules};
+use super::{Command, guild_id, modules};
 use crate::permissions::{self, Decision, Invocation, Rule, Subject, TargetKind};
 use crate::{Context, Error, bail_user, ui};
 
@@ -155,7 +155,15 @@ pub async fn explain(
     };
     let channel_id = channel.map_or(ctx.channel_id(), |c| c.id);
     let module = found.category.as_deref().unwrap_or("other");
-    let decision = decide_for(ctx, &member, channel_id, &found.qualified_name, module).await?;
+    let rules = ctx.data().store.permission_rules(guild_id(ctx)).await?;
+    let decision = decide_for(
+        ctx,
+        &rules,
+        &member,
+        channel_id,
+        &found.qualified_name,
+        module,
+    );
     let verdict = match decision.allowed() {
         Some(true) => "can use".to_owned(),
         Some(false) => "can't use".to_owned(),
@@ -179,22 +187,21 @@ pub async fn explain(
     Ok(())
 }
 
-/// The rules' decision for `member` running `command` in `channel`.
-pub async fn decide_for(
+/// The guild's `rules` decided for `member` running `command` in `channel`.
+pub fn decide_for(
     ctx: Context<'_>,
+    rules: &[Rule],
     member: &serenity::Member,
     channel: serenity::ChannelId,
     command: &str,
     module: &str,
-) -> Result<Decision, Error> {
-    let guild = guild_id(ctx);
-    let rules = ctx.data().store.permission_rules(guild).await?;
+) -> Decision {
     if rules.is_empty() && !is_owner(ctx, member.user.id) {
-        return Ok(Decision::Default);
+        return Decision::Default;
     }
     let member_roles = role_positions(ctx, &member.roles);
-    Ok(permissions::decide(
-        &rules,
+    permissions::decide(
+        rules,
         &Invocation {
             user: member.user.id.get(),
             roles: &member_roles,
@@ -203,7 +210,7 @@ pub async fn decide_for(
             module,
             is_owner: is_owner(ctx, member.user.id),
         },
-    ))
+    )
 }
 
 /// Bot owners and the server's owner.
@@ -220,10 +227,6 @@ fn role_positions(ctx: Context<'_>, roles: &[serenity::RoleId]) -> Vec<(u64, u16
         .iter()
         .map(|r| (r.get(), guild.roles.get(r).map_or(0, |role| role.position)))
         .collect()
-}
-
-fn guild_id(ctx: Context<'_>) -> u64 {
-    ctx.guild_id().map_or(0, serenity::GuildId::get)
 }
 
 fn subject_of(

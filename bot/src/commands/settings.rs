@@ -1,7 +1,5 @@
 //! `/settings`: per-server settings.
 
-use poise::serenity_prelude as serenity;
-
 use super::Command;
 use crate::{Context, Error, bail_user};
 
@@ -37,7 +35,7 @@ pub async fn prefix(
     ctx: Context<'_>,
     #[description = "The new prefix, or `reset` for the default"] new: Option<String>,
 ) -> Result<(), Error> {
-    let guild = ctx.guild_id().map_or(0, serenity::GuildId::get);
+    let guild = super::guild_id(ctx);
     let store = &ctx.data().store;
     let default = &ctx.data().default_prefix;
     let Some(new) = new else {

@@ -20,6 +20,8 @@ pub const MOD_ID: u64 = 3_000_000_000_000_000_003;
 pub const GENERAL_CHANNEL_ID: u64 = 4_000_000_000_000_000_001;
 pub const OTHER_CHANNEL_ID: u64 = 4_000_000_000_000_000_002;
 pub const VOICE_CHANNEL_ID: u64 = 4_000_000_000_000_000_003;
+/// The only text channel of the other guild.
+pub const OTHER_GUILD_CHANNEL_ID: u64 = 4_000_000_000_000_000_102;
 pub const MOD_ROLE_ID: u64 = 5_000_000_000_000_000_001;
 pub const MEMBER_ROLE_ID: u64 = 5_000_000_000_000_000_002;
 
@@ -157,7 +159,7 @@ pub fn channels(guild: u64) -> Vec<Value> {
             channel(VOICE_CHANNEL_ID, guild),
         ]
     } else {
-        vec![channel(OTHER_CHANNEL_ID + 100, guild)]
+        vec![channel(OTHER_GUILD_CHANNEL_ID, guild)]
     }
 }
 

@@ -194,12 +194,7 @@ async fn prefixes_follow_guild_settings(backend: Backend) {
     )
     .await;
     // The other guild kept the default.
-    let other_channel = discord::channels(OTHER_GUILD_ID)[0]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    prefix_ping(&h, OTHER_GUILD_ID, other_channel, "!ping").await;
+    prefix_ping(&h, OTHER_GUILD_ID, discord::OTHER_GUILD_CHANNEL_ID, "!ping").await;
     // The default prefix no longer works where the guild changed it.
     let skip = h.fake.requests().len();
     h.fake

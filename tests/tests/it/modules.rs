@@ -3,19 +3,12 @@
 use lounge::store::Backend;
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
-    GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_GUILD_ID, OWNER_ID, channels,
+    GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_GUILD_CHANNEL_ID, OTHER_GUILD_ID,
+    OWNER_ID,
 };
 use serde_json::json;
 
-use crate::util::Harness;
-
-fn other_channel() -> u64 {
-    channels(OTHER_GUILD_ID)[0]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
+use crate::util::{Harness, seed_coins};
 
 async fn disabling_blocks_only_that_guild(backend: Backend) {
     let h = Harness::start(TestDb::new(backend).await).await;
@@ -55,9 +48,14 @@ async fn disabling_blocks_only_that_guild(backend: Backend) {
     assert_eq!(slash.body["data"]["flags"], 64);
     // The other guild is untouched.
     assert!(
-        h.ask(OTHER_GUILD_ID, other_channel(), MEMBER_ID, "!balance")
-            .await
-            .contains("has 0 coins")
+        h.ask(
+            OTHER_GUILD_ID,
+            OTHER_GUILD_CHANNEL_ID,
+            MEMBER_ID,
+            "!balance"
+        )
+        .await
+        .contains("has 0 coins")
     );
 
     let list = h.ask(GUILD_ID, g, MOD_ID, "!module list").await;
@@ -104,14 +102,19 @@ async fn owner_unload_applies_everywhere_and_survives_a_restart() {
         done.contains("Unloaded `economy` in every server"),
         "{done}"
     );
-    for (guild, channel) in [(GUILD_ID, g), (OTHER_GUILD_ID, other_channel())] {
+    for (guild, channel) in [(GUILD_ID, g), (OTHER_GUILD_ID, OTHER_GUILD_CHANNEL_ID)] {
         let notice = h.ask(guild, channel, MEMBER_ID, "!balance").await;
         assert!(notice.contains("switched off everywhere"), "{notice}");
     }
 
     let h = Harness::start(h.stop().await).await;
     let notice = h
-        .ask(OTHER_GUILD_ID, other_channel(), MEMBER_ID, "!balance")
+        .ask(
+            OTHER_GUILD_ID,
+            OTHER_GUILD_CHANNEL_ID,
+            MEMBER_ID,
+            "!balance",
+        )
         .await;
     assert!(
         notice.contains("switched off everywhere"),
@@ -120,20 +123,21 @@ async fn owner_unload_applies_everywhere_and_survives_a_restart() {
     let back = h.ask(GUILD_ID, g, OWNER_ID, "!module load economy").await;
     assert!(back.contains("Loaded `economy` again"), "{back}");
     assert!(
-        h.ask(OTHER_GUILD_ID, other_channel(), MEMBER_ID, "!balance")
-            .await
-            .contains("has 0 coins")
+        h.ask(
+            OTHER_GUILD_ID,
+            OTHER_GUILD_CHANNEL_ID,
+            MEMBER_ID,
+            "!balance"
+        )
+        .await
+        .contains("has 0 coins")
     );
     h.finish().await;
 }
 
 async fn give_moves_coins(backend: Backend) {
     let db = TestDb::new(backend).await;
-    {
-        let store = db.store().await;
-        store.adjust_currency(MOD_ID, 100).await.unwrap();
-        store.close().await;
-    }
+    seed_coins(&db, MOD_ID, 100).await;
     let h = Harness::start(db).await;
     let g = GENERAL_CHANNEL_ID;
     let sent = h

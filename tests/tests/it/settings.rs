@@ -3,10 +3,11 @@
 use lounge::store::Backend;
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
-    GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_GUILD_ID, OWNER_ID, channels,
+    GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_GUILD_CHANNEL_ID, OTHER_GUILD_ID,
+    OWNER_ID,
 };
 
-use crate::util::Harness;
+use crate::util::{Harness, seed_coins};
 
 async fn prefix_changes_take_effect_at_once(backend: Backend) {
     let h = Harness::start(TestDb::new(backend).await).await;
@@ -95,11 +96,7 @@ async fn the_limiter_stops_command_spam_per_user() {
 
 async fn cooldowns_default_and_per_guild(backend: Backend) {
     let db = TestDb::new(backend).await;
-    {
-        let store = db.store().await;
-        store.adjust_currency(MOD_ID, 100).await.unwrap();
-        store.close().await;
-    }
+    seed_coins(&db, MOD_ID, 100).await;
     let h = Harness::start(db).await;
     let g = GENERAL_CHANNEL_ID;
     let give = format!("!give <@{MEMBER_ID}> 1");
@@ -170,12 +167,14 @@ async fn cooldowns_default_and_per_guild(backend: Backend) {
             .await
             .contains("Slow down: `balance`")
     );
-    let other: u64 = channels(OTHER_GUILD_ID)[0]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let elsewhere = h.ask(OTHER_GUILD_ID, other, MEMBER_ID, "!balance").await;
+    let elsewhere = h
+        .ask(
+            OTHER_GUILD_ID,
+            OTHER_GUILD_CHANNEL_ID,
+            MEMBER_ID,
+            "!balance",
+        )
+        .await;
     assert!(
         elsewhere.contains("coins") && !elsewhere.contains("Slow down"),
         "{elsewhere}"

@@ -33,6 +33,16 @@ pub fn lounge_command(fake: &FakeDiscord, db: &TestDb, token: Option<&str>) -> C
     cmd
 }
 
+/// Gives `user` coins in `db` before a bot is started on it.
+pub async fn seed_coins(db: &TestDb, user: u64, amount: i64) {
+    let store = db.store().await;
+    store
+        .adjust_currency(user, amount)
+        .await
+        .expect("seed coins");
+    store.close().await;
+}
+
 /// A fake Discord, a database and the real bot connected to both, ready for commands.
 pub struct Harness {
     pub fake: FakeDiscord,
