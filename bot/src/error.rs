@@ -112,8 +112,30 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         E::NsfwOnly { ctx, .. } => {
             reply_ephemeral(ctx, "This command only works in age-restricted channels.").await
         }
-        // Unknown prefix commands are ordinary chat ("!!!", "!lol"): staying quiet is right.
-        E::UnknownCommand { .. } | E::UnknownInteraction { .. } => Ok(()),
+        // Aliases and tags are not poise commands: they come through here. Anything else is
+        // ordinary chat ("!!!", "!lol") and staying quiet is right.
+        E::UnknownCommand {
+            msg,
+            content_start,
+            framework,
+            invocation_data,
+            trigger,
+            ..
+        } => {
+            if let Err(e) = crate::commands::on_unknown_command(
+                framework,
+                msg,
+                content_start,
+                invocation_data,
+                trigger,
+            )
+            .await
+            {
+                tracing::error!(error = %e, guild = ?msg.guild_id, channel = %msg.channel_id, "alias or tag failed");
+            }
+            Ok(())
+        }
+        E::UnknownInteraction { .. } => Ok(()),
         other => {
             if let Err(e) = poise::builtins::on_error(other).await {
                 tracing::error!(error = %e, "error while handling a framework error");

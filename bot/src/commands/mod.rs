@@ -1,6 +1,7 @@
 //! Every feature area is a module that lists its commands in one place. [`all`] collects them
 //! and applies policy by walking the command tree, so no command repeats those checks.
 
+mod alias;
 pub mod cooldown;
 mod core;
 mod economy;
@@ -9,6 +10,9 @@ mod modules;
 mod perm;
 pub mod reference;
 mod settings;
+mod tags;
+
+pub use alias::on_unknown_command;
 
 use crate::error::user_error;
 use crate::{Context, Data, Error};
@@ -41,8 +45,15 @@ const MODULES: &[Module] = &[
             all.extend(perm::commands());
             all.extend(settings::commands());
             all.extend(cooldown::commands());
+            all.extend(alias::commands());
             all
         },
+    },
+    Module {
+        name: tags::MODULE,
+        description: "Custom commands (tags) that answer with text this server saves",
+        core: false,
+        commands: tags::commands,
     },
     Module {
         name: "economy",

@@ -75,3 +75,13 @@ pub async fn prefix(
     .await?;
     Ok(())
 }
+
+/// The prefix text commands use in this guild (the configured default unless changed).
+pub async fn current_prefix(ctx: Context<'_>) -> Result<String, Error> {
+    Ok(ctx
+        .data()
+        .store
+        .guild_prefix(super::guild_id(ctx))
+        .await?
+        .unwrap_or_else(|| ctx.data().default_prefix.clone()))
+}

@@ -9,6 +9,7 @@ mod cooldowns;
 mod guilds;
 mod modules;
 mod permissions;
+mod tags;
 mod users;
 
 use std::path::Path;
@@ -19,6 +20,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
+pub use tags::{Alias, NameError, Tag};
 pub use users::{Transfer, TransferError};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");

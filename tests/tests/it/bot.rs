@@ -11,22 +11,10 @@ use lounge_tests::discord::{
 };
 use serde_json::{Value, json};
 
-use crate::util::{Harness, REPLY_TIMEOUT, lounge_command};
+use crate::util::{Harness, REPLY_TIMEOUT, assert_pings_nobody, lounge_command};
 
 fn is_channel_post(r: &Recorded, channel: u64) -> bool {
     r.method == "POST" && r.path == format!("/channels/{channel}/messages")
-}
-
-/// Every message the bot sends must say explicitly that it pings nobody.
-fn assert_pings_nobody(r: &Recorded) {
-    let am = r
-        .allowed_mentions()
-        .unwrap_or_else(|| panic!("no allowed_mentions on {} {}: {}", r.method, r.path, r.body));
-    assert_eq!(
-        am["parse"],
-        json!([]),
-        "allowed_mentions must not parse anything: {am}"
-    );
 }
 
 /// `!ping` in a channel: "Pinging…" then an edit with both latencies.

@@ -40,6 +40,9 @@ conformance!(
     transfer_refuses_bad_requests,
     concurrent_transfers_conserve_currency,
     guild_prefix_round_trip,
+    tags_and_aliases_share_one_namespace,
+    concurrent_tag_creation_respects_the_limit,
+    concurrent_tag_uses_are_all_counted,
 );
 
 async fn migrations_are_idempotent(store: Store, db: &TestDb) {
@@ -231,4 +234,76 @@ fn backend_is_chosen_by_url() {
     );
     let err = Backend::from_url("mysql://u@h/d").unwrap_err().to_string();
     assert!(err.contains("mysql:") && err.contains("sqlite://"), "{err}");
+}
+
+async fn tags_and_aliases_share_one_namespace(store: Store, _: &TestDb) {
+    use lounge::store::NameError;
+    let g = 7;
+    store.create_tag(g, "hi", "hello", 1, 10).await.unwrap();
+    let again = store.create_tag(g, "hi", "other", 2, 10).await.unwrap_err();
+    assert!(matches!(again, NameError::Taken(_)), "{again}");
+    let alias = store
+        .create_alias(g, "hi", "ping", 1, 10)
+        .await
+        .unwrap_err();
+    assert!(matches!(alias, NameError::TakenByTag(_)), "{alias}");
+    store.create_alias(g, "p", "ping", 1, 10).await.unwrap();
+    let tag = store.create_tag(g, "p", "x", 1, 10).await.unwrap_err();
+    assert!(matches!(tag, NameError::TakenByAlias(_)), "{tag}");
+    // Another guild has its own namespace.
+    store.create_tag(8, "p", "x", 1, 10).await.unwrap();
+
+    assert!(store.edit_tag(g, "hi", "changed").await.unwrap());
+    assert!(!store.edit_tag(g, "nope", "changed").await.unwrap());
+    let t = store.tag(g, "hi").await.unwrap().unwrap();
+    assert_eq!(
+        (t.content.as_str(), t.creator_id, t.uses),
+        ("changed", 1, 0)
+    );
+    assert!(t.updated_at >= t.created_at);
+    assert!(store.delete_tag(g, "hi").await.unwrap());
+    assert!(!store.delete_tag(g, "hi").await.unwrap());
+    assert_eq!(
+        store.alias(g, "p").await.unwrap().unwrap().expansion,
+        "ping"
+    );
+    assert!(store.delete_alias(g, "p").await.unwrap());
+    assert!(store.alias(g, "p").await.unwrap().is_none());
+    assert!(store.tags(g).await.unwrap().is_empty());
+}
+
+/// The count limit holds when many creations race: the guild row lock serialises them.
+async fn concurrent_tag_creation_respects_the_limit(store: Store, _: &TestDb) {
+    let limit = 5;
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .create_tag(9, &format!("t{i}"), "x", i, limit)
+                    .await
+                    .is_ok()
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        created += i64::from(t.await.unwrap());
+    }
+    assert_eq!(created, limit);
+    assert_eq!(store.tags(9).await.unwrap().len(), 5);
+}
+
+async fn concurrent_tag_uses_are_all_counted(store: Store, _: &TestDb) {
+    store.create_tag(3, "t", "x", 1, 10).await.unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.count_tag_use(3, "t").await.unwrap() })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(store.tag(3, "t").await.unwrap().unwrap().uses, 50);
 }

@@ -82,16 +82,25 @@ impl Harness {
     /// A member posts `text`; returns what the bot posted back in that channel (content and
     /// embed text).
     pub async fn ask(&self, guild: u64, channel: u64, author: u64, text: &str) -> String {
+        self.ask_recorded(guild, channel, author, text).await.text()
+    }
+
+    /// Like [`Harness::ask`], returning the whole request the bot made.
+    pub async fn ask_recorded(
+        &self,
+        guild: u64,
+        channel: u64,
+        author: u64,
+        text: &str,
+    ) -> lounge_tests::discord::Recorded {
         let skip = self.fake.requests().len();
         self.fake.send_message(guild, channel, author, text);
         let path = format!("/channels/{channel}/messages");
-        let reply = self
-            .fake
+        self.fake
             .wait_for_request(skip, REPLY_TIMEOUT, |r| {
                 r.method == "POST" && r.path == path
             })
-            .await;
-        reply.text()
+            .await
     }
 
     /// A member runs a slash command; returns the bot's interaction response.
@@ -155,4 +164,16 @@ impl Drop for Harness {
             );
         }
     }
+}
+
+/// Every message the bot sends must say explicitly that it pings nobody.
+pub fn assert_pings_nobody(r: &lounge_tests::discord::Recorded) {
+    let am = r
+        .allowed_mentions()
+        .unwrap_or_else(|| panic!("no allowed_mentions on {} {}: {}", r.method, r.path, r.body));
+    assert_eq!(
+        am["parse"],
+        serde_json::json!([]),
+        "allowed_mentions must not parse anything: {am}"
+    );
 }
