@@ -6,6 +6,7 @@ pub mod cooldown;
 mod core;
 mod economy;
 pub mod messages;
+mod moderation;
 mod modules;
 mod perm;
 pub mod reference;
@@ -48,6 +49,12 @@ const MODULES: &[Module] = &[
             all.extend(alias::commands());
             all
         },
+    },
+    Module {
+        name: "moderation",
+        description: "Kick, ban and time out members, within Discord's role hierarchy",
+        core: false,
+        commands: moderation::commands,
     },
     Module {
         name: tags::MODULE,

@@ -17,6 +17,8 @@ pub const OTHER_GUILD_ID: u64 = 2_000_000_000_000_000_002;
 pub const OWNER_ID: u64 = 3_000_000_000_000_000_001;
 pub const MEMBER_ID: u64 = 3_000_000_000_000_000_002;
 pub const MOD_ID: u64 = 3_000_000_000_000_000_003;
+/// Holds the top role, above the bot's: neither the moderator nor the bot can act on them.
+pub const ADMIN_ID: u64 = 3_000_000_000_000_000_004;
 pub const GENERAL_CHANNEL_ID: u64 = 4_000_000_000_000_000_001;
 pub const OTHER_CHANNEL_ID: u64 = 4_000_000_000_000_000_002;
 pub const VOICE_CHANNEL_ID: u64 = 4_000_000_000_000_000_003;
@@ -24,6 +26,9 @@ pub const VOICE_CHANNEL_ID: u64 = 4_000_000_000_000_000_003;
 pub const OTHER_GUILD_CHANNEL_ID: u64 = 4_000_000_000_000_000_102;
 pub const MOD_ROLE_ID: u64 = 5_000_000_000_000_000_001;
 pub const MEMBER_ROLE_ID: u64 = 5_000_000_000_000_000_002;
+/// The bot's own (integration) role, above Moderator and below Admin.
+pub const BOT_ROLE_ID: u64 = 5_000_000_000_000_000_003;
+pub const ADMIN_ROLE_ID: u64 = 5_000_000_000_000_000_004;
 
 pub const TIMESTAMP: &str = "2026-11-24T10:00:00.000000+00:00";
 
@@ -65,7 +70,8 @@ pub fn members_of(guild: u64) -> Vec<(u64, &'static str, Vec<u64>)> {
             (OWNER_ID, "owner", vec![]),
             (MEMBER_ID, "member", vec![MEMBER_ROLE_ID]),
             (MOD_ID, "moderator", vec![MOD_ROLE_ID, MEMBER_ROLE_ID]),
-            (BOT_ID, "Lounge", vec![]),
+            (ADMIN_ID, "admin", vec![ADMIN_ROLE_ID, MEMBER_ROLE_ID]),
+            (BOT_ID, "Lounge", vec![BOT_ROLE_ID]),
         ]
     } else {
         vec![
@@ -97,11 +103,43 @@ pub fn roles(guild: u64) -> Value {
     if guild == GUILD_ID {
         json!([
             everyone,
+            role(ADMIN_ROLE_ID, "Admin", 4, "8"),
+            // Member permissions plus kick, ban, manage messages and moderate members.
+            role(BOT_ROLE_ID, "Lounge", 3, "2171210296903"),
             role(MOD_ROLE_ID, "Moderator", 2, "1099511627775"),
             role(MEMBER_ROLE_ID, "Member", 1, "1071698660929")
         ])
     } else {
         json!([everyone])
+    }
+}
+
+/// A member's guild-wide permissions as Discord computes them for interactions: the owner and
+/// administrators have all; everyone else the union of @everyone's and their roles'.
+pub fn member_permissions(guild: u64, user: u64) -> u64 {
+    const ALL: u64 = 2_251_799_813_685_247;
+    const ADMINISTRATOR: u64 = 8;
+    let Some((_, _, member_roles)) = members_of(guild).into_iter().find(|(m, _, _)| *m == user)
+    else {
+        return 0;
+    };
+    if user == OWNER_ID {
+        return ALL;
+    }
+    let granted = roles(guild)
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            let id = r["id"].as_str().and_then(|i| i.parse::<u64>().ok());
+            id == Some(guild) || id.is_some_and(|id| member_roles.contains(&id))
+        })
+        .filter_map(|r| r["permissions"].as_str()?.parse::<u64>().ok())
+        .fold(0, |acc, p| acc | p);
+    if granted & ADMINISTRATOR == 0 {
+        granted
+    } else {
+        ALL
     }
 }
 
@@ -249,11 +287,7 @@ pub fn interaction(
 ) -> Value {
     let mut member =
         member(guild, user).unwrap_or_else(|| panic!("user {user} not in guild {guild}"));
-    member["permissions"] = json!(if user == OWNER_ID {
-        "2251799813685247"
-    } else {
-        "1071698660929"
-    });
+    member["permissions"] = json!(member_permissions(guild, user).to_string());
     json!({
         "id": id.to_string(),
         "application_id": APPLICATION_ID.to_string(),

@@ -28,6 +28,8 @@ pub struct Recorded {
     pub body: Value,
     /// Set when the request was refused (bad token, schema violation, unknown route).
     pub status: u16,
+    /// The `X-Audit-Log-Reason` header, as sent (percent-encoded).
+    pub audit_log_reason: Option<String>,
 }
 
 impl Recorded {
@@ -405,27 +407,12 @@ impl FakeDiscord {
             );
         };
         let mut data = json!({"id": command_id, "name": name, "type": 1, "options": options, "guild_id": guild.to_string()});
-        // Like Discord, resolve user and member options into `data.resolved`.
-        let mut users = serde_json::Map::new();
-        let mut members = serde_json::Map::new();
-        for o in data["options"].as_array().into_iter().flatten() {
-            if o["type"] == 6 {
-                let id: u64 = o["value"]
-                    .as_str()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                if let Some(u) = fixtures::known_user(id) {
-                    users.insert(id.to_string(), u);
-                }
-                if let Some(mut m) = fixtures::member(guild, id) {
-                    m.as_object_mut().expect("member object").remove("user");
-                    m["permissions"] = json!("1071698660929");
-                    members.insert(id.to_string(), m);
-                }
-            }
-        }
-        if !users.is_empty() {
-            data["resolved"] = json!({"users": users, "members": members});
+        // Like Discord, resolve user, member, role and channel options (at any depth, so
+        // subcommands' options too) into `data.resolved`.
+        let mut resolved = Resolved::default();
+        resolved.options(guild, &data["options"]);
+        if let Some(r) = resolved.into_json() {
+            data["resolved"] = r;
         }
         self.interaction(guild, channel, user, 2, data, None)
     }
@@ -517,5 +504,89 @@ impl FakeDiscord {
             .session
             .as_ref()
             .is_some_and(|s| s.valid && s.conn.is_some())
+    }
+}
+
+/// The `resolved` map of an application command interaction.
+#[derive(Default)]
+struct Resolved {
+    users: serde_json::Map<String, Value>,
+    members: serde_json::Map<String, Value>,
+    roles: serde_json::Map<String, Value>,
+    channels: serde_json::Map<String, Value>,
+}
+
+impl Resolved {
+    fn options(&mut self, guild: u64, options: &Value) {
+        for o in options.as_array().into_iter().flatten() {
+            let id: u64 = o["value"]
+                .as_str()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            match o["type"].as_u64() {
+                Some(1 | 2) => self.options(guild, &o["options"]),
+                Some(6) => self.user(guild, id),
+                Some(7) => self.channel(guild, id),
+                Some(8) => self.role(guild, id),
+                Some(9) => {
+                    self.user(guild, id);
+                    self.role(guild, id);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn user(&mut self, guild: u64, id: u64) {
+        if let Some(u) = fixtures::known_user(id) {
+            self.users.insert(id.to_string(), u);
+        }
+        if let Some(mut m) = fixtures::member(guild, id) {
+            m.as_object_mut().expect("member object").remove("user");
+            m["permissions"] = json!(fixtures::member_permissions(guild, id).to_string());
+            self.members.insert(id.to_string(), m);
+        }
+    }
+
+    fn role(&mut self, guild: u64, id: u64) {
+        let roles = fixtures::roles(guild);
+        if let Some(r) = roles
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["id"] == id.to_string())
+        {
+            self.roles.insert(id.to_string(), r.clone());
+        }
+    }
+
+    fn channel(&mut self, guild: u64, id: u64) {
+        if fixtures::guild_of_channel(&[guild], id) == Some(guild) {
+            let c = fixtures::channel(id, guild);
+            self.channels.insert(
+                id.to_string(),
+                json!({
+                    "id": c["id"],
+                    "name": c["name"],
+                    "type": c["type"],
+                    "permissions": "1071698660929",
+                }),
+            );
+        }
+    }
+
+    fn into_json(self) -> Option<Value> {
+        let mut out = serde_json::Map::new();
+        for (key, map) in [
+            ("users", self.users),
+            ("members", self.members),
+            ("roles", self.roles),
+            ("channels", self.channels),
+        ] {
+            if !map.is_empty() {
+                out.insert(key.to_owned(), Value::Object(map));
+            }
+        }
+        (!out.is_empty()).then_some(Value::Object(out))
     }
 }

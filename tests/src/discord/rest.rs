@@ -67,6 +67,10 @@ fn handle(
         path: path.clone(),
         body: body.clone(),
         status: 200,
+        audit_log_reason: headers
+            .get("x-audit-log-reason")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     };
     let auth = headers
         .get("authorization")
@@ -171,6 +175,40 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> Response
                 Some(m) => ok(m),
                 None => discord_error(StatusCode::NOT_FOUND, 10007, "Unknown Member"),
             }
+        }
+        ("PATCH", ["guilds", guild, "members", user]) => {
+            let mut c = Checker::default();
+            c.member_edit(body);
+            if let Some(err) = check(shared, "member edit", c) {
+                return err;
+            }
+            match fixtures::member(guild.parse().unwrap_or(0), user.parse().unwrap_or(0)) {
+                Some(mut m) => {
+                    m["communication_disabled_until"] = body
+                        .get("communication_disabled_until")
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    ok(m)
+                }
+                None => discord_error(StatusCode::NOT_FOUND, 10007, "Unknown Member"),
+            }
+        }
+        ("DELETE", ["guilds", guild, "members", user]) => {
+            match fixtures::member(guild.parse().unwrap_or(0), user.parse().unwrap_or(0)) {
+                Some(_) if body.is_null() => no_content(),
+                Some(_) => {
+                    shared.violation(format!("{method} {path}: kick takes no body"));
+                    discord_error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body")
+                }
+                None => discord_error(StatusCode::NOT_FOUND, 10007, "Unknown Member"),
+            }
+        }
+        ("PUT", ["guilds", _, "bans", user]) => {
+            if user.parse::<u64>().is_err() || !body.is_null() {
+                shared.violation(format!("{method} {path}: bad ban request {body}"));
+                return discord_error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
+            }
+            no_content()
         }
         ("POST", ["interactions", id, token, "callback"]) => {
             interaction_callback(shared, id.parse().ok(), token, body)

@@ -350,6 +350,43 @@ impl Checker {
     }
 
     /// Body of POST /interactions/{id}/{token}/callback.
+    /// `PATCH /guilds/{guild}/members/{user}`: a timeout is at most 28 days ahead.
+    pub fn member_edit(&mut self, v: &Value) {
+        let path = "member";
+        let Some(map) = self.object(
+            v,
+            path,
+            &[
+                "nick",
+                "roles",
+                "mute",
+                "deaf",
+                "channel_id",
+                "communication_disabled_until",
+                "flags",
+            ],
+        ) else {
+            return;
+        };
+        match map.get("communication_disabled_until") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => match serenity::model::Timestamp::parse(s) {
+                Ok(t) => {
+                    let ahead =
+                        t.unix_timestamp() - serenity::model::Timestamp::now().unix_timestamp();
+                    if ahead > 28 * 24 * 3600 {
+                        self.err(path, format!("a timeout {ahead} s ahead is over 28 days"));
+                    }
+                }
+                Err(e) => self.err(path, format!("`communication_disabled_until` {s:?}: {e}")),
+            },
+            Some(other) => self.err(
+                path,
+                format!("`communication_disabled_until` must be a timestamp, got {other}"),
+            ),
+        }
+    }
+
     pub fn interaction_response(&mut self, v: &Value) {
         let path = "interaction_response";
         let Some(map) = self.object(v, path, &["type", "data"]) else {

@@ -2,6 +2,7 @@
 
 mod bot;
 mod fake_discord;
+mod moderation;
 mod modules;
 mod perm;
 mod settings;

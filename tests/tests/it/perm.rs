@@ -137,3 +137,51 @@ async fn owners_cannot_be_locked_out() {
     );
     h.finish().await;
 }
+
+/// Slash options for roles and channels arrive resolved, as Discord sends them.
+#[tokio::test(flavor = "multi_thread")]
+async fn slash_rules_take_roles_and_channels() {
+    let h = Harness::start(TestDb::sqlite()).await;
+    let deny = h
+        .slash(
+            GUILD_ID,
+            GENERAL_CHANNEL_ID,
+            MOD_ID,
+            "perm",
+            serde_json::json!([{"type": 1, "name": "deny", "options": [
+                {"type": 3, "name": "target", "value": "balance"},
+                {"type": 8, "name": "role", "value": MEMBER_ROLE_ID.to_string()}
+            ]}]),
+        )
+        .await;
+    assert!(
+        deny.text().contains(&format!(
+            "<@&{MEMBER_ROLE_ID}> can no longer use command `balance`"
+        )),
+        "{}",
+        deny.text()
+    );
+    let allow = h
+        .slash(
+            GUILD_ID,
+            GENERAL_CHANNEL_ID,
+            MOD_ID,
+            "perm",
+            serde_json::json!([{"type": 1, "name": "allow", "options": [
+                {"type": 3, "name": "target", "value": "balance"},
+                {"type": 7, "name": "channel", "value": OTHER_CHANNEL_ID.to_string()}
+            ]}]),
+        )
+        .await;
+    assert!(
+        allow.text().contains(&format!("<#{OTHER_CHANNEL_ID}>")),
+        "{}",
+        allow.text()
+    );
+    // The role rule outranks the channel rule (see the precedence in the README).
+    let denied = h
+        .ask(GUILD_ID, OTHER_CHANNEL_ID, MEMBER_ID, "!balance")
+        .await;
+    assert!(denied.contains("You can't use `balance` here"), "{denied}");
+    h.finish().await;
+}
