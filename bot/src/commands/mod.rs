@@ -9,6 +9,7 @@ mod modules;
 mod perm;
 pub mod reference;
 mod settings;
+mod stream;
 
 use crate::error::user_error;
 use crate::{Context, Data, Error};
@@ -49,6 +50,12 @@ const MODULES: &[Module] = &[
         description: "Coins: balances and gifts",
         core: false,
         commands: economy::commands,
+    },
+    Module {
+        name: "stream",
+        description: "The lounge-streamer link: whether it is connected and what it can do",
+        core: false,
+        commands: stream::commands,
     },
 ];
 

@@ -6,4 +6,5 @@ mod modules;
 mod perm;
 mod settings;
 mod store;
+mod stream;
 mod util;
