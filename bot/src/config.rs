@@ -27,6 +27,8 @@ pub struct Config {
     pub bot: BotConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub streamer: StreamerConfig,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -92,6 +94,30 @@ impl Default for LogConfig {
     }
 }
 
+/// The link to `lounge-streamer`. Optional: without a secret the bot never tries to connect.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamerConfig {
+    /// Connect to the streamer. Default: yes when a secret is set, so a bot without a streamer
+    /// needs no setting at all, and `false` switches a configured link off.
+    pub enabled: Option<bool>,
+    /// The streamer's socket; default: where the streamer listens by default
+    /// ([`lounge_ipc::default_socket_path`]).
+    pub socket: Option<PathBuf>,
+    /// The streamer's `ipc_secret`.
+    pub secret: Option<Secret>,
+    /// A file holding the secret instead (surrounding whitespace ignored), to keep it out of
+    /// lounge.toml and the environment.
+    pub secret_file: Option<PathBuf>,
+}
+
+/// A resolved, enabled streamer link.
+#[derive(Clone, Debug)]
+pub struct StreamerSettings {
+    pub socket: PathBuf,
+    pub secret: Secret,
+}
+
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -126,6 +152,23 @@ pub enum ConfigError {
         "no data directory: set bot.data_dir in {file} or LOUNGE_BOT__DATA_DIR (the OS gave no default)"
     )]
     NoDataDir { file: String },
+    #[error(
+        "streamer.enabled is true but no secret is set: put the streamer's ipc_secret as `secret = \"...\"` \
+         (or `secret_file = \"PATH\"`) under [streamer] in {file}, or set LOUNGE_STREAMER__SECRET"
+    )]
+    StreamerNoSecret { file: String },
+    #[error(
+        "set only one of streamer.secret and streamer.secret_file (in {file} or LOUNGE_STREAMER__*)"
+    )]
+    StreamerSecretTwice { file: String },
+    #[error("streamer.secret_file {path} could not be read: {reason}")]
+    StreamerSecretFile { path: PathBuf, reason: String },
+    #[error("streamer.secret_file {0} is empty")]
+    StreamerSecretFileEmpty(PathBuf),
+    #[error(
+        "no default streamer socket on this OS: set streamer.socket in {file} or LOUNGE_STREAMER__SOCKET"
+    )]
+    StreamerNoSocket { file: String },
 }
 
 /// Where the config came from, for messages.
@@ -191,6 +234,43 @@ impl Loaded {
         }
     }
 
+    /// The streamer link, or `None` when it is off (no secret, or `enabled = false`). Reads
+    /// `secret_file`; its contents never appear in an error.
+    pub fn streamer(&self) -> Result<Option<StreamerSettings>, ConfigError> {
+        let config = &self.config.streamer;
+        if config.enabled == Some(false) {
+            return Ok(None);
+        }
+        let inline = config.secret.clone().filter(|s| !s.is_empty());
+        let secret = match (inline, &config.secret_file) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::StreamerSecretTwice {
+                    file: self.file_hint(),
+                });
+            }
+            (Some(secret), None) => Some(secret),
+            (None, Some(path)) => Some(read_secret_file(path)?),
+            (None, None) => None,
+        };
+        let Some(secret) = secret else {
+            return match config.enabled {
+                Some(true) => Err(ConfigError::StreamerNoSecret {
+                    file: self.file_hint(),
+                }),
+                _ => Ok(None),
+            };
+        };
+        let socket = match &config.socket {
+            Some(socket) => socket.clone(),
+            None => {
+                lounge_ipc::default_socket_path().ok_or_else(|| ConfigError::StreamerNoSocket {
+                    file: self.file_hint(),
+                })?
+            }
+        };
+        Ok(Some(StreamerSettings { socket, secret }))
+    }
+
     /// Every check that does not need the network: what `lounge config check` runs.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.token()?;
@@ -204,8 +284,21 @@ impl Loaded {
             return Err(ConfigError::BadRateLimit);
         }
         self.database_url()?;
+        self.streamer()?;
         Ok(())
     }
+}
+
+fn read_secret_file(path: &Path) -> Result<Secret, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::StreamerSecretFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let secret = text.trim();
+    if secret.is_empty() {
+        return Err(ConfigError::StreamerSecretFileEmpty(path.to_path_buf()));
+    }
+    Ok(Secret::new(secret))
 }
 
 fn project_dirs() -> Option<directories::ProjectDirs> {
@@ -237,7 +330,13 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
         figment = figment.merge(Toml::file_exact(file));
     }
     figment = figment
-        .merge(Env::prefixed("LOUNGE_").split("__"))
+        // `LOUNGE_STREAMER_*` (one underscore) belongs to lounge-streamer; an environment shared
+        // by both processes must not make the bot refuse those as unknown keys.
+        .merge(
+            Env::prefixed("LOUNGE_")
+                .filter(|key| !key.starts_with("streamer_") || key.starts_with("streamer__"))
+                .split("__"),
+        )
         .merge(
             Env::raw()
                 .only(&["DISCORD_TOKEN"])
@@ -334,6 +433,90 @@ mod tests {
             assert_eq!(loaded.config.bot.prefix, "$");
             assert_eq!(loaded.token().unwrap().expose(), "x.y.z");
             assert_eq!(loaded.database_url().unwrap(), "postgres://u@h/db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn streamer_is_off_without_a_secret_and_on_with_one() {
+        with_file("", |r| assert!(r.unwrap().streamer().unwrap().is_none()));
+        with_file(
+            "[streamer]\nsecret = \"s3cret\"\nsocket = \"/tmp/x.sock\"\n",
+            |r| {
+                let s = r.unwrap().streamer().unwrap().unwrap();
+                assert_eq!(s.secret.expose(), "s3cret");
+                assert_eq!(s.socket, Path::new("/tmp/x.sock"));
+            },
+        );
+        with_file("[streamer]\nsecret = \"s3cret\"\nenabled = false\n", |r| {
+            assert!(r.unwrap().streamer().unwrap().is_none());
+        });
+    }
+
+    #[test]
+    fn streamer_defaults_to_the_streamers_own_socket() {
+        with_file("[streamer]\nsecret = \"s3cret\"\n", |r| {
+            let s = r.unwrap().streamer().unwrap().unwrap();
+            assert_eq!(Some(s.socket), lounge_ipc::default_socket_path());
+        });
+    }
+
+    #[test]
+    fn streamer_secret_problems_are_named_without_the_secret() {
+        with_file("[streamer]\nenabled = true\n", |r| {
+            let err = r.unwrap().streamer().unwrap_err().to_string();
+            assert!(
+                err.contains("streamer.enabled") && err.contains("secret"),
+                "{err}"
+            );
+        });
+        with_file(
+            "[streamer]\nsecret = \"s3cret\"\nsecret_file = \"s\"\n",
+            |r| {
+                let err = r.unwrap().streamer().unwrap_err().to_string();
+                assert!(err.contains("only one"), "{err}");
+                assert!(!err.contains("s3cret"), "{err}");
+            },
+        );
+        with_file("[streamer]\nsecret_file = \"missing\"\n", |r| {
+            let err = r.unwrap().streamer().unwrap_err().to_string();
+            assert!(err.contains("streamer.secret_file missing"), "{err}");
+        });
+    }
+
+    #[test]
+    fn streamer_secret_file_is_read_and_trimmed() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file("secret", "  s3cret\n")?;
+            jail.create_file("empty", "\n")?;
+            jail.create_file("lounge.toml", "[streamer]\nsecret_file = \"secret\"\n")?;
+            let s = load(Some(Path::new("lounge.toml"))).unwrap().streamer();
+            assert_eq!(s.unwrap().unwrap().secret.expose(), "s3cret");
+            jail.create_file("lounge.toml", "[streamer]\nsecret_file = \"empty\"\n")?;
+            let s = load(Some(Path::new("lounge.toml"))).unwrap().streamer();
+            assert!(matches!(s, Err(ConfigError::StreamerSecretFileEmpty(_))));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn streamer_env_is_split_and_the_streamers_own_variables_are_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file("lounge.toml", "")?;
+            jail.set_env("LOUNGE_STREAMER__SECRET", "from-env");
+            jail.set_env("LOUNGE_STREAMER__SOCKET", "/tmp/env.sock");
+            // lounge-streamer's own settings, from a shared environment.
+            jail.set_env("LOUNGE_STREAMER_IPC_SECRET", "from-env");
+            jail.set_env("LOUNGE_STREAMER_ENCODER", "x264");
+            let s = load(Some(Path::new("lounge.toml")))
+                .unwrap()
+                .streamer()
+                .unwrap()
+                .unwrap();
+            assert_eq!(s.secret.expose(), "from-env");
+            assert_eq!(s.socket, Path::new("/tmp/env.sock"));
             Ok(())
         });
     }

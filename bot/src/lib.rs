@@ -12,6 +12,7 @@ pub mod permissions;
 pub mod runtime;
 pub mod secret;
 pub mod store;
+pub mod streamer;
 pub mod template;
 pub mod ui;
 
@@ -27,6 +28,8 @@ pub struct Data {
     pub started: Instant,
     pub default_prefix: String,
     pub limiter: limits::CommandLimiter,
+    /// The link to lounge-streamer; `None` when the config does not set one up.
+    pub streamer: Option<streamer::Link>,
 }
 
 pub type Context<'a> = poise::Context<'a, Data, Error>;

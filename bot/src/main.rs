@@ -113,6 +113,14 @@ async fn config_check(loaded: lounge::config::Loaded) -> ExitCode {
     if let Ok(Some(base)) = loaded.api_base() {
         println!("discord.api_base: {base}");
     }
+    match loaded.streamer() {
+        Ok(Some(s)) => println!(
+            "streamer: connects to {} in the background (secret hidden)",
+            s.socket.display()
+        ),
+        Ok(None) => println!("streamer: off (no streamer.secret, or streamer.enabled = false)"),
+        Err(e) => return fail(&e),
+    }
     let url = match loaded.database_url() {
         Ok(url) => url,
         Err(e) => return fail(&e),

@@ -53,6 +53,15 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
     let http = http.build();
     check_token(&http, api_base.as_deref()).await?;
 
+    // Before the slow parts of start-up, so the link is usually up by the first command;
+    // it connects in the background and the bot never waits for (or needs) a streamer.
+    let streamer = loaded.streamer()?.map(crate::streamer::Link::spawn);
+    if streamer.is_none() {
+        tracing::info!(
+            "no streamer configured (streamer.secret unset or streamer.enabled = false)"
+        );
+    }
+
     let database_url = loaded.database_url()?;
     let store = Store::open(&database_url).await?;
     tracing::info!(backend = store.backend().name(), "storage ready");
@@ -95,7 +104,7 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
                     None => poise::builtins::register_globally(ctx, commands).await?,
                 }
                 tracing::info!(count = commands.len(), scope = ?dev_guild, "slash commands registered");
-                Ok(Data { store: setup_store, started: Instant::now(), default_prefix, limiter })
+                Ok(Data { store: setup_store, started: Instant::now(), default_prefix, limiter, streamer })
             })
         })
         .build();

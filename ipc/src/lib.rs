@@ -32,6 +32,7 @@ pub mod to_streamer;
 pub use client::{Client, ClientConfig, ClientError, ConnectionState};
 pub use secret::Secret;
 pub use server::{EventSender, Requests, Responder, Server, ServerConfig, ServerError};
+pub use socket::default_socket_path;
 
 /// Bumped on any change that an older peer would misread. Both sides must match exactly.
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,10 +1,27 @@
 //! Creating and connecting to the local socket, with owner-only access.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use interprocess::local_socket::tokio::{Listener, Stream, prelude::*};
 use interprocess::local_socket::{GenericFilePath, ListenerOptions, Name};
+
+/// Where `lounge-streamer` listens unless configured otherwise, and so where the bot looks.
+/// Defined once here so the two can never disagree.
+///
+/// Linux: `$XDG_RUNTIME_DIR/lounge-streamer/lounge-streamer.sock` (else the local data dir);
+/// macOS: the local data dir; Windows: the pipe `\\.\pipe\lounge-streamer`. `None` when the
+/// OS gives no home directory to derive it from.
+pub fn default_socket_path() -> Option<PathBuf> {
+    if cfg!(windows) {
+        return Some(PathBuf::from(r"\\.\pipe\lounge-streamer"));
+    }
+    directories::ProjectDirs::from("", "", "lounge-streamer").map(|d| {
+        d.runtime_dir()
+            .unwrap_or_else(|| d.data_local_dir())
+            .join("lounge-streamer.sock")
+    })
+}
 
 fn name(path: &Path) -> io::Result<Name<'_>> {
     path.to_fs_name::<GenericFilePath>()

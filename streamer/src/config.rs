@@ -83,7 +83,9 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
     if let Some(file) = &file {
         figment = figment.merge(Toml::file_exact(file));
     }
-    figment = figment.merge(Env::prefixed("LOUNGE_STREAMER_"));
+    // `LOUNGE_STREAMER__*` (two underscores) is the bot's `[streamer]` section; an environment
+    // shared by both processes must not make the streamer refuse those as unknown keys.
+    figment = figment.merge(Env::prefixed("LOUNGE_STREAMER_").filter(|key| !key.starts_with("_")));
     let config: Config = figment
         .extract()
         .map_err(|e| ConfigError::Invalid(describe(&e)))?;
@@ -112,18 +114,9 @@ impl Loaded {
         if let Some(path) = &self.config.socket {
             return Ok(path.clone());
         }
-        if cfg!(windows) {
-            return Ok(PathBuf::from(r"\\.\pipe\lounge-streamer"));
-        }
-        project_dirs()
-            .map(|d| {
-                d.runtime_dir()
-                    .unwrap_or_else(|| d.data_local_dir())
-                    .join("lounge-streamer.sock")
-            })
-            .ok_or_else(|| ConfigError::NoSocketPath {
-                file: self.file_hint(),
-            })
+        lounge_ipc::default_socket_path().ok_or_else(|| ConfigError::NoSocketPath {
+            file: self.file_hint(),
+        })
     }
 
     /// The forced encoder backend, checked against the registry.

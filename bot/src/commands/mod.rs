@@ -11,6 +11,7 @@ mod modules;
 mod perm;
 pub mod reference;
 mod settings;
+mod stream;
 mod tags;
 
 pub use alias::on_unknown_command;
@@ -67,6 +68,12 @@ const MODULES: &[Module] = &[
         description: "Coins: balances and gifts",
         core: false,
         commands: economy::commands,
+    },
+    Module {
+        name: "stream",
+        description: "The lounge-streamer link: whether it is connected and what it can do",
+        core: false,
+        commands: stream::commands,
     },
 ];
 

@@ -7,5 +7,6 @@ mod modules;
 mod perm;
 mod settings;
 mod store;
+mod stream;
 mod tags;
 mod util;

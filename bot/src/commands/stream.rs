@@ -1,0 +1,279 @@
+//! `/stream`: the link to lounge-streamer, the companion daemon that streams media into voice.
+//!
+//! Only `status` so far; playback commands come with Go Live.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lounge_ipc::ConnectionState;
+use lounge_ipc::to_bot::{Capabilities, PlaybackState, RefuseReason, Status};
+use lounge_ipc::to_streamer::Quality;
+use poise::serenity_prelude as serenity;
+
+use super::Command;
+use crate::streamer::Snapshot;
+use crate::{Context, Error, bail_user};
+
+pub fn commands() -> Vec<Command> {
+    vec![stream()]
+}
+
+/// A slash command must be answered within three seconds; leave room for the reply itself.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What users read, in one place.
+mod text {
+    pub const NOT_SET_UP: &str = "This bot isn't set up to use a streamer. Whoever runs the bot \
+        can put the streamer's `ipc_secret` as `secret` under `[streamer]` in lounge.toml (or in \
+        `LOUNGE_STREAMER__SECRET`), restart the bot and start `lounge-streamer run`.";
+    pub const HOW_TO_START: &str = "Whoever runs the bot can start it with `lounge-streamer run` \
+        on the same machine, with the same secret (and socket, if one is set) as the bot's \
+        `[streamer]` settings. I connect by myself once it's up.";
+    pub const SECRET_MISMATCH: &str = "the shared secret doesn't match. Whoever runs the bot \
+        must give the bot's `streamer.secret` the same value as the streamer's `ipc_secret`; \
+        I retry by myself.";
+    pub const VERSION_MISMATCH: &str = "it speaks a different protocol version. Run the same \
+        release of the bot and lounge-streamer; I retry by myself.";
+    pub const REFUSED_OTHER: &str = "its log says why. I retry by myself.";
+}
+
+/// Streaming from lounge-streamer, the companion daemon
+#[poise::command(
+    slash_command,
+    prefix_command,
+    subcommands("status"),
+    subcommand_required
+)]
+#[allow(
+    clippy::unused_async,
+    reason = "poise commands are async; the parent only groups subcommands"
+)]
+pub async fn stream(_: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Show whether the streamer is connected, what it can do and what it is doing
+#[poise::command(slash_command, prefix_command)]
+pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
+    let Some(link) = &ctx.data().streamer else {
+        bail_user!("{}", text::NOT_SET_UP);
+    };
+    let snapshot = link.snapshot();
+    let ConnectionState::Connected {
+        version,
+        capabilities,
+        status: resynced,
+    } = &snapshot.state
+    else {
+        bail_user!("{}", not_connected(&snapshot));
+    };
+    // The snapshot from the last (re)connect may be stale; ask for the state now.
+    let (status, fresh) = match link.status(STATUS_TIMEOUT).await {
+        Ok(status) => (Some(status), true),
+        Err(e) => {
+            tracing::warn!(error = %e, "streamer status request failed");
+            if resynced.is_none() {
+                bail_user!("{}", e.user_message());
+            }
+            (resynced.clone(), false)
+        }
+    };
+    let embed = connected_embed(
+        *version,
+        capabilities,
+        status.as_ref(),
+        fresh,
+        snapshot.since,
+    );
+    ctx.send(poise::CreateReply::default().embed(embed)).await?;
+    Ok(())
+}
+
+fn relative(at: DateTime<Utc>) -> String {
+    format!("<t:{}:R>", at.timestamp())
+}
+
+/// Why the streamer can't be used right now, and what to do about it.
+fn not_connected(snapshot: &Snapshot) -> String {
+    let since = relative(snapshot.since);
+    match &snapshot.state {
+        ConnectionState::Connecting => format!(
+            "The streamer is not connected yet: I'm still making my first attempt (since {since}). \
+             Try again in a moment."
+        ),
+        ConnectionState::Refused { reason, .. } => {
+            let why = match reason {
+                RefuseReason::BadSecret => text::SECRET_MISMATCH,
+                RefuseReason::VersionMismatch => text::VERSION_MISMATCH,
+                _ => text::REFUSED_OTHER,
+            };
+            format!("The streamer is running but refused my connection (since {since}): {why}")
+        }
+        _ if snapshot.ever_connected => format!(
+            "The streamer is not connected: the connection dropped {since} (it stopped or is \
+             restarting). {}",
+            text::HOW_TO_START
+        ),
+        _ => format!(
+            "The streamer is not connected: I haven't reached it since I started ({since}), so \
+             it's probably not running. {}",
+            text::HOW_TO_START
+        ),
+    }
+}
+
+fn connected_embed(
+    version: u32,
+    capabilities: &Capabilities,
+    status: Option<&Status>,
+    fresh: bool,
+    since: DateTime<Utc>,
+) -> serenity::CreateEmbed {
+    let encoder = match capabilities.encoders.split_first() {
+        None => "none reported".to_owned(),
+        Some((chosen, [])) => format!("`{chosen}`"),
+        Some((chosen, others)) => format!(
+            "`{chosen}` (also works: {})",
+            others
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let qualities = if capabilities.qualities.is_empty() {
+        "none reported".to_owned()
+    } else {
+        capabilities
+            .qualities
+            .iter()
+            .map(|q| quality_name(*q))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut doing = status.map_or_else(|| "Unknown: it didn't answer.".to_owned(), describe);
+    if !fresh {
+        doing.push_str(" (as of the last reconnect: it didn't answer just now)");
+    }
+    serenity::CreateEmbed::new()
+        .title("Streamer: connected")
+        .description(format!(
+            "Connected since {}, IPC protocol v{version}.",
+            relative(since)
+        ))
+        .field("Doing", doing, false)
+        .field("Video encoder", encoder, true)
+        .field(
+            "Go Live video",
+            if capabilities.video {
+                "available"
+            } else {
+                "not available in this streamer yet"
+            },
+            true,
+        )
+        .field("Qualities", qualities, true)
+}
+
+fn describe(status: &Status) -> String {
+    let quality = quality_name(status.quality);
+    match status.state {
+        PlaybackState::Disconnected => "Nothing: not in a voice channel.".to_owned(),
+        PlaybackState::Idle => "In a voice channel, nothing playing.".to_owned(),
+        PlaybackState::Buffering => format!("Buffering (quality {quality})."),
+        PlaybackState::Playing => format!(
+            "Playing at {} (quality {quality}).",
+            position(status.position_ms, status.duration_ms)
+        ),
+        PlaybackState::Paused => format!(
+            "Paused at {}.",
+            position(status.position_ms, status.duration_ms)
+        ),
+        _ => "Something this bot doesn't know yet (the streamer is newer).".to_owned(),
+    }
+}
+
+fn position(position_ms: u64, duration_ms: Option<u64>) -> String {
+    let clock = |ms: u64| {
+        let s = ms / 1000;
+        if s >= 3600 {
+            format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+        } else {
+            format!("{}:{:02}", s / 60, s % 60)
+        }
+    };
+    match duration_ms {
+        Some(d) => format!("{} of {}", clock(position_ms), clock(d)),
+        None => clock(position_ms),
+    }
+}
+
+fn quality_name(q: Quality) -> &'static str {
+    match q {
+        Quality::Auto => "auto",
+        Quality::P480 => "480p",
+        Quality::P720 => "720p",
+        Quality::P1080 => "1080p",
+        _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(state: ConnectionState, ever_connected: bool) -> Snapshot {
+        Snapshot {
+            state,
+            since: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            ever_connected,
+        }
+    }
+
+    #[test]
+    fn not_connected_says_what_happened_and_what_to_do() {
+        let offline = ConnectionState::Offline {
+            reason: "connect: No such file or directory (os error 2)".into(),
+        };
+        let never = not_connected(&snapshot(offline.clone(), false));
+        assert!(
+            never.contains("not running") && never.contains("lounge-streamer run"),
+            "{never}"
+        );
+        assert!(never.contains("<t:1700000000:R>"), "{never}");
+        assert!(!never.contains("os error"), "log detail leaked: {never}");
+        let dropped = not_connected(&snapshot(offline, true));
+        assert!(dropped.contains("dropped"), "{dropped}");
+        let refused = not_connected(&snapshot(
+            ConnectionState::Refused {
+                reason: RefuseReason::BadSecret,
+                message: "the shared secret does not match the streamer's config".into(),
+            },
+            false,
+        ));
+        assert!(
+            refused.contains("secret doesn't match") && refused.contains("ipc_secret"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn positions_read_like_a_player() {
+        assert_eq!(position(61_000, None), "1:01");
+        assert_eq!(position(3_723_000, Some(7_200_000)), "1:02:03 of 2:00:00");
+    }
+
+    #[test]
+    fn messages_fit_discord() {
+        for s in [
+            not_connected(&snapshot(ConnectionState::Connecting, false)),
+            not_connected(&snapshot(
+                ConnectionState::Offline { reason: "x".into() },
+                true,
+            )),
+            text::NOT_SET_UP.to_owned(),
+        ] {
+            assert!(s.chars().count() < 2000, "{s}");
+        }
+    }
+}
