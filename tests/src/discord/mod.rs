@@ -554,7 +554,7 @@ impl Resolved {
             .as_array()
             .into_iter()
             .flatten()
-            .find(|r| r["id"] == id.to_string())
+            .find(|r| r["id"].as_str().and_then(|s| s.parse::<u64>().ok()) == Some(id))
         {
             self.roles.insert(id.to_string(), r.clone());
         }
