@@ -27,6 +27,8 @@ pub struct Data {
     pub started: Instant,
     pub default_prefix: String,
     pub limiter: limits::CommandLimiter,
+    /// The Pokémon game's in-process state (activity counters; the game itself is stored).
+    pub pokemon: commands::pokemon::Runtime,
 }
 
 pub type Context<'a> = poise::Context<'a, Data, Error>;

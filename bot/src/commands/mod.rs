@@ -7,6 +7,7 @@ mod economy;
 pub mod messages;
 mod modules;
 mod perm;
+pub mod pokemon;
 pub mod reference;
 mod settings;
 
@@ -49,6 +50,12 @@ const MODULES: &[Module] = &[
         description: "Coins: balances and gifts",
         core: false,
         commands: economy::commands,
+    },
+    Module {
+        name: pokemon::MODULE,
+        description: "Pokémon: catch wild ones as you chat, collect, trade and battle",
+        core: false,
+        commands: pokemon::commands,
     },
 ];
 

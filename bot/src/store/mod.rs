@@ -9,6 +9,7 @@ mod cooldowns;
 mod guilds;
 mod modules;
 mod permissions;
+mod pokemon;
 mod users;
 
 use std::path::Path;
@@ -19,6 +20,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
+pub use pokemon::{
+    BattleRecord, NewPokemon, NewSpawn, Pokemon, PokemonError, Progress, Spawn, TradeSide,
+};
 pub use users::{Transfer, TransferError};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");

@@ -4,6 +4,7 @@ mod bot;
 mod fake_discord;
 mod modules;
 mod perm;
+mod pokemon;
 mod settings;
 mod store;
 mod util;
