@@ -408,7 +408,17 @@ impl FakeDiscord {
         // Like Discord, resolve user and member options into `data.resolved`.
         let mut users = serde_json::Map::new();
         let mut members = serde_json::Map::new();
-        for o in data["options"].as_array().into_iter().flatten() {
+        // Subcommands (type 1) and groups (type 2) nest their options one or two levels down.
+        let mut options: Vec<&Value> = Vec::new();
+        let mut pending: Vec<&Value> = data["options"].as_array().into_iter().flatten().collect();
+        while let Some(o) = pending.pop() {
+            if o["type"] == 1 || o["type"] == 2 {
+                pending.extend(o["options"].as_array().into_iter().flatten());
+            } else {
+                options.push(o);
+            }
+        }
+        for o in options {
             if o["type"] == 6 {
                 let id: u64 = o["value"]
                     .as_str()

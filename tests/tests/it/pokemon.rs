@@ -11,8 +11,11 @@ use serde_json::{Value, json};
 
 use crate::util::{Harness, REPLY_TIMEOUT, seed_coins};
 
-/// Every chat message spawns, so tests need exactly one message per wild Pokémon.
-const SPAWN_EVERY_MESSAGE: [(&str, &str); 1] = [("LOUNGE_GAMES__SPAWN_EVERY_MESSAGES", "1")];
+/// Every chat message spawns (and earns experience), so tests know exactly what each does.
+const EVERY_MESSAGE: [(&str, &str); 2] = [
+    ("LOUNGE_GAMES__SPAWN_EVERY_MESSAGES", "1"),
+    ("LOUNGE_GAMES__CHAT_XP_COOLDOWN_SECONDS", "0"),
+];
 
 fn is_spawn(r: &Recorded, channel: u64) -> bool {
     r.method == "POST"
@@ -51,13 +54,24 @@ async fn slash(h: &Harness, user: u64, name: &str, options: Value) -> (Interacti
 }
 
 async fn press(h: &Harness, user: u64, message: u64, custom_id: &str) -> Recorded {
+    press_for(h, user, message, custom_id).await.1
+}
+
+async fn press_for(
+    h: &Harness,
+    user: u64,
+    message: u64,
+    custom_id: &str,
+) -> (Interaction, Recorded) {
     let skip = h.fake.requests().len();
     let i = h
         .fake
         .press_button(GUILD_ID, GENERAL_CHANNEL_ID, user, message, custom_id);
-    h.fake
+    let r = h
+        .fake
         .wait_for_request(skip, REPLY_TIMEOUT, |r| r.path == i.callback_path())
-        .await
+        .await;
+    (i, r)
 }
 
 fn buttons(r: &Recorded) -> Vec<(String, String, bool)> {
@@ -97,7 +111,7 @@ fn is_private(r: &Recorded) -> bool {
 }
 
 async fn chat_spawns_and_the_first_right_name_catches(backend: Backend) {
-    let h = Harness::start_with_env(TestDb::new(backend).await, &SPAWN_EVERY_MESSAGE).await;
+    let h = Harness::start_with_env(TestDb::new(backend).await, &EVERY_MESSAGE).await;
     let g = GENERAL_CHANNEL_ID;
 
     // Commands are not chat: a prefix command does not spawn anything.
@@ -199,6 +213,22 @@ async fn chat_spawns_and_the_first_right_name_catches(backend: Backend) {
     )
     .await;
     assert!(bag.text().contains("Coins: 10"), "{}", bag.text());
+
+    // Chatting now trains the new Pokémon (experience is saved before the next spawn posts).
+    let store = h.db.store().await;
+    let before = store.selected_pokemon(MEMBER_ID).await.unwrap().unwrap();
+    let skip = h.fake.requests().len();
+    h.fake
+        .send_message(GUILD_ID, g, MEMBER_ID, "look what I caught");
+    h.fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| is_spawn(r, g))
+        .await;
+    let after = store.pokemon(before.id).await.unwrap().unwrap();
+    assert!(
+        after.exp > before.exp && after.friendship > before.friendship,
+        "{before:?} -> {after:?}"
+    );
+    store.close().await;
     h.finish().await;
 }
 
@@ -405,6 +435,214 @@ async fn a_wild_battle_is_played_to_the_end_with_buttons() {
         assert_eq!(store.battle_record(MEMBER_ID).await.unwrap(), (1, 0));
         assert_eq!(store.balance(MEMBER_ID).await.unwrap(), 15);
     }
+    store.close().await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_collection_can_be_named_protected_and_released() {
+    let db = TestDb::sqlite();
+    let id = {
+        let store = db.store().await;
+        let id = give(&store, MEMBER_ID, "Flabébé", 12, &["Tackle"]).await;
+        store.close().await;
+        id
+    };
+    let h = Harness::start(db).await;
+    let sub = |name: &str, options: Value| json!([{"name": name, "type": 1, "options": options}]);
+    let id_option = json!([{"name": "id", "type": 4, "value": id}]);
+
+    let (_, nick) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        sub(
+            "nick",
+            json!([{"name": "id", "type": 4, "value": id}, {"name": "nickname", "type": 3, "value": "Petal"}]),
+        ),
+    )
+    .await;
+    assert!(nick.text().contains("Petal"), "{}", nick.text());
+    let (_, info) = slash(&h, MEMBER_ID, "pokemon", sub("info", json!([]))).await;
+    let text = info.text();
+    // The data spells it with combining accents, which a member's keyboard may not.
+    let species = dex().species_named("Flabébé").unwrap().name;
+    assert!(
+        text.contains("Petal") && text.contains(species) && text.contains("level 12"),
+        "{text}"
+    );
+    let (_, filtered) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        sub(
+            "list",
+            json!([{"name": "name", "type": 3, "value": "flabebe"}]),
+        ),
+    )
+    .await;
+    assert!(filtered.text().contains("Petal"), "{}", filtered.text());
+
+    // A favourite can't be released.
+    slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        sub("favourite", id_option.clone()),
+    )
+    .await;
+    let (_, refused) = slash(&h, MEMBER_ID, "pokemon", sub("release", id_option.clone())).await;
+    assert!(
+        is_private(&refused) && refused.text().contains("favourite"),
+        "{}",
+        refused.text()
+    );
+    slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        sub("favourite", id_option.clone()),
+    )
+    .await;
+
+    // Someone else's Pokémon can't be released; one's own only after confirming.
+    let (_, theft) = slash(&h, OWNER_ID, "pokemon", sub("release", id_option.clone())).await;
+    assert!(is_private(&theft), "{}", theft.body);
+    let (i, ask) = slash(&h, MEMBER_ID, "pokemon", sub("release", id_option.clone())).await;
+    assert!(ask.text().contains("can't be undone"), "{}", ask.text());
+    let message = message_id(&h, &i);
+    let yes = button_ending(&ask, ":yes");
+    let not_yours = press(&h, OWNER_ID, message, &yes).await;
+    assert!(is_private(&not_yours));
+    let store = h.db.store().await;
+    assert!(store.pokemon(id).await.unwrap().is_some());
+    let done = press(&h, MEMBER_ID, message, &yes).await;
+    assert!(done.text().contains("was released"), "{}", done.text());
+    assert!(store.pokemon(id).await.unwrap().is_none());
+    store.close().await;
+    h.finish().await;
+}
+
+fn components_of(h: &Harness, message: u64) -> Vec<Value> {
+    h.fake.message(message).expect("the battle message")["components"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_challenge_is_fought_with_private_move_choices() {
+    let db = TestDb::new(Backend::Postgres).await;
+    {
+        let store = db.store().await;
+        give(&store, MEMBER_ID, "Mewtwo", 100, &["Psychic", "Ice Beam"]).await;
+        give(
+            &store,
+            OWNER_ID,
+            "Gengar",
+            100,
+            &["Shadow Ball", "Sludge Bomb"],
+        )
+        .await;
+        store.close().await;
+    }
+    let h = Harness::start(db).await;
+    let challenge_options = |user: u64| {
+        json!([{"name": "challenge", "type": 1, "options": [
+            {"name": "user", "type": 6, "value": user.to_string()}
+        ]}])
+    };
+    let (i, challenge) = slash(&h, MEMBER_ID, "battle", challenge_options(OWNER_ID)).await;
+    assert!(
+        challenge.text().contains("challenges you"),
+        "{}",
+        challenge.text()
+    );
+    let message = message_id(&h, &i);
+    let accept = button_ending(&challenge, ":accept");
+    let own_accept = press(&h, MEMBER_ID, message, &accept).await;
+    assert!(
+        is_private(&own_accept),
+        "the challenger can't accept for the other"
+    );
+    let started = press(&h, OWNER_ID, message, &accept).await;
+    assert_eq!(started.body["type"], 7);
+    let choose = button_ending(&started, ":choose");
+
+    let mut turns = 0;
+    while !components_of(&h, message).is_empty() {
+        turns += 1;
+        assert!(turns <= 100, "the battle never ended");
+        let skip = h.fake.requests().len();
+        for player in [MEMBER_ID, OWNER_ID] {
+            let (i, menu) = press_for(&h, player, message, &choose).await;
+            assert!(
+                is_private(&menu),
+                "moves must be chosen privately: {}",
+                menu.body
+            );
+            let private = message_id(&h, &i);
+            let (custom_id, _, _) = buttons(&menu)
+                .into_iter()
+                .find(|(_, _, disabled)| !disabled)
+                .expect("a usable move");
+            let chosen = press(&h, player, private, &custom_id).await;
+            assert!(chosen.text().contains("You chose"), "{}", chosen.text());
+        }
+        // The turn ran: the public message was edited after both chose.
+        h.fake
+            .wait_for_request(skip, REPLY_TIMEOUT, |r| {
+                // Edits while waiting for the second choice show a ✅; the turn's does not.
+                r.method == "PATCH"
+                    && r.path.ends_with("/messages/@original")
+                    && r.text().contains(" used ")
+                    && !r.content().unwrap_or_default().contains('✅')
+            })
+            .await;
+    }
+    let text = h.fake.message(message).unwrap().to_string();
+    assert!(
+        text.contains("wins!") || text.contains("No winner"),
+        "{text}"
+    );
+    let store = h.db.store().await;
+    let (m, o) = (
+        store.battle_record(MEMBER_ID).await.unwrap(),
+        store.battle_record(OWNER_ID).await.unwrap(),
+    );
+    assert!(
+        (m.0 + o.0, m.1 + o.1) == (1, 1) || text.contains("No winner"),
+        "{m:?} {o:?}"
+    );
+
+    // A second challenge ends with a forfeit.
+    let (i, challenge) = slash(&h, OWNER_ID, "battle", challenge_options(MEMBER_ID)).await;
+    let message = message_id(&h, &i);
+    let started = press(
+        &h,
+        MEMBER_ID,
+        message,
+        &button_ending(&challenge, ":accept"),
+    )
+    .await;
+    let gave_up = press(&h, MEMBER_ID, message, &button_ending(&started, ":forfeit")).await;
+    assert!(
+        gave_up.text().contains("forfeited")
+            && gave_up.text().contains(&format!("<@{OWNER_ID}> wins")),
+        "{}",
+        gave_up.text()
+    );
+    let forfeits: i64 = sqlx::Row::get(
+        &sqlx::query(
+            "SELECT COUNT(*) FROM pokemon_battles WHERE outcome = 'forfeit' AND winner_id = $1",
+        )
+        .bind(OWNER_ID as i64)
+        .fetch_one(store.pool())
+        .await
+        .unwrap(),
+        0,
+    );
+    assert_eq!(forfeits, 1);
     store.close().await;
     h.finish().await;
 }

@@ -58,6 +58,7 @@ pub async fn wild(ctx: Context<'_>) -> Result<(), Error> {
     ];
     let id = ctx.id();
     let intro = format!("A wild {sparkle}{foe_name} (level {foe_level}) wants to battle!");
+    let mut clicks = crate::ui::ButtonPresses::new(ctx, format!("{id}:wild:"));
     let handle = ctx
         .send(
             poise::CreateReply::default()
@@ -65,15 +66,9 @@ pub async fn wild(ctx: Context<'_>) -> Result<(), Error> {
                 .components(move_buttons(&battle, 0, &format!("{id}:wild:mv"), true)),
         )
         .await?;
-    let prefix = format!("{id}:wild:");
     let mut turns = 0;
     loop {
-        let prefix = prefix.clone();
-        let Some(press) = serenity::ComponentInteractionCollector::new(ctx)
-            .filter(move |press| press.data.custom_id.starts_with(&prefix))
-            .timeout(TURN_TIMEOUT)
-            .await
-        else {
+        let Some(press) = clicks.next(TURN_TIMEOUT).await else {
             record(ctx, user.get(), None, None, "timeout", turns).await?;
             handle
                 .edit(
@@ -180,6 +175,7 @@ pub async fn challenge(
     let id = ctx.id();
     let accept = format!("{id}:pvp:accept");
     let decline = format!("{id}:pvp:decline");
+    let mut clicks = crate::ui::ButtonPresses::new(ctx, format!("{id}:pvp:"));
     let handle = ctx
         .send(
             poise::CreateReply::default()
@@ -201,14 +197,8 @@ pub async fn challenge(
                 ])]),
         )
         .await?;
-    let prefix = format!("{id}:pvp:");
     let accepted = loop {
-        let prefix = prefix.clone();
-        let Some(press) = serenity::ComponentInteractionCollector::new(ctx)
-            .filter(move |press| press.data.custom_id.starts_with(&prefix))
-            .timeout(CHALLENGE_TIMEOUT)
-            .await
-        else {
+        let Some(press) = clicks.next(CHALLENGE_TIMEOUT).await else {
             handle
                 .edit(
                     ctx,
@@ -282,13 +272,8 @@ pub async fn challenge(
     let mut turn: u32 = 0;
     let mut deadline = tokio::time::Instant::now() + TURN_TIMEOUT;
     let end = loop {
-        let prefix = prefix.clone();
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let Some(press) = serenity::ComponentInteractionCollector::new(ctx)
-            .filter(move |press| press.data.custom_id.starts_with(&prefix))
-            .timeout(left)
-            .await
-        else {
+        let Some(press) = clicks.next(left).await else {
             // Whoever did not choose in time loses; if neither did, nobody wins.
             let end = match chosen {
                 [Some(_), None] => End::Won(0, "timeout"),

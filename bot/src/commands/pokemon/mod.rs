@@ -468,6 +468,7 @@ pub async fn release(
         game::display_name(&p),
         p.level
     );
+    let mut clicks = crate::ui::ButtonPresses::new(ctx, format!("{}:release:", ctx.id()));
     let handle = ctx
         .send(
             poise::CreateReply::default()
@@ -475,14 +476,8 @@ pub async fn release(
                 .components(buttons),
         )
         .await?;
-    let prefix = format!("{}:release:", ctx.id());
     loop {
-        let prefix = prefix.clone();
-        let Some(press) = serenity::ComponentInteractionCollector::new(ctx)
-            .filter(move |press| press.data.custom_id.starts_with(&prefix))
-            .timeout(CONFIRM_TIMEOUT)
-            .await
-        else {
+        let Some(press) = clicks.next(CONFIRM_TIMEOUT).await else {
             handle
                 .edit(
                     ctx,

@@ -109,6 +109,7 @@ pub async fn trade(
             who(user.id)
         )
     };
+    let mut clicks = crate::ui::ButtonPresses::new(ctx, format!("{id}:trade:"));
     let handle = ctx
         .send(
             poise::CreateReply::default()
@@ -119,14 +120,8 @@ pub async fn trade(
         .await?;
 
     let mut confirmed: Vec<serenity::UserId> = Vec::new();
-    let prefix = format!("{id}:trade:");
     loop {
-        let prefix = prefix.clone();
-        let Some(press) = serenity::ComponentInteractionCollector::new(ctx)
-            .filter(move |press| press.data.custom_id.starts_with(&prefix))
-            .timeout(TRADE_TIMEOUT)
-            .await
-        else {
+        let Some(press) = clicks.next(TRADE_TIMEOUT).await else {
             handle
                 .edit(
                     ctx,
