@@ -5,7 +5,8 @@ use lounge::store::{Backend, NewPokemon, NewSpawn, Store};
 use lounge_pokemon::data::dex;
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
-    GENERAL_CHANNEL_ID, GUILD_ID, Interaction, MEMBER_ID, MOD_ID, OWNER_ID, Recorded,
+    GENERAL_CHANNEL_ID, GUILD_ID, Interaction, MEMBER_ID, MOD_ID, OTHER_CHANNEL_ID, OWNER_ID,
+    Recorded,
 };
 use serde_json::{Value, json};
 
@@ -228,6 +229,52 @@ async fn chat_spawns_and_the_first_right_name_catches(backend: Backend) {
         after.exp > before.exp && after.friendship > before.friendship,
         "{before:?} -> {after:?}"
     );
+
+    // The server sends spawns to one channel; chat elsewhere still counts.
+    let moved = h
+        .ask(
+            GUILD_ID,
+            g,
+            OWNER_ID,
+            &format!("!pokemon spawnchannel <#{OTHER_CHANNEL_ID}>"),
+        )
+        .await;
+    assert!(moved.contains("will appear in"), "{moved}");
+    let skip = h.fake.requests().len();
+    h.fake.send_message(GUILD_ID, g, MEMBER_ID, "more chat");
+    h.fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| is_spawn(r, OTHER_CHANNEL_ID))
+        .await;
+
+    // A Master Ball from the shop catches without a name.
+    store.adjust_currency(MEMBER_ID, 5_000).await.unwrap();
+    let (_, bought) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        json!([{"name": "buy", "type": 1, "options": [{"name": "ball", "type": 4, "value": 3}]}]),
+    )
+    .await;
+    assert!(bought.text().contains("1 Master Ball"), "{}", bought.text());
+    let skip = h.fake.requests().len();
+    let i = h.fake.send_slash(
+        GUILD_ID,
+        OTHER_CHANNEL_ID,
+        MEMBER_ID,
+        "throw",
+        json!([{"name": "ball", "type": 4, "value": 3}]),
+    );
+    let thrown = h
+        .fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| r.path == i.callback_path())
+        .await;
+    assert!(
+        thrown.text().contains("with a Master Ball"),
+        "{}",
+        thrown.text()
+    );
+    assert_eq!(store.item_count(MEMBER_ID, "master-ball").await.unwrap(), 0);
+    assert_eq!(store.owned_pokemon(MEMBER_ID).await.unwrap().len(), 2);
     store.close().await;
     h.finish().await;
 }

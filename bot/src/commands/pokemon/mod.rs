@@ -329,10 +329,7 @@ pub async fn info(
     let is_selected = selected.is_some_and(|s| s.id == p.id);
     let mut embed = text::info_embed(&p, is_selected);
     if p.owner != user {
-        embed = embed.author(serenity::CreateEmbedAuthor::new(format!(
-            "Owned by user {}",
-            p.owner
-        )));
+        embed = embed.field("Trainer", format!("<@{}>", p.owner), false);
     }
     ctx.send(poise::CreateReply::default().embed(embed)).await?;
     Ok(())
