@@ -29,6 +29,7 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub streamer: StreamerConfig,
+    pub games: GamesConfig,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -73,6 +74,27 @@ impl Default for BotConfig {
             data_dir: None,
             command_burst: 5,
             command_refill_seconds: 3,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GamesConfig {
+    /// Chat messages in a server (not counting commands) between two wild Pokémon.
+    pub spawn_every_messages: u32,
+    /// One in this many wild Pokémon is shiny.
+    pub shiny_odds: u32,
+    /// Seconds between two chat-experience awards for the same member.
+    pub chat_xp_cooldown_seconds: u64,
+}
+
+impl Default for GamesConfig {
+    fn default() -> Self {
+        Self {
+            spawn_every_messages: 25,
+            shiny_odds: 4096,
+            chat_xp_cooldown_seconds: 60,
         }
     }
 }
@@ -148,6 +170,8 @@ pub enum ConfigError {
     BadPrefix(String),
     #[error("bot.command_burst and bot.command_refill_seconds must both be at least 1")]
     BadRateLimit,
+    #[error("games.spawn_every_messages and games.shiny_odds must both be at least 1")]
+    BadGames,
     #[error(
         "no data directory: set bot.data_dir in {file} or LOUNGE_BOT__DATA_DIR (the OS gave no default)"
     )]
@@ -283,6 +307,9 @@ impl Loaded {
         if self.config.bot.command_burst == 0 || self.config.bot.command_refill_seconds == 0 {
             return Err(ConfigError::BadRateLimit);
         }
+        if self.config.games.spawn_every_messages == 0 || self.config.games.shiny_odds == 0 {
+            return Err(ConfigError::BadGames);
+        }
         self.database_url()?;
         self.streamer()?;
         Ok(())
@@ -325,7 +352,8 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
     };
     let mut figment = Figment::new()
         .merge(Serialized::default("bot", BotConfig::default()))
-        .merge(Serialized::default("log", LogConfig::default()));
+        .merge(Serialized::default("log", LogConfig::default()))
+        .merge(Serialized::default("games", GamesConfig::default()));
     if let Some(file) = &file {
         figment = figment.merge(Toml::file_exact(file));
     }

@@ -30,6 +30,8 @@ pub struct Data {
     pub limiter: limits::CommandLimiter,
     /// The link to lounge-streamer; `None` when the config does not set one up.
     pub streamer: Option<streamer::Link>,
+    /// The Pokémon game's in-process state (activity counters; the game itself is stored).
+    pub pokemon: commands::pokemon::Runtime,
 }
 
 pub type Context<'a> = poise::Context<'a, Data, Error>;

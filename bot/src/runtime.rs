@@ -76,6 +76,7 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         .map(serenity::UserId::new)
         .collect();
     let setup_store = store.clone();
+    let games = loaded.config.games.clone();
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
@@ -84,6 +85,8 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
             // Cooldowns are ours (per-guild overrides, started only on success).
             manual_cooldowns: true,
             post_command: |ctx| Box::pin(commands::cooldown::start(ctx)),
+            // Chat activity drives the Pokémon game's spawns and experience.
+            event_handler: |framework, event| Box::pin(commands::pokemon::on_event(framework, event)),
             // Nothing the bot says pings anyone unless a command opts in explicitly.
             allowed_mentions: Some(serenity::CreateAllowedMentions::new().replied_user(false)),
             owners,
@@ -104,7 +107,14 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
                     None => poise::builtins::register_globally(ctx, commands).await?,
                 }
                 tracing::info!(count = commands.len(), scope = ?dev_guild, "slash commands registered");
-                Ok(Data { store: setup_store, started: Instant::now(), default_prefix, limiter, streamer })
+                Ok(Data {
+                    store: setup_store,
+                    started: Instant::now(),
+                    default_prefix,
+                    limiter,
+                    streamer,
+                    pokemon: commands::pokemon::Runtime::new(games),
+                })
             })
         })
         .build();

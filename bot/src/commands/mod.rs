@@ -9,6 +9,7 @@ pub mod messages;
 mod moderation;
 mod modules;
 mod perm;
+pub mod pokemon;
 pub mod reference;
 mod settings;
 mod stream;
@@ -74,6 +75,12 @@ const MODULES: &[Module] = &[
         description: "The lounge-streamer link: whether it is connected and what it can do",
         core: false,
         commands: stream::commands,
+    },
+    Module {
+        name: pokemon::MODULE,
+        description: "Pokémon: catch wild ones as you chat, collect, trade and battle",
+        core: false,
+        commands: pokemon::commands,
     },
 ];
 

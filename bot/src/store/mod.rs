@@ -9,6 +9,7 @@ mod cooldowns;
 mod guilds;
 mod modules;
 mod permissions;
+mod pokemon;
 mod tags;
 mod users;
 
@@ -20,6 +21,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
+pub use pokemon::{
+    BattleRecord, NewPokemon, NewSpawn, Pokemon, PokemonError, Progress, Spawn, TradeSide,
+};
 pub use tags::{Alias, NameError, Tag};
 pub use users::{Transfer, TransferError};
 

@@ -4,6 +4,10 @@ mod paginate;
 
 pub use paginate::paginate;
 
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
 use poise::serenity_prelude as serenity;
 
 /// Autocomplete choices: the names containing what the user typed so far (case-insensitive),
@@ -20,4 +24,31 @@ pub fn autocomplete<'a>(
         .map(|n| serenity::AutocompleteChoice::new(n, n))
         .collect();
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// The presses on one conversation's buttons (custom ids starting with `prefix`), in order.
+///
+/// One collector serves the whole conversation: a press that arrives while the previous one
+/// is still being handled waits in its queue, where a fresh collector per press would miss it.
+pub struct ButtonPresses {
+    stream: Pin<Box<dyn Stream<Item = serenity::ComponentInteraction> + Send>>,
+}
+
+impl ButtonPresses {
+    pub fn new(shard: impl AsRef<serenity::ShardMessenger>, prefix: String) -> Self {
+        let stream = serenity::ComponentInteractionCollector::new(shard)
+            .filter(move |press| press.data.custom_id.starts_with(&prefix))
+            .stream();
+        Self {
+            stream: Box::pin(stream),
+        }
+    }
+
+    /// The next press, or `None` when none came within `wait`.
+    pub async fn next(&mut self, wait: Duration) -> Option<serenity::ComponentInteraction> {
+        tokio::time::timeout(wait, self.stream.next())
+            .await
+            .ok()
+            .flatten()
+    }
 }

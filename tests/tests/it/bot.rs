@@ -489,5 +489,18 @@ async fn sqlite_is_created_in_the_data_dir_by_default() {
             .unwrap(),
         0,
     );
-    assert_eq!(version, 1);
+    assert_eq!(version, newest_migration());
+}
+
+/// The highest migration version shipped, read from the migration files' names.
+fn newest_migration() -> i64 {
+    let dir = lounge_tests::bin::workspace_root().join("migrations/sqlite");
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.split('_').next()?.parse().ok()
+        })
+        .max()
+        .expect("migrations exist")
 }

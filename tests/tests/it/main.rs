@@ -5,6 +5,7 @@ mod fake_discord;
 mod moderation;
 mod modules;
 mod perm;
+mod pokemon;
 mod settings;
 mod store;
 mod stream;

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use lounge::store::{Backend, Store, StoreError, TransferError};
+use lounge::store::{
+    Backend, NewPokemon, NewSpawn, PokemonError, Store, StoreError, TradeSide, TransferError,
+};
 use lounge_tests::db::TestDb;
 use rand::{Rng, SeedableRng};
 
@@ -43,6 +45,9 @@ conformance!(
     tags_and_aliases_share_one_namespace,
     concurrent_tag_creation_respects_the_limit,
     concurrent_tag_uses_are_all_counted,
+    concurrent_catchers_have_exactly_one_winner,
+    concurrent_trades_and_releases_conserve_pokemon_and_coins,
+    trade_is_all_or_nothing,
 );
 
 async fn migrations_are_idempotent(store: Store, db: &TestDb) {
@@ -306,4 +311,296 @@ async fn concurrent_tag_uses_are_all_counted(store: Store, _: &TestDb) {
         t.await.unwrap();
     }
     assert_eq!(store.tag(3, "t").await.unwrap().unwrap().uses, 50);
+}
+
+fn spawn_in(channel: u64, species: u16) -> NewSpawn {
+    NewSpawn {
+        guild: 1,
+        channel,
+        species,
+        level: 5,
+        shiny: false,
+        nature: 0,
+        ivs: [31; 6],
+    }
+}
+
+fn pokemon_of(species: u16) -> NewPokemon {
+    NewPokemon {
+        species,
+        level: 5,
+        exp: 125,
+        nature: 0,
+        ivs: [31; 6],
+        shiny: false,
+        friendship: 70,
+        moves: vec![33],
+    }
+}
+
+/// Gives `user` a fresh Pokémon the way the game does: a spawn, then a catch.
+async fn give_pokemon(store: &Store, user: u64, species: u16) -> i64 {
+    let spawn = store.create_spawn(&spawn_in(999, species)).await.unwrap();
+    store
+        .catch_spawn(spawn, user, &pokemon_of(species), None, 0)
+        .await
+        .unwrap()
+        .id
+}
+
+/// 24 members throw a ball at the same spawn at once, five spawns in a row: each spawn has
+/// exactly one winner, exactly one Pokémon is created, and only the winner's ball is used.
+async fn concurrent_catchers_have_exactly_one_winner(store: Store, _: &TestDb) {
+    const CATCHERS: u64 = 24;
+    let store = Arc::new(store);
+    for user in 1..=CATCHERS {
+        store.adjust_currency(user, 1_000).await.unwrap();
+        store.buy_item(user, "poke-ball", 5, 20).await.unwrap();
+    }
+    for round in 0..5u16 {
+        let spawn = store.create_spawn(&spawn_in(7, 25 + round)).await.unwrap();
+        let tasks: Vec<_> = (1..=CATCHERS)
+            .map(|user| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let new = pokemon_of(25 + round);
+                    let result = store
+                        .catch_spawn(spawn, user, &new, Some("poke-ball"), 10)
+                        .await;
+                    (user, result)
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        let mut losers = Vec::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                (user, Ok(p)) => {
+                    assert_eq!(p.owner, user);
+                    winners.push(user);
+                }
+                (user, Err(PokemonError::AlreadyCaught { by })) => losers.push((user, by)),
+                (user, Err(e)) => panic!("catcher {user} failed: {e:?}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: winners {winners:?}");
+        let winner = winners[0];
+        assert!(
+            losers.iter().all(|&(_, by)| by == winner),
+            "every loser must be told who won: {losers:?}"
+        );
+        let latest = store.latest_spawn(7).await.unwrap().unwrap();
+        assert_eq!((latest.id, latest.caught_by), (spawn, Some(winner)));
+    }
+    let mut pokemon = 0;
+    let mut balls = 0;
+    for user in 1..=CATCHERS {
+        let owned = store.pokemon_count(user).await.unwrap();
+        pokemon += owned;
+        let left = store.item_count(user, "poke-ball").await.unwrap();
+        assert_eq!(
+            left,
+            5 - owned,
+            "user {user} caught {owned} and has {left} balls"
+        );
+        balls += left;
+        assert_eq!(store.balance(user).await.unwrap(), 1_000 - 100 + 10 * owned);
+    }
+    assert_eq!(pokemon, 5);
+    assert_eq!(balls, 5 * CATCHERS as i64 - 5);
+}
+
+/// A trade that fails half-way (the second Pokémon is not the named owner's) changes nothing,
+/// and neither does one whose coins are not covered.
+async fn trade_is_all_or_nothing(store: Store, _: &TestDb) {
+    let a1 = give_pokemon(&store, 1, 1).await;
+    let a2 = give_pokemon(&store, 1, 4).await;
+    let b1 = give_pokemon(&store, 2, 7).await;
+    let c1 = give_pokemon(&store, 3, 10).await;
+    store.adjust_currency(1, 50).await.unwrap();
+    let a = |pokemon: Vec<i64>, coins| TradeSide {
+        user: 1,
+        pokemon,
+        coins,
+    };
+    let b = |pokemon: Vec<i64>, coins| TradeSide {
+        user: 2,
+        pokemon,
+        coins,
+    };
+    let err = store.trade(&a(vec![a1, c1], 0), &b(vec![b1], 0)).await;
+    assert!(
+        matches!(err, Err(PokemonError::NotOwned { id, owner: 1 }) if id == c1),
+        "{err:?}"
+    );
+    let err = store.trade(&a(vec![a1], 51), &b(vec![b1], 0)).await;
+    assert!(
+        matches!(err, Err(PokemonError::InsufficientFunds { user: 1, .. })),
+        "{err:?}"
+    );
+    for (id, owner) in [(a1, 1), (a2, 1), (b1, 2), (c1, 3)] {
+        assert_eq!(store.pokemon(id).await.unwrap().unwrap().owner, owner);
+    }
+    assert_eq!(store.balance(1).await.unwrap(), 50);
+    assert!(matches!(
+        store.trade(&a(vec![a1], 0), &a(vec![a2], 0)).await,
+        Err(PokemonError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.trade(&a(vec![a1], 0), &b(vec![a1], 0)).await,
+        Err(PokemonError::Invalid(_))
+    ));
+
+    store
+        .trade(&a(vec![a1, a2], 50), &b(vec![b1], 0))
+        .await
+        .unwrap();
+    for (id, owner) in [(a1, 2), (a2, 2), (b1, 1), (c1, 3)] {
+        assert_eq!(store.pokemon(id).await.unwrap().unwrap().owner, owner);
+    }
+    assert_eq!(store.balance(1).await.unwrap(), 0);
+    assert_eq!(store.balance(2).await.unwrap(), 50);
+    // Receiving counts for the Pokédex.
+    assert!(store.dex(2).await.unwrap().contains(&1));
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Trade(TradeSide, TradeSide),
+    Release(i64, u64),
+}
+
+/// 400 concurrent trades and releases among 8 members over the same 40 Pokémon, most of them
+/// naming an owner that is out of date by the time they run: every Pokémon ends with exactly
+/// one owner, and each member's Pokémon count and coins equal the start plus what the
+/// successful operations say (nothing lost, nothing duplicated).
+async fn concurrent_trades_and_releases_conserve_pokemon_and_coins(store: Store, _: &TestDb) {
+    const USERS: u64 = 8;
+    const PER_USER: usize = 5;
+    const OPS: usize = 400;
+    let mut initial_owner = std::collections::HashMap::new();
+    for user in 1..=USERS {
+        store.adjust_currency(user, 300).await.unwrap();
+        for i in 0..PER_USER {
+            let id = give_pokemon(&store, user, 1 + i as u16).await;
+            initial_owner.insert(id, user);
+        }
+    }
+    let ids: Vec<i64> = {
+        let mut v: Vec<i64> = initial_owner.keys().copied().collect();
+        v.sort_unstable();
+        v
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let plan: Vec<Op> = (0..OPS)
+        .map(|_| {
+            if rng.random_range(0..5) == 0 {
+                let id = ids[rng.random_range(0..ids.len())];
+                return Op::Release(id, rng.random_range(1..=USERS));
+            }
+            let a = rng.random_range(1..=USERS);
+            let mut b = rng.random_range(1..=USERS);
+            while b == a {
+                b = rng.random_range(1..=USERS);
+            }
+            // Pokémon "believed" to be each side's: right at first, stale later.
+            let pick = |user: u64, rng: &mut rand_chacha::ChaCha8Rng| {
+                let mut mine: Vec<i64> = ids
+                    .iter()
+                    .copied()
+                    .filter(|id| initial_owner[id] == user || rng.random_range(0..6) == 0)
+                    .collect();
+                let keep = rng.random_range(0..=2).min(mine.len());
+                let mut out = Vec::new();
+                for _ in 0..keep {
+                    out.push(mine.swap_remove(rng.random_range(0..mine.len())));
+                }
+                out
+            };
+            let a_side = TradeSide {
+                user: a,
+                pokemon: pick(a, &mut rng),
+                coins: rng.random_range(0..=120),
+            };
+            let mut b_side = TradeSide {
+                user: b,
+                pokemon: pick(b, &mut rng),
+                coins: rng.random_range(0..=120),
+            };
+            b_side.pokemon.retain(|id| !a_side.pokemon.contains(id));
+            Op::Trade(a_side, b_side)
+        })
+        .collect();
+    let store = Arc::new(store);
+    let tasks: Vec<_> = plan
+        .into_iter()
+        .map(|op| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let result = match &op {
+                    Op::Trade(a, b) => store.trade(a, b).await.map(|_| ()),
+                    Op::Release(id, user) => store.release_pokemon(*id, *user).await.map(|_| ()),
+                };
+                (op, result)
+            })
+        })
+        .collect();
+    let mut count = vec![PER_USER as i64; USERS as usize + 1];
+    let mut coins = vec![300i64; USERS as usize + 1];
+    let mut gone = std::collections::HashSet::new();
+    let (mut trades, mut releases, mut refused) = (0, 0, 0);
+    for task in tasks {
+        let (op, result) = task.await.unwrap();
+        match (op, result) {
+            (Op::Trade(a, b), Ok(())) => {
+                trades += 1;
+                for (from, to) in [(&a, &b), (&b, &a)] {
+                    count[from.user as usize] -= from.pokemon.len() as i64;
+                    count[to.user as usize] += from.pokemon.len() as i64;
+                    coins[from.user as usize] -= from.coins;
+                    coins[to.user as usize] += from.coins;
+                }
+            }
+            (Op::Release(id, user), Ok(())) => {
+                releases += 1;
+                count[user as usize] -= 1;
+                assert!(gone.insert(id), "#{id} was released twice");
+            }
+            (
+                _,
+                Err(
+                    PokemonError::NotOwned { .. }
+                    | PokemonError::InsufficientFunds { .. }
+                    | PokemonError::Invalid(_),
+                ),
+            ) => refused += 1,
+            (op, Err(e)) => panic!("{op:?} failed: {e:?}"),
+        }
+    }
+    assert!(
+        trades > 10 && releases > 0 && refused > 10,
+        "the workload should exercise every outcome: {trades} trades, {releases} releases, {refused} refused"
+    );
+    let mut seen = std::collections::HashSet::new();
+    for user in 1..=USERS {
+        let owned = store.owned_pokemon(user).await.unwrap();
+        assert_eq!(
+            owned.len() as i64,
+            count[user as usize],
+            "user {user}'s Pokémon disagree with the successful operations"
+        );
+        for p in owned {
+            assert!(seen.insert(p.id), "#{} has two owners", p.id);
+        }
+        assert_eq!(store.balance(user).await.unwrap(), coins[user as usize]);
+    }
+    let expected: std::collections::HashSet<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !gone.contains(id))
+        .collect();
+    assert_eq!(
+        seen, expected,
+        "every unreleased Pokémon has exactly one owner"
+    );
 }

@@ -1,0 +1,162 @@
+//! What the Pokémon game says, in one place so the wording stays consistent.
+
+use std::fmt::Write as _;
+
+use poise::serenity_prelude as serenity;
+
+use super::game::{self, artwork_url, display_name, species};
+use crate::store::{NewSpawn, Pokemon, Spawn};
+
+pub const COLOUR: u32 = 0x00E3_350D;
+
+pub const NO_SPAWN: &str =
+    "There's no wild Pokémon here right now. Keep chatting and one will appear!";
+pub const NO_POKEMON: &str =
+    "You don't have any Pokémon yet. Catch one when it appears: `/catch <name>`.";
+pub const NOT_YOURS: &str = "Only the people in this can press these buttons.";
+pub const NEED_A_POKEMON_EACH: &str = "Both trainers need a Pokémon to battle.";
+
+pub fn spawn_embed(s: &NewSpawn) -> serenity::CreateEmbed {
+    let title = if s.shiny {
+        "✨ A shiny wild Pokémon appeared! ✨"
+    } else {
+        "A wild Pokémon appeared!"
+    };
+    serenity::CreateEmbed::new()
+        .title(title)
+        .description(
+            "Guess its name with `/catch <name>` to catch it, or throw a ball from your bag with `/throw`.",
+        )
+        .image(artwork_url(s.species, s.shiny))
+        .colour(COLOUR)
+}
+
+pub fn wrong_name(guess: &str) -> String {
+    format!(
+        "That's not it: the wild Pokémon isn't “{}”. Look again and try another name!",
+        crate::error::sanitize(guess)
+    )
+}
+
+pub fn already_caught(spawn: &Spawn, by: u64) -> String {
+    format!(
+        "Too late: <@{by}> already caught that {}. Wait for the next one!",
+        species(spawn.species).name
+    )
+}
+
+pub fn caught(user: u64, p: &Pokemon, reward: i64, how: &str) -> String {
+    let shiny = if p.shiny { " It's shiny! ✨" } else { "" };
+    format!(
+        "🎉 <@{user}> caught a level {} **{}**{how}! It's #{} in your collection (+{reward} coins).{shiny}",
+        p.level,
+        species(p.species).name,
+        p.id
+    )
+}
+
+pub fn broke_free(shakes: u8, ball: &str, left: i64) -> String {
+    let wobble = match shakes {
+        0 => "Oh no! The Pokémon broke free at once!".to_owned(),
+        1 => "Argh! It shook once and broke free!".to_owned(),
+        n => format!("Aargh! Almost had it: {n} shakes, then it broke free!"),
+    };
+    format!("{wobble} ({left} {ball} left)")
+}
+
+pub fn evolved(user: u64, before: &Pokemon, into: u16) -> String {
+    format!(
+        "What? <@{user}>'s {} evolved into **{}**! (Opt out with `/pokemon evolution`.)",
+        display_name(before),
+        species(into).name
+    )
+}
+
+/// One line of a collection listing.
+pub fn list_line(p: &Pokemon) -> String {
+    let iv_total: u32 = p.ivs.iter().map(|&v| u32::from(v)).sum();
+    let mut line = format!(
+        "`#{}` **{}** · Lv {} · IV {}%",
+        p.id,
+        display_name(p),
+        p.level,
+        iv_total * 100 / 186
+    );
+    if p.nickname.is_some() {
+        let _ = write!(line, " ({})", species(p.species).name);
+    }
+    if p.favourite {
+        line.push_str(" ❤");
+    }
+    line
+}
+
+pub fn info_embed(p: &Pokemon, selected: bool) -> serenity::CreateEmbed {
+    use lounge_pokemon::stats::{Spread, StatTable, calc_stats};
+    let s = species(p.species);
+    let natures = lounge_pokemon::data::dex().natures();
+    let nature = natures[usize::from(p.nature) % natures.len()];
+    let spread = Spread {
+        ivs: StatTable(p.ivs),
+        evs: StatTable([0; 6]),
+    };
+    let stats = calc_stats(s, p.level, &spread, nature);
+    let names = ["HP", "Attack", "Defense", "Sp. Atk", "Sp. Def", "Speed"];
+    let stat_lines: Vec<String> = names
+        .iter()
+        .zip(stats.0.iter().zip(p.ivs.iter()))
+        .map(|(n, (v, iv))| format!("{n}: **{v}** (IV {iv})"))
+        .collect();
+    let types: Vec<&str> = s.types().iter().map(|t| t.name()).collect();
+    let next = if p.level >= 100 {
+        "max level".to_owned()
+    } else {
+        format!(
+            "{} XP to level {}",
+            s.growth_rate
+                .exp_for_level(p.level + 1)
+                .saturating_sub(p.exp),
+            p.level + 1
+        )
+    };
+    let moves: Vec<&str> = p.moves.iter().map(|&m| game::move_name(m)).collect();
+    let mut flags = Vec::new();
+    if selected {
+        flags.push("selected");
+    }
+    if p.favourite {
+        flags.push("favourite ❤");
+    }
+    if !p.evolve {
+        flags.push("won't evolve");
+    }
+    let mut e = serenity::CreateEmbed::new()
+        .title(format!("#{} {} — level {}", p.id, display_name(p), p.level))
+        .description(format!(
+            "**{}** ({}) · {} nature · friendship {}\n{next}",
+            s.name,
+            types.join("/"),
+            nature.name,
+            p.friendship
+        ))
+        .field("Stats", stat_lines.join("\n"), true)
+        .field(
+            "Moves",
+            if moves.is_empty() {
+                "—".to_owned()
+            } else {
+                moves.join("\n")
+            },
+            true,
+        )
+        .thumbnail(artwork_url(p.species, p.shiny))
+        .colour(COLOUR);
+    if !flags.is_empty() {
+        e = e.footer(serenity::CreateEmbedFooter::new(flags.join(" · ")));
+    }
+    e
+}
+
+pub fn ball_missing(ball: &str) -> String {
+    format!("You have no {ball}s. Buy some with `/pokemon buy`.")
+}

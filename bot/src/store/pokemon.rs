@@ -1,0 +1,821 @@
+//! The Pokémon game: spawns, catches, collections, items, trades and battle records.
+//!
+//! Every change of ownership follows `transfer_currency`'s pattern: one transaction, rows
+//! changed only by conditional updates (`WHERE caught_by IS NULL`, `WHERE owner_id = $expected`)
+//! whose affected-row count decides success, rows touched in a fixed order (users by id, then
+//! Pokémon by id) and lock-race failures retried. So two catchers of one spawn get exactly one
+//! winner, and a trade either moves everything it lists or nothing, across processes too.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::users::{MAX_ATTEMPTS, is_transient};
+use super::{Store, StoreError, db_id, now_ms};
+
+/// A wild Pokémon about to be posted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSpawn {
+    pub guild: u64,
+    pub channel: u64,
+    pub species: u16,
+    pub level: u8,
+    pub shiny: bool,
+    pub nature: u8,
+    pub ivs: [u8; 6],
+}
+
+/// A posted wild Pokémon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spawn {
+    pub id: i64,
+    pub guild: u64,
+    pub channel: u64,
+    pub species: u16,
+    pub level: u8,
+    pub shiny: bool,
+    pub nature: u8,
+    pub ivs: [u8; 6],
+    pub created_at: i64,
+    pub caught_by: Option<u64>,
+}
+
+/// What a caught Pokémon starts as (the caller fills in experience and moves).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPokemon {
+    pub species: u16,
+    pub level: u8,
+    pub exp: u32,
+    pub nature: u8,
+    pub ivs: [u8; 6],
+    pub shiny: bool,
+    pub friendship: u8,
+    pub moves: Vec<u16>,
+}
+
+/// An owned Pokémon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pokemon {
+    pub id: i64,
+    pub owner: u64,
+    pub species: u16,
+    pub nickname: Option<String>,
+    pub level: u8,
+    pub exp: u32,
+    pub nature: u8,
+    pub ivs: [u8; 6],
+    pub shiny: bool,
+    pub friendship: u8,
+    pub moves: Vec<u16>,
+    pub favourite: bool,
+    pub evolve: bool,
+    pub caught_at: i64,
+}
+
+/// A Pokémon's growth after experience (and maybe an evolution).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Progress {
+    pub species: u16,
+    pub level: u8,
+    pub exp: u32,
+    pub friendship: u8,
+    pub moves: Vec<u16>,
+}
+
+/// One side of a trade: who gives which Pokémon and how many coins.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TradeSide {
+    pub user: u64,
+    pub pokemon: Vec<i64>,
+    pub coins: i64,
+}
+
+/// A finished battle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BattleRecord {
+    pub guild: u64,
+    pub challenger: u64,
+    /// `None` for a wild opponent.
+    pub opponent: Option<u64>,
+    pub winner: Option<u64>,
+    /// `win`, `loss`, `tie`, `forfeit` or `timeout`, from the challenger's side.
+    pub outcome: &'static str,
+    pub turns: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PokemonError {
+    #[error("It was already caught by <@{by}>.")]
+    AlreadyCaught { by: u64 },
+    #[error("You have no {item} left.")]
+    NoItem { item: String },
+    #[error("<@{user}> doesn't have enough coins: {balance}, and this needs {needed}.")]
+    InsufficientFunds {
+        user: u64,
+        balance: i64,
+        needed: i64,
+    },
+    #[error("Pokémon #{id} doesn't belong to <@{owner}> (any more).")]
+    NotOwned { id: i64, owner: u64 },
+    #[error("Pokémon #{id} is a favourite; unfavourite it first.")]
+    Favourite { id: i64 },
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for PokemonError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(StoreError::Query(e))
+    }
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+const POKEMON_COLUMNS: &str = "id, owner_id, species, nickname, level, exp, nature, ivs, shiny, \
+     friendship, moves, favourite, evolve, caught_at";
+const SPAWN_COLUMNS: &str =
+    "id, guild_id, channel_id, species, level, shiny, nature, ivs, created_at, caught_by";
+
+fn join<T: ToString>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_ivs(s: &str) -> [u8; 6] {
+    let mut out = [0; 6];
+    for (slot, v) in out.iter_mut().zip(s.split(',')) {
+        *slot = v.trim().parse().unwrap_or(0);
+    }
+    out
+}
+
+fn parse_moves(s: &str) -> Vec<u16> {
+    s.split(',').filter_map(|m| m.trim().parse().ok()).collect()
+}
+
+fn pokemon_from(row: &AnyRow) -> Result<Pokemon, sqlx::Error> {
+    Ok(Pokemon {
+        id: row.try_get(0)?,
+        owner: row.try_get::<i64, _>(1)? as u64,
+        species: row.try_get::<i64, _>(2)? as u16,
+        nickname: row.try_get(3)?,
+        level: row.try_get::<i64, _>(4)? as u8,
+        exp: row.try_get::<i64, _>(5)? as u32,
+        nature: row.try_get::<i64, _>(6)? as u8,
+        ivs: parse_ivs(&row.try_get::<String, _>(7)?),
+        shiny: row.try_get::<i64, _>(8)? != 0,
+        friendship: row.try_get::<i64, _>(9)? as u8,
+        moves: parse_moves(&row.try_get::<String, _>(10)?),
+        favourite: row.try_get::<i64, _>(11)? != 0,
+        evolve: row.try_get::<i64, _>(12)? != 0,
+        caught_at: row.try_get(13)?,
+    })
+}
+
+fn spawn_from(row: &AnyRow) -> Result<Spawn, sqlx::Error> {
+    Ok(Spawn {
+        id: row.try_get(0)?,
+        guild: row.try_get::<i64, _>(1)? as u64,
+        channel: row.try_get::<i64, _>(2)? as u64,
+        species: row.try_get::<i64, _>(3)? as u16,
+        level: row.try_get::<i64, _>(4)? as u8,
+        shiny: row.try_get::<i64, _>(5)? != 0,
+        nature: row.try_get::<i64, _>(6)? as u8,
+        ivs: parse_ivs(&row.try_get::<String, _>(7)?),
+        created_at: row.try_get(8)?,
+        caught_by: row.try_get::<Option<i64>, _>(9)?.map(|u| u as u64),
+    })
+}
+
+impl Store {
+    /// Runs `attempt` again while it fails with a lock race (see `transfer_currency`).
+    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, PokemonError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, PokemonError>>,
+    {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match attempt().await {
+                Err(PokemonError::Store(StoreError::Query(e)))
+                    if tries < MAX_ATTEMPTS && is_transient(self.backend, &e) =>
+                {
+                    tracing::debug!(tries, error = %e, "pokemon write lost a lock race; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(tries)))
+                        .await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Where the guild's spawns go; `None`: wherever people chat.
+    pub async fn spawn_channel(&self, guild: u64) -> Result<Option<u64>, StoreError> {
+        let row = sqlx::query("SELECT spawn_channel_id FROM pokemon_guilds WHERE guild_id = $1")
+            .bind(db_id(guild))
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get::<Option<i64>, _>(0)?.map(|c| c as u64),
+            None => None,
+        })
+    }
+
+    pub async fn set_spawn_channel(
+        &self,
+        guild: u64,
+        channel: Option<u64>,
+        by: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO pokemon_guilds (guild_id, spawn_channel_id, changed_by, changed_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (guild_id) DO UPDATE SET \
+             spawn_channel_id = excluded.spawn_channel_id, changed_by = excluded.changed_by, \
+             changed_at = excluded.changed_at",
+        )
+        .bind(db_id(guild))
+        .bind(channel.map(db_id))
+        .bind(db_id(by))
+        .bind(now_ms())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Records a wild Pokémon; it becomes the one `/catch` aims at in its channel.
+    pub async fn create_spawn(&self, s: &NewSpawn) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO pokemon_spawns (guild_id, channel_id, species, level, shiny, nature, ivs, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(db_id(s.guild))
+        .bind(db_id(s.channel))
+        .bind(i64::from(s.species))
+        .bind(i64::from(s.level))
+        .bind(i64::from(s.shiny))
+        .bind(i64::from(s.nature))
+        .bind(join(&s.ivs))
+        .bind(now_ms())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// The newest spawn in a channel, caught or not.
+    pub async fn latest_spawn(&self, channel: u64) -> Result<Option<Spawn>, StoreError> {
+        let sql = format!(
+            "SELECT {SPAWN_COLUMNS} FROM pokemon_spawns WHERE channel_id = $1 ORDER BY id DESC LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(db_id(channel))
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.as_ref().map(spawn_from).transpose()?)
+    }
+
+    /// Catches spawn `spawn` for `user`: marks the spawn caught (only if nobody has), takes one
+    /// `ball` from the bag if given, creates the Pokémon and pays `reward` coins, all in one
+    /// transaction. Among any number of concurrent catchers exactly one gets `Ok`; the others
+    /// get [`PokemonError::AlreadyCaught`] and keep their ball.
+    pub async fn catch_spawn(
+        &self,
+        spawn: i64,
+        user: u64,
+        new: &NewPokemon,
+        ball: Option<&str>,
+        reward: i64,
+    ) -> Result<Pokemon, PokemonError> {
+        self.ensure_user(user).await?;
+        self.retrying(|| self.try_catch(spawn, user, new, ball, reward))
+            .await
+    }
+
+    async fn try_catch(
+        &self,
+        spawn: i64,
+        user: u64,
+        new: &NewPokemon,
+        ball: Option<&str>,
+        reward: i64,
+    ) -> Result<Pokemon, PokemonError> {
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let won = sqlx::query(
+            "UPDATE pokemon_spawns SET caught_by = $1, caught_at = $2 WHERE id = $3 AND caught_by IS NULL",
+        )
+        .bind(db_id(user))
+        .bind(now)
+        .bind(spawn)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if won != 1 {
+            tx.rollback().await?;
+            let by: Option<i64> = sqlx::query("SELECT caught_by FROM pokemon_spawns WHERE id = $1")
+                .bind(spawn)
+                .fetch_optional(self.pool())
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?
+                .flatten();
+            return Err(match by {
+                Some(by) => PokemonError::AlreadyCaught { by: by as u64 },
+                None => PokemonError::Invalid("There is no wild Pokémon here to catch."),
+            });
+        }
+        if let Some(ball) = ball
+            && !take_item(&mut tx, user, ball).await?
+        {
+            tx.rollback().await?;
+            return Err(PokemonError::NoItem {
+                item: ball.to_owned(),
+            });
+        }
+        let sql = format!(
+            "INSERT INTO pokemon (owner_id, species, level, exp, nature, ivs, shiny, friendship, moves, spawn_id, caught_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {POKEMON_COLUMNS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(db_id(user))
+            .bind(i64::from(new.species))
+            .bind(i64::from(new.level))
+            .bind(i64::from(new.exp))
+            .bind(i64::from(new.nature))
+            .bind(join(&new.ivs))
+            .bind(i64::from(new.shiny))
+            .bind(i64::from(new.friendship))
+            .bind(join(&new.moves))
+            .bind(spawn)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        let caught = pokemon_from(&row)?;
+        add_to_dex(&mut tx, user, new.species).await?;
+        if reward > 0 {
+            sqlx::query("UPDATE users SET currency = currency + $1 WHERE id = $2")
+                .bind(reward)
+                .bind(db_id(user))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(caught)
+    }
+
+    /// Uses up one item (a ball thrown that missed). `false` if the user has none.
+    pub async fn use_item(&self, user: u64, item: &str) -> Result<bool, PokemonError> {
+        self.retrying(|| async {
+            let mut tx = self.begin_write().await?;
+            let ok = take_item(&mut tx, user, item).await?;
+            tx.commit().await?;
+            Ok(ok)
+        })
+        .await
+    }
+
+    /// Buys `count` of `item` at `unit_price` coins each: the debit and the credit are one
+    /// transaction, and the debit is conditional on the balance.
+    pub async fn buy_item(
+        &self,
+        user: u64,
+        item: &str,
+        count: i64,
+        unit_price: i64,
+    ) -> Result<(i64, i64), PokemonError> {
+        if count <= 0 {
+            return Err(PokemonError::Invalid("Buy at least one."));
+        }
+        let cost = count
+            .checked_mul(unit_price)
+            .ok_or(PokemonError::Invalid("That is far too many."))?;
+        self.ensure_user(user).await?;
+        self.retrying(|| async {
+            let mut tx = self.begin_write().await?;
+            let row = sqlx::query(
+                "UPDATE users SET currency = currency - $1 WHERE id = $2 AND currency >= $1 RETURNING currency",
+            )
+            .bind(cost)
+            .bind(db_id(user))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) = row else {
+                tx.rollback().await?;
+                return Err(PokemonError::InsufficientFunds {
+                    user,
+                    balance: self.balance(user).await?,
+                    needed: cost,
+                });
+            };
+            let balance: i64 = row.try_get(0)?;
+            let row = sqlx::query(
+                "INSERT INTO pokemon_items (user_id, item, count) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, item) DO UPDATE SET count = pokemon_items.count + excluded.count \
+                 RETURNING count",
+            )
+            .bind(db_id(user))
+            .bind(item)
+            .bind(count)
+            .fetch_one(&mut *tx)
+            .await?;
+            let owned: i64 = row.try_get(0)?;
+            tx.commit().await?;
+            Ok((owned, balance))
+        })
+        .await
+    }
+
+    /// The user's items with a non-zero count, by name.
+    pub async fn items(&self, user: u64) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT item, count FROM pokemon_items WHERE user_id = $1 AND count > 0 ORDER BY item",
+        )
+        .bind(db_id(user))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    pub async fn item_count(&self, user: u64, item: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT count FROM pokemon_items WHERE user_id = $1 AND item = $2")
+            .bind(db_id(user))
+            .bind(item)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get(0)?,
+            None => 0,
+        })
+    }
+
+    /// Every Pokémon a user owns, oldest first.
+    pub async fn owned_pokemon(&self, owner: u64) -> Result<Vec<Pokemon>, StoreError> {
+        let sql = format!("SELECT {POKEMON_COLUMNS} FROM pokemon WHERE owner_id = $1 ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(db_id(owner))
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.iter().map(pokemon_from).collect::<Result<_, _>>()?)
+    }
+
+    pub async fn pokemon(&self, id: i64) -> Result<Option<Pokemon>, StoreError> {
+        let sql = format!("SELECT {POKEMON_COLUMNS} FROM pokemon WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.as_ref().map(pokemon_from).transpose()?)
+    }
+
+    /// How many Pokémon each user owns (for tests and stats).
+    pub async fn pokemon_count(&self, owner: u64) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM pokemon WHERE owner_id = $1")
+            .bind(db_id(owner))
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Sets or clears a nickname. `false` if the owner does not own that Pokémon.
+    pub async fn set_nickname(
+        &self,
+        id: i64,
+        owner: u64,
+        nickname: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE pokemon SET nickname = $1 WHERE id = $2 AND owner_id = $3")
+            .bind(nickname)
+            .bind(id)
+            .bind(db_id(owner))
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(done == 1)
+    }
+
+    pub async fn set_favourite(&self, id: i64, owner: u64, on: bool) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE pokemon SET favourite = $1 WHERE id = $2 AND owner_id = $3")
+            .bind(i64::from(on))
+            .bind(id)
+            .bind(db_id(owner))
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(done == 1)
+    }
+
+    /// Opts a Pokémon in or out of evolving.
+    pub async fn set_evolve(&self, id: i64, owner: u64, on: bool) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE pokemon SET evolve = $1 WHERE id = $2 AND owner_id = $3")
+            .bind(i64::from(on))
+            .bind(id)
+            .bind(db_id(owner))
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(done == 1)
+    }
+
+    /// Releases (deletes) a Pokémon, only if `owner` still owns it and it is no favourite.
+    pub async fn release_pokemon(&self, id: i64, owner: u64) -> Result<Pokemon, PokemonError> {
+        let sql = format!(
+            "DELETE FROM pokemon WHERE id = $1 AND owner_id = $2 AND favourite = 0 RETURNING {POKEMON_COLUMNS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(db_id(owner))
+            .fetch_optional(self.pool())
+            .await?;
+        if let Some(row) = row {
+            return Ok(pokemon_from(&row)?);
+        }
+        Err(match self.pokemon(id).await? {
+            Some(p) if p.owner == owner && p.favourite => PokemonError::Favourite { id },
+            _ => PokemonError::NotOwned { id, owner },
+        })
+    }
+
+    /// Chooses the Pokémon that gains chat experience and battles. `false` if not owned.
+    pub async fn select_pokemon(&self, owner: u64, id: i64) -> Result<bool, StoreError> {
+        if self.pokemon(id).await?.is_none_or(|p| p.owner != owner) {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO pokemon_trainers (user_id, selected_id) VALUES ($1, $2) \
+             ON CONFLICT (user_id) DO UPDATE SET selected_id = excluded.selected_id",
+        )
+        .bind(db_id(owner))
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(true)
+    }
+
+    /// The selected Pokémon if the user still owns it, else their oldest one.
+    pub async fn selected_pokemon(&self, owner: u64) -> Result<Option<Pokemon>, StoreError> {
+        let selected: Option<i64> =
+            sqlx::query("SELECT selected_id FROM pokemon_trainers WHERE user_id = $1")
+                .bind(db_id(owner))
+                .fetch_optional(self.pool())
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?
+                .flatten();
+        if let Some(id) = selected
+            && let Some(p) = self.pokemon(id).await?.filter(|p| p.owner == owner)
+        {
+            return Ok(Some(p));
+        }
+        let sql = format!(
+            "SELECT {POKEMON_COLUMNS} FROM pokemon WHERE owner_id = $1 ORDER BY id LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(db_id(owner))
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.as_ref().map(pokemon_from).transpose()?)
+    }
+
+    /// Writes experience, level, moves and maybe a new species, only if the Pokémon is still
+    /// owned by `owner` and unchanged since `before` was read (another write in between wins,
+    /// and this one reports `false` rather than overwriting it).
+    pub async fn save_progress(
+        &self,
+        before: &Pokemon,
+        progress: &Progress,
+    ) -> Result<bool, PokemonError> {
+        self.retrying(|| async {
+            let mut tx = self.begin_write().await?;
+            let done = sqlx::query(
+                "UPDATE pokemon SET species = $1, level = $2, exp = $3, friendship = $4, moves = $5 \
+                 WHERE id = $6 AND owner_id = $7 AND exp = $8 AND species = $9 AND friendship = $10",
+            )
+            .bind(i64::from(progress.species))
+            .bind(i64::from(progress.level))
+            .bind(i64::from(progress.exp))
+            .bind(i64::from(progress.friendship))
+            .bind(join(&progress.moves))
+            .bind(before.id)
+            .bind(db_id(before.owner))
+            .bind(i64::from(before.exp))
+            .bind(i64::from(before.species))
+            .bind(i64::from(before.friendship))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            if progress.species != before.species {
+                add_to_dex(&mut tx, before.owner, progress.species).await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Species the user has ever owned, in Pokédex order.
+    pub async fn dex(&self, user: u64) -> Result<Vec<u16>, StoreError> {
+        let rows =
+            sqlx::query("SELECT species FROM pokemon_dex WHERE user_id = $1 ORDER BY species")
+                .bind(db_id(user))
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i64, _>(0)? as u16))
+            .collect()
+    }
+
+    /// Swaps what `a` gives for what `b` gives, in one transaction: every Pokémon moves only if
+    /// its owner is still the one named, every coin balance only if it covers the net amount,
+    /// and otherwise nothing at all changes. Rows are locked users first, then Pokémon, each in
+    /// ascending id order, so concurrent trades cannot deadlock.
+    pub async fn trade(&self, a: &TradeSide, b: &TradeSide) -> Result<i64, PokemonError> {
+        if a.user == b.user {
+            return Err(PokemonError::Invalid("You can't trade with yourself."));
+        }
+        if a.coins < 0 || b.coins < 0 {
+            return Err(PokemonError::Invalid("Coin amounts can't be negative."));
+        }
+        let mut all: Vec<i64> = a.pokemon.iter().chain(&b.pokemon).copied().collect();
+        all.sort_unstable();
+        let before = all.len();
+        all.dedup();
+        if all.len() != before {
+            return Err(PokemonError::Invalid("A Pokémon is listed twice."));
+        }
+        if all.is_empty() && a.coins == 0 && b.coins == 0 {
+            return Err(PokemonError::Invalid("The trade is empty."));
+        }
+        self.ensure_user(a.user).await?;
+        self.ensure_user(b.user).await?;
+        self.retrying(|| self.try_trade(a, b)).await
+    }
+
+    async fn try_trade(&self, a: &TradeSide, b: &TradeSide) -> Result<i64, PokemonError> {
+        let mut tx = self.begin_write().await?;
+        let mut users = [(a.user, b.coins - a.coins), (b.user, a.coins - b.coins)];
+        users.sort_unstable_by_key(|(u, _)| *u);
+        for (user, delta) in users {
+            if delta == 0 {
+                continue;
+            }
+            let done = sqlx::query(
+                "UPDATE users SET currency = currency + $1 WHERE id = $2 AND currency + $1 >= 0",
+            )
+            .bind(delta)
+            .bind(db_id(user))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done != 1 {
+                tx.rollback().await?;
+                return Err(PokemonError::InsufficientFunds {
+                    user,
+                    balance: self.balance(user).await?,
+                    needed: -delta,
+                });
+            }
+        }
+        let mut moves: Vec<(i64, u64, u64)> = a
+            .pokemon
+            .iter()
+            .map(|&p| (p, a.user, b.user))
+            .chain(b.pokemon.iter().map(|&p| (p, b.user, a.user)))
+            .collect();
+        moves.sort_unstable();
+        for (id, from, to) in moves {
+            // Favourites are a protection against accidents, not part of what is traded.
+            let done = sqlx::query(
+                "UPDATE pokemon SET owner_id = $1, favourite = 0 WHERE id = $2 AND owner_id = $3",
+            )
+            .bind(db_id(to))
+            .bind(id)
+            .bind(db_id(from))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done != 1 {
+                tx.rollback().await?;
+                return Err(PokemonError::NotOwned { id, owner: from });
+            }
+            sqlx::query(
+                "INSERT INTO pokemon_dex (user_id, species, first_at) \
+                 SELECT $1, species, $2 FROM pokemon WHERE id = $3 \
+                 ON CONFLICT (user_id, species) DO NOTHING",
+            )
+            .bind(db_id(to))
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let row = sqlx::query(
+            "INSERT INTO pokemon_trades (user_a, user_b, a_pokemon, b_pokemon, a_coins, b_coins, traded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(db_id(a.user))
+        .bind(db_id(b.user))
+        .bind(join(&a.pokemon))
+        .bind(join(&b.pokemon))
+        .bind(a.coins)
+        .bind(b.coins)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get(0)?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Stores a finished battle and updates both trainers' records.
+    pub async fn record_battle(&self, r: &BattleRecord) -> Result<i64, PokemonError> {
+        self.retrying(|| async {
+            let mut tx = self.begin_write().await?;
+            let row = sqlx::query(
+                "INSERT INTO pokemon_battles (guild_id, challenger_id, opponent_id, winner_id, outcome, turns, finished_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(db_id(r.guild))
+            .bind(db_id(r.challenger))
+            .bind(r.opponent.map(db_id))
+            .bind(r.winner.map(db_id))
+            .bind(r.outcome)
+            .bind(i64::from(r.turns))
+            .bind(now_ms())
+            .fetch_one(&mut *tx)
+            .await?;
+            let id: i64 = row.try_get(0)?;
+            let mut players = vec![r.challenger];
+            players.extend(r.opponent);
+            players.sort_unstable();
+            for p in players {
+                let (win, loss) = match r.winner {
+                    Some(w) if w == p => (1, 0),
+                    _ if r.outcome == "tie" => (0, 0),
+                    // Against the wild, the winner column is empty: the outcome says.
+                    None if r.opponent.is_none() && r.outcome == "win" => (1, 0),
+                    _ => (0, 1),
+                };
+                sqlx::query(
+                    "INSERT INTO pokemon_trainers (user_id, wins, losses) VALUES ($1, $2, $3) \
+                     ON CONFLICT (user_id) DO UPDATE SET wins = pokemon_trainers.wins + excluded.wins, \
+                     losses = pokemon_trainers.losses + excluded.losses",
+                )
+                .bind(db_id(p))
+                .bind(win)
+                .bind(loss)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(id)
+        })
+        .await
+    }
+
+    /// Battles won and lost.
+    pub async fn battle_record(&self, user: u64) -> Result<(i64, i64), StoreError> {
+        let row = sqlx::query("SELECT wins, losses FROM pokemon_trainers WHERE user_id = $1")
+            .bind(db_id(user))
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => (r.try_get(0)?, r.try_get(1)?),
+            None => (0, 0),
+        })
+    }
+}
+
+async fn take_item(tx: &mut Tx, user: u64, item: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE pokemon_items SET count = count - 1 WHERE user_id = $1 AND item = $2 AND count > 0",
+    )
+    .bind(db_id(user))
+    .bind(item)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(done == 1)
+}
+
+async fn add_to_dex(tx: &mut Tx, user: u64, species: u16) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO pokemon_dex (user_id, species, first_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, species) DO NOTHING",
+    )
+    .bind(db_id(user))
+    .bind(i64::from(species))
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

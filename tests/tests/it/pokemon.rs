@@ -1,0 +1,695 @@
+//! The Pokémon game end to end: spawns from chat, catching, the collection, trades confirmed
+//! with buttons and battles played with buttons, through the fake Discord.
+
+use lounge::store::{Backend, NewPokemon, NewSpawn, Store};
+use lounge_pokemon::data::dex;
+use lounge_tests::db::TestDb;
+use lounge_tests::discord::{
+    GENERAL_CHANNEL_ID, GUILD_ID, Interaction, MEMBER_ID, MOD_ID, OTHER_CHANNEL_ID, OWNER_ID,
+    Recorded,
+};
+use serde_json::{Value, json};
+
+use crate::util::{Harness, REPLY_TIMEOUT, seed_coins};
+
+/// Every chat message spawns (and earns experience), so tests know exactly what each does.
+const EVERY_MESSAGE: [(&str, &str); 2] = [
+    ("LOUNGE_GAMES__SPAWN_EVERY_MESSAGES", "1"),
+    ("LOUNGE_GAMES__CHAT_XP_COOLDOWN_SECONDS", "0"),
+];
+
+fn is_spawn(r: &Recorded, channel: u64) -> bool {
+    r.method == "POST"
+        && r.path == format!("/channels/{channel}/messages")
+        && r.text().contains("wild Pokémon appeared")
+}
+
+/// The national dex number in a spawn's artwork URL (`.../official-artwork/25.png`).
+fn species_in(spawn: &Recorded) -> u16 {
+    let url = spawn.embeds()[0]["image"]["url"]
+        .as_str()
+        .expect("the spawn has an image");
+    assert!(url.contains("official-artwork"), "{url}");
+    url.rsplit('/')
+        .next()
+        .and_then(|f| f.strip_suffix(".png"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no dex number in {url}"))
+}
+
+/// How a lazy typist writes a name: lower case, no accents.
+fn sloppy(name: &str) -> String {
+    name.to_lowercase().replace(['é', 'É'], "e")
+}
+
+async fn slash(h: &Harness, user: u64, name: &str, options: Value) -> (Interaction, Recorded) {
+    let skip = h.fake.requests().len();
+    let i = h
+        .fake
+        .send_slash(GUILD_ID, GENERAL_CHANNEL_ID, user, name, options);
+    let r = h
+        .fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| r.path == i.callback_path())
+        .await;
+    (i, r)
+}
+
+async fn press(h: &Harness, user: u64, message: u64, custom_id: &str) -> Recorded {
+    press_for(h, user, message, custom_id).await.1
+}
+
+async fn press_for(
+    h: &Harness,
+    user: u64,
+    message: u64,
+    custom_id: &str,
+) -> (Interaction, Recorded) {
+    let skip = h.fake.requests().len();
+    let i = h
+        .fake
+        .press_button(GUILD_ID, GENERAL_CHANNEL_ID, user, message, custom_id);
+    let r = h
+        .fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| r.path == i.callback_path())
+        .await;
+    (i, r)
+}
+
+fn buttons(r: &Recorded) -> Vec<(String, String, bool)> {
+    r.body
+        .pointer("/data/components")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .map(|b| {
+            (
+                b["custom_id"].as_str().unwrap_or_default().to_owned(),
+                b["label"].as_str().unwrap_or_default().to_owned(),
+                b["disabled"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+fn button_ending(r: &Recorded, suffix: &str) -> String {
+    buttons(r)
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .find(|id| id.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no `{suffix}` button in {}", r.body))
+}
+
+fn message_id(h: &Harness, i: &Interaction) -> u64 {
+    h.fake.original_message(i).expect("the reply's message")["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("a message id")
+}
+
+fn is_private(r: &Recorded) -> bool {
+    r.body["data"]["flags"] == 64
+}
+
+async fn chat_spawns_and_the_first_right_name_catches(backend: Backend) {
+    let h = Harness::start_with_env(TestDb::new(backend).await, &EVERY_MESSAGE).await;
+    let g = GENERAL_CHANNEL_ID;
+
+    // Commands are not chat: a prefix command does not spawn anything.
+    let skip = h.fake.requests().len();
+    let balance = h.ask(GUILD_ID, g, MEMBER_ID, "!balance").await;
+    assert!(balance.contains("has 0 coins"), "{balance}");
+
+    h.fake
+        .send_message(GUILD_ID, g, MEMBER_ID, "anyone around?");
+    let spawn = h
+        .fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| is_spawn(r, g))
+        .await;
+    let spawns = h
+        .fake
+        .requests()
+        .iter()
+        .skip(skip)
+        .filter(|r| is_spawn(r, g))
+        .count();
+    assert_eq!(spawns, 1, "only the chat message should spawn");
+    let name = dex().species_by_num(species_in(&spawn)).unwrap().name;
+
+    let (_, wrong) = slash(
+        &h,
+        MEMBER_ID,
+        "catch",
+        json!([{"name": "name", "type": 3, "value": "definitelynotapokemon"}]),
+    )
+    .await;
+    assert!(
+        wrong.text().contains("That's not it") && is_private(&wrong),
+        "{}",
+        wrong.body
+    );
+
+    let (_, caught) = slash(
+        &h,
+        MEMBER_ID,
+        "catch",
+        json!([{"name": "name", "type": 3, "value": sloppy(name)}]),
+    )
+    .await;
+    let text = caught.text();
+    assert!(
+        text.contains("caught a level") && text.contains(name) && !is_private(&caught),
+        "{text}"
+    );
+
+    // Second comer: told, privately, who was first.
+    let (_, late) = slash(
+        &h,
+        OWNER_ID,
+        "catch",
+        json!([{"name": "name", "type": 3, "value": name}]),
+    )
+    .await;
+    assert!(
+        late.text().contains("Too late") && late.text().contains(&MEMBER_ID.to_string()),
+        "{}",
+        late.text()
+    );
+    assert!(is_private(&late));
+
+    let (_, list) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        json!([{"name": "list", "type": 1, "options": []}]),
+    )
+    .await;
+    assert!(list.text().contains(name), "{}", list.text());
+    let (_, nobody) = slash(
+        &h,
+        OWNER_ID,
+        "pokemon",
+        json!([{"name": "list", "type": 1, "options": []}]),
+    )
+    .await;
+    assert!(
+        nobody.text().contains("don't have any Pokémon"),
+        "{}",
+        nobody.text()
+    );
+
+    let (_, dex_reply) = slash(&h, MEMBER_ID, "pokedex", json!([])).await;
+    assert!(
+        dex_reply.text().contains("**1/1025** species"),
+        "{}",
+        dex_reply.text()
+    );
+
+    // Catching paid the reward, which buys a ball.
+    let (_, bag) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        json!([{"name": "bag", "type": 1, "options": []}]),
+    )
+    .await;
+    assert!(bag.text().contains("Coins: 10"), "{}", bag.text());
+
+    // Chatting now trains the new Pokémon (experience is saved before the next spawn posts).
+    let store = h.db.store().await;
+    let before = store.selected_pokemon(MEMBER_ID).await.unwrap().unwrap();
+    let skip = h.fake.requests().len();
+    h.fake
+        .send_message(GUILD_ID, g, MEMBER_ID, "look what I caught");
+    h.fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| is_spawn(r, g))
+        .await;
+    let after = store.pokemon(before.id).await.unwrap().unwrap();
+    assert!(
+        after.exp > before.exp && after.friendship > before.friendship,
+        "{before:?} -> {after:?}"
+    );
+
+    // The server sends spawns to one channel; chat elsewhere still counts.
+    let moved = h
+        .ask(
+            GUILD_ID,
+            g,
+            OWNER_ID,
+            &format!("!pokemon spawnchannel <#{OTHER_CHANNEL_ID}>"),
+        )
+        .await;
+    assert!(moved.contains("will appear in"), "{moved}");
+    let skip = h.fake.requests().len();
+    h.fake.send_message(GUILD_ID, g, MEMBER_ID, "more chat");
+    h.fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| is_spawn(r, OTHER_CHANNEL_ID))
+        .await;
+
+    // A Master Ball from the shop catches without a name.
+    store.adjust_currency(MEMBER_ID, 5_000).await.unwrap();
+    let (_, bought) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        json!([{"name": "buy", "type": 1, "options": [{"name": "ball", "type": 4, "value": 3}]}]),
+    )
+    .await;
+    assert!(bought.text().contains("1 Master Ball"), "{}", bought.text());
+    let skip = h.fake.requests().len();
+    let i = h.fake.send_slash(
+        GUILD_ID,
+        OTHER_CHANNEL_ID,
+        MEMBER_ID,
+        "throw",
+        json!([{"name": "ball", "type": 4, "value": 3}]),
+    );
+    let thrown = h
+        .fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| r.path == i.callback_path())
+        .await;
+    assert!(
+        thrown.text().contains("with a Master Ball"),
+        "{}",
+        thrown.text()
+    );
+    assert_eq!(store.item_count(MEMBER_ID, "master-ball").await.unwrap(), 0);
+    assert_eq!(store.owned_pokemon(MEMBER_ID).await.unwrap().len(), 2);
+    store.close().await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_spawns_and_the_first_right_name_catches_on_sqlite() {
+    chat_spawns_and_the_first_right_name_catches(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_spawns_and_the_first_right_name_catches_on_postgres() {
+    chat_spawns_and_the_first_right_name_catches(Backend::Postgres).await;
+}
+
+/// Gives `user` a Pokémon in the stored game (a spawn and its catch), before the bot starts.
+async fn give(store: &Store, user: u64, species: &str, level: u8, moves: &[&str]) -> i64 {
+    let d = dex();
+    let s = d.species_named(species).unwrap();
+    let spawn = store
+        .create_spawn(&NewSpawn {
+            guild: GUILD_ID,
+            channel: 1,
+            species: s.num,
+            level,
+            shiny: false,
+            nature: 0,
+            ivs: [31; 6],
+        })
+        .await
+        .unwrap();
+    let new = NewPokemon {
+        species: s.num,
+        level,
+        exp: s.growth_rate.exp_for_level(level),
+        nature: 0,
+        ivs: [31; 6],
+        shiny: false,
+        friendship: 70,
+        moves: moves.iter().map(|m| d.move_named(m).unwrap().num).collect(),
+    };
+    store
+        .catch_spawn(spawn, user, &new, None, 0)
+        .await
+        .unwrap()
+        .id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trade_happens_only_when_both_confirm() {
+    let db = TestDb::sqlite();
+    let (mine, theirs) = {
+        let store = db.store().await;
+        let mine = give(&store, MEMBER_ID, "Pikachu", 10, &["Thunder Shock"]).await;
+        let theirs = give(&store, OWNER_ID, "Eevee", 10, &["Tackle"]).await;
+        store.close().await;
+        (mine, theirs)
+    };
+    seed_coins(&db, MEMBER_ID, 100).await;
+    let h = Harness::start(db).await;
+
+    let (i, offer) = slash(
+        &h,
+        MEMBER_ID,
+        "trade",
+        json!([
+            {"name": "user", "type": 6, "value": OWNER_ID.to_string()},
+            {"name": "give", "type": 3, "value": mine.to_string()},
+            {"name": "coins", "type": 4, "value": 40},
+            {"name": "ask", "type": 3, "value": format!("#{theirs}")},
+        ]),
+    )
+    .await;
+    assert!(
+        offer.text().contains("Pikachu") && offer.text().contains("Eevee"),
+        "{}",
+        offer.text()
+    );
+    let message = message_id(&h, &i);
+    let confirm = button_ending(&offer, ":confirm");
+
+    // Bystanders can't confirm for anyone.
+    let refused = press(&h, MOD_ID, message, &confirm).await;
+    assert!(is_private(&refused), "{}", refused.body);
+
+    let first = press(&h, MEMBER_ID, message, &confirm).await;
+    assert_eq!(first.body["type"], 7);
+    assert!(
+        first.text().contains(&format!("✅ <@{MEMBER_ID}>"))
+            && first.text().contains(&format!("⏳ <@{OWNER_ID}>")),
+        "{}",
+        first.text()
+    );
+    // One confirmation moves nothing.
+    let check = h.db.store().await;
+    assert_eq!(check.pokemon(mine).await.unwrap().unwrap().owner, MEMBER_ID);
+
+    let done = press(&h, OWNER_ID, message, &confirm).await;
+    assert!(
+        done.text().contains("Trade complete") && buttons(&done).is_empty(),
+        "{}",
+        done.body
+    );
+    assert_eq!(check.pokemon(mine).await.unwrap().unwrap().owner, OWNER_ID);
+    assert_eq!(
+        check.pokemon(theirs).await.unwrap().unwrap().owner,
+        MEMBER_ID
+    );
+    assert_eq!(check.balance(MEMBER_ID).await.unwrap(), 60);
+    assert_eq!(check.balance(OWNER_ID).await.unwrap(), 40);
+
+    // The same offer again is refused up front: the Pokémon moved on.
+    let (_, offer) = slash(
+        &h,
+        MEMBER_ID,
+        "trade",
+        json!([
+            {"name": "user", "type": 6, "value": OWNER_ID.to_string()},
+            {"name": "give", "type": 3, "value": mine.to_string()},
+        ]),
+    )
+    .await;
+    assert!(
+        is_private(&offer) && offer.text().contains("doesn't have a Pokémon"),
+        "{}",
+        offer.body
+    );
+    check.close().await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wild_battle_is_played_to_the_end_with_buttons() {
+    let db = TestDb::sqlite();
+    {
+        let store = db.store().await;
+        give(
+            &store,
+            MEMBER_ID,
+            "Mewtwo",
+            100,
+            &["Psychic", "Aura Sphere", "Ice Beam", "Thunderbolt"],
+        )
+        .await;
+        store.close().await;
+    }
+    let h = Harness::start(db).await;
+    let (i, start) = slash(
+        &h,
+        MEMBER_ID,
+        "battle",
+        json!([{"name": "wild", "type": 1, "options": []}]),
+    )
+    .await;
+    assert!(start.text().contains("wants to battle"), "{}", start.text());
+    let message = message_id(&h, &i);
+    let moves = buttons(&start);
+    assert!(
+        moves
+            .iter()
+            .any(|(_, label, _)| label.starts_with("Psychic")),
+        "{moves:?}"
+    );
+
+    // Only the trainer plays.
+    let first_move = moves[0].0.clone();
+    let refused = press(&h, OWNER_ID, message, &first_move).await;
+    assert!(is_private(&refused));
+
+    let mut last = start;
+    let mut turns = 0;
+    let mut moves_used = 0;
+    while !buttons(&last).is_empty() {
+        turns += 1;
+        assert!(turns <= 200, "the battle never ended: {}", last.body);
+        let (custom_id, _, _) = buttons(&last)
+            .into_iter()
+            .find(|(id, _, disabled)| !disabled && !id.ends_with(":run"))
+            .expect("a usable move");
+        last = press(&h, MEMBER_ID, message, &custom_id).await;
+        assert_eq!(last.body["type"], 7, "{}", last.body);
+        if last.text().contains(" used ") {
+            moves_used += 1;
+        }
+    }
+    assert!(moves_used > 0, "no turn said who used what");
+    let end = last.text();
+    assert!(
+        end.contains("You won!") || end.contains("fainted. Better luck") || end.contains("draw"),
+        "{end}"
+    );
+    let store = h.db.store().await;
+    let battles: i64 = sqlx::Row::get(
+        &sqlx::query(
+            "SELECT COUNT(*) FROM pokemon_battles WHERE challenger_id = $1 AND turns = $2",
+        )
+        .bind(MEMBER_ID as i64)
+        .bind(i64::from(turns))
+        .fetch_one(store.pool())
+        .await
+        .unwrap(),
+        0,
+    );
+    assert_eq!(battles, 1, "the result is stored");
+    if end.contains("You won!") {
+        assert_eq!(store.battle_record(MEMBER_ID).await.unwrap(), (1, 0));
+        assert_eq!(store.balance(MEMBER_ID).await.unwrap(), 15);
+    }
+    store.close().await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_collection_can_be_named_protected_and_released() {
+    let db = TestDb::sqlite();
+    let id = {
+        let store = db.store().await;
+        let id = give(&store, MEMBER_ID, "Flabébé", 12, &["Tackle"]).await;
+        store.close().await;
+        id
+    };
+    let h = Harness::start(db).await;
+    let sub = |name: &str, options: Value| json!([{"name": name, "type": 1, "options": options}]);
+    let id_option = json!([{"name": "id", "type": 4, "value": id}]);
+
+    let (_, nick) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        sub(
+            "nick",
+            json!([{"name": "id", "type": 4, "value": id}, {"name": "nickname", "type": 3, "value": "Petal"}]),
+        ),
+    )
+    .await;
+    assert!(nick.text().contains("Petal"), "{}", nick.text());
+    let (_, info) = slash(&h, MEMBER_ID, "pokemon", sub("info", json!([]))).await;
+    let text = info.text();
+    // The data spells it with combining accents, which a member's keyboard may not.
+    let species = dex().species_named("Flabébé").unwrap().name;
+    assert!(
+        text.contains("Petal") && text.contains(species) && text.contains("level 12"),
+        "{text}"
+    );
+    let (_, filtered) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        sub(
+            "list",
+            json!([{"name": "name", "type": 3, "value": "flabebe"}]),
+        ),
+    )
+    .await;
+    assert!(filtered.text().contains("Petal"), "{}", filtered.text());
+
+    // A favourite can't be released.
+    slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        sub("favourite", id_option.clone()),
+    )
+    .await;
+    let (_, refused) = slash(&h, MEMBER_ID, "pokemon", sub("release", id_option.clone())).await;
+    assert!(
+        is_private(&refused) && refused.text().contains("favourite"),
+        "{}",
+        refused.text()
+    );
+    slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        sub("favourite", id_option.clone()),
+    )
+    .await;
+
+    // Someone else's Pokémon can't be released; one's own only after confirming.
+    let (_, theft) = slash(&h, OWNER_ID, "pokemon", sub("release", id_option.clone())).await;
+    assert!(is_private(&theft), "{}", theft.body);
+    let (i, ask) = slash(&h, MEMBER_ID, "pokemon", sub("release", id_option.clone())).await;
+    assert!(ask.text().contains("can't be undone"), "{}", ask.text());
+    let message = message_id(&h, &i);
+    let yes = button_ending(&ask, ":yes");
+    let not_yours = press(&h, OWNER_ID, message, &yes).await;
+    assert!(is_private(&not_yours));
+    let store = h.db.store().await;
+    assert!(store.pokemon(id).await.unwrap().is_some());
+    let done = press(&h, MEMBER_ID, message, &yes).await;
+    assert!(done.text().contains("was released"), "{}", done.text());
+    assert!(store.pokemon(id).await.unwrap().is_none());
+    store.close().await;
+    h.finish().await;
+}
+
+fn components_of(h: &Harness, message: u64) -> Vec<Value> {
+    h.fake.message(message).expect("the battle message")["components"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_challenge_is_fought_with_private_move_choices() {
+    let db = TestDb::new(Backend::Postgres).await;
+    {
+        let store = db.store().await;
+        give(&store, MEMBER_ID, "Mewtwo", 100, &["Psychic", "Ice Beam"]).await;
+        give(
+            &store,
+            OWNER_ID,
+            "Gengar",
+            100,
+            &["Shadow Ball", "Sludge Bomb"],
+        )
+        .await;
+        store.close().await;
+    }
+    let h = Harness::start(db).await;
+    let challenge_options = |user: u64| {
+        json!([{"name": "challenge", "type": 1, "options": [
+            {"name": "user", "type": 6, "value": user.to_string()}
+        ]}])
+    };
+    let (i, challenge) = slash(&h, MEMBER_ID, "battle", challenge_options(OWNER_ID)).await;
+    assert!(
+        challenge.text().contains("challenges you"),
+        "{}",
+        challenge.text()
+    );
+    let message = message_id(&h, &i);
+    let accept = button_ending(&challenge, ":accept");
+    let own_accept = press(&h, MEMBER_ID, message, &accept).await;
+    assert!(
+        is_private(&own_accept),
+        "the challenger can't accept for the other"
+    );
+    let started = press(&h, OWNER_ID, message, &accept).await;
+    assert_eq!(started.body["type"], 7);
+    let choose = button_ending(&started, ":choose");
+
+    let mut turns = 0;
+    while !components_of(&h, message).is_empty() {
+        turns += 1;
+        assert!(turns <= 100, "the battle never ended");
+        let skip = h.fake.requests().len();
+        for player in [MEMBER_ID, OWNER_ID] {
+            let (i, menu) = press_for(&h, player, message, &choose).await;
+            assert!(
+                is_private(&menu),
+                "moves must be chosen privately: {}",
+                menu.body
+            );
+            let private = message_id(&h, &i);
+            let (custom_id, _, _) = buttons(&menu)
+                .into_iter()
+                .find(|(_, _, disabled)| !disabled)
+                .expect("a usable move");
+            let chosen = press(&h, player, private, &custom_id).await;
+            assert!(chosen.text().contains("You chose"), "{}", chosen.text());
+        }
+        // The turn ran: the public message was edited after both chose.
+        h.fake
+            .wait_for_request(skip, REPLY_TIMEOUT, |r| {
+                // Edits while waiting for the second choice show a ✅; the turn's does not.
+                r.method == "PATCH"
+                    && r.path.ends_with("/messages/@original")
+                    && r.text().contains(" used ")
+                    && !r.content().unwrap_or_default().contains('✅')
+            })
+            .await;
+    }
+    let text = h.fake.message(message).unwrap().to_string();
+    assert!(
+        text.contains("wins!") || text.contains("No winner"),
+        "{text}"
+    );
+    let store = h.db.store().await;
+    let (m, o) = (
+        store.battle_record(MEMBER_ID).await.unwrap(),
+        store.battle_record(OWNER_ID).await.unwrap(),
+    );
+    assert!(
+        (m.0 + o.0, m.1 + o.1) == (1, 1) || text.contains("No winner"),
+        "{m:?} {o:?}"
+    );
+
+    // A second challenge ends with a forfeit.
+    let (i, challenge) = slash(&h, OWNER_ID, "battle", challenge_options(MEMBER_ID)).await;
+    let message = message_id(&h, &i);
+    let started = press(
+        &h,
+        MEMBER_ID,
+        message,
+        &button_ending(&challenge, ":accept"),
+    )
+    .await;
+    let gave_up = press(&h, MEMBER_ID, message, &button_ending(&started, ":forfeit")).await;
+    assert!(
+        gave_up.text().contains("forfeited")
+            && gave_up.text().contains(&format!("<@{OWNER_ID}> wins")),
+        "{}",
+        gave_up.text()
+    );
+    let forfeits: i64 = sqlx::Row::get(
+        &sqlx::query(
+            "SELECT COUNT(*) FROM pokemon_battles WHERE outcome = 'forfeit' AND winner_id = $1",
+        )
+        .bind(OWNER_ID as i64)
+        .fetch_one(store.pool())
+        .await
+        .unwrap(),
+        0,
+    );
+    assert_eq!(forfeits, 1);
+    store.close().await;
+    h.finish().await;
+}
