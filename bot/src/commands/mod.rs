@@ -17,6 +17,8 @@ mod tags;
 
 pub use alias::on_unknown_command;
 
+use poise::serenity_prelude as serenity;
+
 use crate::error::user_error;
 use crate::{Context, Data, Error};
 
@@ -97,12 +99,32 @@ pub fn all() -> Vec<Command> {
     for module in modules() {
         for mut command in (module.commands)() {
             apply_policy(&mut command, module);
+            default_permissions(&mut command);
             all.push(command);
         }
     }
     // The framework does this at start-up; `lounge commands` and help need it without one.
     poise::set_qualified_names(&mut all);
     all
+}
+
+/// Discord only takes default member permissions on top-level commands, so a group whose
+/// every subcommand needs a permission is hidden from members who lack what they all share:
+/// the slash list then shows people only what they can use.
+fn default_permissions(command: &mut Command) {
+    fn leaves(c: &Command) -> Vec<serenity::Permissions> {
+        if c.subcommands.is_empty() {
+            vec![c.required_permissions]
+        } else {
+            c.subcommands.iter().flat_map(leaves).collect()
+        }
+    }
+    if command.default_member_permissions.is_empty() {
+        command.default_member_permissions = leaves(command)
+            .into_iter()
+            .reduce(|a, b| a & b)
+            .unwrap_or_default();
+    }
 }
 
 fn apply_policy(command: &mut Command, module: &Module) {
@@ -202,6 +224,26 @@ mod tests {
         let all = all();
         assert!(!all.is_empty());
         all.iter().for_each(check);
+    }
+
+    /// A member who lacks a permission every subcommand requires never sees the group.
+    #[test]
+    fn groups_default_to_what_all_their_subcommands_require() {
+        let find = |name: &str| all().into_iter().find(|c| c.name == name).unwrap();
+        let manage = serenity::Permissions::MANAGE_GUILD;
+        for name in ["perm", "cooldown", "alias", "settings"] {
+            assert!(
+                find(name).default_member_permissions.contains(manage),
+                "{name}"
+            );
+        }
+        // Anyone may use some `/tag` subcommands, so the group stays visible.
+        assert!(find("tag").default_member_permissions.is_empty());
+        assert!(find("ping").default_member_permissions.is_empty());
+        assert_eq!(
+            find("kick").default_member_permissions,
+            serenity::Permissions::KICK_MEMBERS
+        );
     }
 
     #[test]
