@@ -247,6 +247,45 @@ mod tests {
     }
 
     #[test]
+    fn a_group_without_defaults_gets_the_permissions_its_leaves_share() {
+        use poise::serenity_prelude::Permissions as P;
+        let leaf = |p: P| Command {
+            required_permissions: p,
+            ..Default::default()
+        };
+        let mut group = Command {
+            subcommands: vec![
+                leaf(P::MANAGE_GUILD | P::BAN_MEMBERS),
+                Command {
+                    subcommands: vec![
+                        leaf(P::MANAGE_GUILD),
+                        leaf(P::MANAGE_GUILD | P::KICK_MEMBERS),
+                    ],
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        default_permissions(&mut group);
+        assert_eq!(group.default_member_permissions, P::MANAGE_GUILD);
+
+        let mut open = Command {
+            subcommands: vec![leaf(P::MANAGE_GUILD), leaf(P::empty())],
+            ..Default::default()
+        };
+        default_permissions(&mut open);
+        assert!(open.default_member_permissions.is_empty());
+
+        let mut explicit = Command {
+            default_member_permissions: P::ADMINISTRATOR,
+            subcommands: vec![leaf(P::MANAGE_GUILD)],
+            ..Default::default()
+        };
+        default_permissions(&mut explicit);
+        assert_eq!(explicit.default_member_permissions, P::ADMINISTRATOR);
+    }
+
+    #[test]
     fn every_command_has_its_module_as_category() {
         for c in all() {
             assert!(c.category.is_some(), "{}", c.name);
