@@ -138,6 +138,11 @@ impl HeaderExtension {
     /// WebRTC's playout-delay extension: minimum and maximum delay in units of 10 ms,
     /// 12 bits each. Discord clients put it on every video packet; 0/0 asks receivers to
     /// render at once.
+    ///
+    /// Discord-video-stream 4 wrote this element with a 2-byte length (`51 00 00`); the
+    /// WebRTC definition is 3 bytes (`52 00 00 00`), which is what this writes. Both fill one
+    /// word. Which id Discord's native UDP path expects (5 as that library used, or 6 as the
+    /// unofficial docs list) is unverified, hence the parameter.
     pub fn playout_delay(id: u8, min: u16, max: u16) -> Self {
         let (min, max) = (min.min(0xFFF), max.min(0xFFF));
         let bytes = [
