@@ -4,7 +4,9 @@
 //! - [`encoder`]: H.264 backends (NVENC, VAAPI, QSV, AMF, Media Foundation, VideoToolbox,
 //!   `libx264`, `OpenH264`) behind one trait, chosen by a real test encode.
 //! - [`pipeline`]: demux → decode → scale → encode on its own thread, driven by a handle.
-//! - [`output`]: file and RTP muxers for `transcode` and `rtp-out`.
+//! - [`rtp`]: RTP packetization (H.264, Opus), Discord's `_rtpsize` transport encryption,
+//!   pacing by media time and a UDP sender: the media transport of Go Live.
+//! - [`output`]: the file muxer for `transcode` and the plain-RTP sender for `rtp-out`.
 //! - [`daemon`]: the IPC server for `run`.
 
 pub mod config;
@@ -13,6 +15,7 @@ pub mod doctor;
 pub mod encoder;
 pub mod output;
 pub mod pipeline;
+pub mod rtp;
 pub mod system;
 
 /// Initialises FFmpeg once per process and keeps its own logging to fatal errors: probing

@@ -1,5 +1,5 @@
-//! Where pipeline packets go outside Discord: a local file (`transcode`) or plain RTP
-//! (`rtp-out`), both through libavformat muxers.
+//! Where pipeline packets go outside Discord: a local file (`transcode`, through a
+//! libavformat muxer) or plain RTP (`rtp-out`, through [`crate::rtp`], the Go Live sender).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -10,8 +10,12 @@ use ffmpeg_next as ffmpeg;
 use tracing::warn;
 
 use crate::pipeline::{
-    self, EncodedPacket, Pacing, PipelineConfig, PipelineError, PipelineEvent, StreamKind, Streams,
+    self, EncodedPacket, Pacing, PipelineConfig, PipelineError, PipelineEvent, StreamKind,
 };
+use crate::rtp::crypto::Plain;
+use crate::rtp::pacer::{Pacer, SystemClock};
+use crate::rtp::send::{MediaSender, MediaUnit, UdpTransport};
+use crate::rtp::{HeaderExtension, StreamConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
@@ -80,14 +84,6 @@ impl Muxer {
             .write_header_with(options)
             .map_err(|e| Self::mux_err(&self.target, "writing the header failed", e))?;
         Ok(())
-    }
-
-    /// Whether this muxer carries `kind`.
-    fn carries(&self, kind: StreamKind) -> bool {
-        match kind {
-            StreamKind::Video => self.video.is_some(),
-            StreamKind::Audio => self.audio.is_some(),
-        }
     }
 
     fn write(&mut self, mut p: EncodedPacket) -> Result<(), OutputError> {
@@ -178,6 +174,9 @@ pub fn transcode(
 /// RTP payload types, from the dynamic range; receivers are told them in the SDP.
 pub const VIDEO_PAYLOAD_TYPE: u8 = 96;
 pub const AUDIO_PAYLOAD_TYPE: u8 = 97;
+/// The id of the playout-delay extension on video packets, as Discord-video-stream sends it;
+/// announced in the SDP so receivers know what it is.
+pub const PLAYOUT_DELAY_ID: u8 = 5;
 
 /// An SDP describing the two RTP streams, for a receiver such as `ffplay` or GStreamer.
 /// SPS/PPS travel in-band before every keyframe, so none are listed here.
@@ -192,6 +191,10 @@ pub fn sdp(video: &str, audio: Option<&str>) -> String {
     let _ = writeln!(s, "m=video {vport} RTP/AVP {VIDEO_PAYLOAD_TYPE}");
     let _ = writeln!(s, "a=rtpmap:{VIDEO_PAYLOAD_TYPE} H264/90000");
     let _ = writeln!(s, "a=fmtp:{VIDEO_PAYLOAD_TYPE} packetization-mode=1");
+    let _ = writeln!(
+        s,
+        "a=extmap:{PLAYOUT_DELAY_ID} http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
+    );
     if let Some(audio) = audio {
         let (_, aport) = host_port(audio);
         let _ = writeln!(s, "m=audio {aport} RTP/AVP {AUDIO_PAYLOAD_TYPE}");
@@ -207,8 +210,11 @@ fn host_port(url: &str) -> (&str, &str) {
     rest.rsplit_once(':').unwrap_or((rest, "0"))
 }
 
-/// Sends `input` as RTP: H.264 to `video`, Opus to `audio` (`udp://HOST:PORT` URLs), paced
-/// in real time. `on_sdp` gets the SDP before the first packet.
+/// Sends `input` as plain RTP: H.264 to `video`, Opus to `audio` (`udp://HOST:PORT` URLs),
+/// paced in real time. `on_sdp` gets the SDP before the first packet.
+///
+/// It runs the same packetizer, sender and pacer as Go Live, only unencrypted, so what a
+/// standard receiver shows here is what Discord would get.
 pub fn rtp_out(
     input: &Path,
     video_url: &str,
@@ -216,63 +222,41 @@ pub fn rtp_out(
     mut config: PipelineConfig,
     on_sdp: impl FnOnce(&str),
 ) -> Result<Stats, OutputError> {
-    // In-band parameter sets: an RTP receiver may join at any keyframe.
-    config.video.global_header = false;
-    let started = Instant::now();
-    let handle = pipeline::start(input, config)?;
-    let streams: Streams = handle.streams().clone();
-    let mut video = open_rtp(video_url)?;
-    let index = Muxer::add(&mut video, video_url, &streams.video)?;
-    let mut video = Muxer {
-        target: video_url.to_owned(),
-        octx: video,
-        video: Some((streams.video.time_base, index)),
-        audio: None,
+    let resolve = |url: &str| {
+        UdpTransport::resolve(url).map_err(|e| OutputError::Mux {
+            target: url.to_owned(),
+            reason: format!("expected a udp://HOST:PORT URL ({e})"),
+        })
     };
-    let mut audio = match &streams.audio {
-        Some(info) => {
-            let mut octx = open_rtp(audio_url)?;
-            let index = Muxer::add(&mut octx, audio_url, info)?;
-            Some(Muxer {
-                target: audio_url.to_owned(),
-                octx,
-                video: None,
-                audio: Some((info.time_base, index)),
-            })
-        }
-        None => None,
-    };
-    let mut options = Dictionary::new();
-    options.set("payload_type", &VIDEO_PAYLOAD_TYPE.to_string());
-    video.start(options)?;
-    if let Some(audio) = audio.as_mut() {
-        let mut options = Dictionary::new();
-        options.set("payload_type", &AUDIO_PAYLOAD_TYPE.to_string());
-        audio.start(options)?;
-    }
-    on_sdp(&sdp(video_url, audio.as_ref().map(|_| audio_url)));
-    let stats = drive(&handle, started, |p| {
-        if video.carries(p.kind) {
-            video.write(p)
-        } else if let Some(audio) = audio.as_mut() {
-            audio.write(p)
-        } else {
-            Ok(())
+    let transport = UdpTransport::new(resolve(video_url)?, resolve(audio_url)?).map_err(|e| {
+        OutputError::Mux {
+            target: video_url.to_owned(),
+            reason: format!("cannot open a UDP socket: {e}"),
         }
     })?;
-    video.finish()?;
-    if let Some(audio) = audio.as_mut() {
-        audio.finish()?;
-    }
-    Ok(stats)
-}
-
-fn open_rtp(url: &str) -> Result<format::context::Output, OutputError> {
-    if !(url.starts_with("udp://") || url.starts_with("rtp://")) {
-        return Err(OutputError::Mux {
-            target: url.to_owned(),
-            reason: "expected a udp://HOST:PORT or rtp://HOST:PORT URL".to_owned(),
-        });
-    }
-    format::output_as(url, "rtp").map_err(|e| Muxer::mux_err(url, "cannot open RTP output", e))
+    // In-band parameter sets: an RTP receiver may join at any keyframe.
+    config.video.global_header = false;
+    // The sender's pacer spreads each frame's packets; pacing twice would add latency.
+    config.pacing = Pacing::Unpaced;
+    let started = Instant::now();
+    let handle = pipeline::start(input, config)?;
+    let has_audio = handle.streams().audio.is_some();
+    let video = StreamConfig::new(rand::random(), VIDEO_PAYLOAD_TYPE)
+        .random_start()
+        .with_extension(HeaderExtension::playout_delay(PLAYOUT_DELAY_ID, 0, 0));
+    let audio = StreamConfig::new(rand::random(), AUDIO_PAYLOAD_TYPE).random_start();
+    let pacer = Pacer::new(SystemClock::new());
+    let mut sender = MediaSender::new(video, audio, Plain, transport, Some(pacer));
+    on_sdp(&sdp(video_url, has_audio.then_some(audio_url)));
+    drive(&handle, started, |p| {
+        sender
+            .send(&MediaUnit::from_encoded(&p))
+            .map_err(|e| OutputError::Mux {
+                target: match p.kind {
+                    StreamKind::Video => video_url.to_owned(),
+                    StreamKind::Audio => audio_url.to_owned(),
+                },
+                reason: e.to_string(),
+            })
+    })
 }

@@ -1,5 +1,6 @@
 //! Integration tests for `lounge-streamer`: real media in, real FFmpeg, checked with ffprobe.
 
+mod rtp;
 mod util;
 
 use std::path::Path;
@@ -517,12 +518,11 @@ fn run_answers_status_and_shuts_down_over_ipc() {
     assert!(!socket.exists(), "the socket file is removed on shutdown");
 }
 
-/// The issue's end-to-end check: `rtp-out` sends plain RTP that an independent receiver
-/// (GStreamer's depayloaders) turns back into every frame.
+/// The issue's end-to-end check: `rtp-out` (the Go Live packetizer and pacer, unencrypted)
+/// sends plain RTP that an independent receiver (GStreamer's depayloaders) turns back into
+/// every frame.
 #[test]
 fn rtp_out_is_received_by_gstreamer_frame_for_frame() {
-    use std::io::{BufRead as _, BufReader};
-
     let dir = tempfile::tempdir().unwrap();
     let input = Media {
         size: "320x240",
@@ -531,43 +531,17 @@ fn rtp_out_is_received_by_gstreamer_frame_for_frame() {
         audio: true,
     }
     .make(dir.path(), "in.mp4");
-    let free_port = || {
-        std::net::UdpSocket::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    let (vport, aport) = (free_port(), free_port());
+    let (vport, aport) = (util::free_udp_port(), util::free_udp_port());
     let video_out = dir.path().join("video.mp4");
     let audio_out = dir.path().join("audio.ogg");
-    let pipeline = format!(
+    let gst = util::Gst::launch(&format!(
         "udpsrc port={vport} caps=application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96 \
          ! rtpjitterbuffer ! rtph264depay ! h264parse ! mp4mux ! filesink location={} \
          udpsrc port={aport} caps=application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS,payload=97 \
          ! rtpjitterbuffer ! rtpopusdepay ! opusparse ! oggmux ! filesink location={}",
         video_out.display(),
         audio_out.display()
-    );
-    let gst = std::process::Command::new("gst-launch-1.0")
-        .arg("-e")
-        .args(pipeline.split_whitespace())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("gst-launch-1.0 runs (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)");
-    let mut gst = util::Reap(Some(gst));
-    let stdout = gst.0.as_mut().unwrap().stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    // Sending before the receiver listens would lose the first keyframe.
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line.contains("PLAYING") => break,
-            Some(Ok(_)) => {}
-            _ => panic!("gst-launch exited before playing"),
-        }
-    }
-    let drain = std::thread::spawn(move || lines.count());
+    ));
 
     let out = streamer(
         &[
@@ -597,18 +571,7 @@ fn rtp_out_is_received_by_gstreamer_frame_for_frame() {
         "{sdp}"
     );
 
-    // The jitter buffer holds the tail for its latency; give it that, then end the stream
-    // with SIGINT so -e finalises both files.
-    std::thread::sleep(Duration::from_millis(600));
-    let pid = gst.0.as_ref().unwrap().id().to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let status = gst.0.take().unwrap().wait().unwrap();
-    drain.join().unwrap();
-    assert!(status.success(), "gst-launch failed: {status}");
+    gst.finish();
 
     let video = probe_streams(&video_out);
     let video = stream_of(&video, "video").expect("GStreamer wrote a video stream");

@@ -209,3 +209,101 @@ impl Drop for Reap {
         }
     }
 }
+
+/// A port that was free a moment ago, for a receiver to bind.
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `gst-launch-1.0 -e` receiver that is listening once `launch` returns.
+pub struct Gst {
+    child: Reap,
+    drain: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl Gst {
+    pub fn launch(pipeline: &str) -> Self {
+        use std::io::{BufRead as _, BufReader};
+
+        let child = Command::new("gst-launch-1.0")
+            .arg("-e")
+            .args(pipeline.split_whitespace())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("gst-launch-1.0 runs (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)");
+        let mut child = Reap(Some(child));
+        let stdout = child.0.as_mut().unwrap().stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        // Sending before the receiver listens would lose the first keyframe.
+        loop {
+            match lines.next() {
+                Some(Ok(line)) if line.contains("PLAYING") => break,
+                Some(Ok(_)) => {}
+                _ => panic!("gst-launch exited before playing"),
+            }
+        }
+        let drain = Some(std::thread::spawn(move || lines.count()));
+        Self { child, drain }
+    }
+
+    /// Lets the jitter buffers release their tail, then ends the stream with SIGINT so `-e`
+    /// finalises the files, and checks gst-launch succeeded.
+    pub fn finish(mut self) {
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        let mut child = self.child.0.take().unwrap();
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let status = child.wait().unwrap();
+        let stderr = child
+            .stderr
+            .take()
+            .map(|mut e| {
+                let mut s = String::new();
+                let _ = std::io::Read::read_to_string(&mut e, &mut s);
+                s
+            })
+            .unwrap_or_default();
+        self.drain.take().unwrap().join().unwrap();
+        assert!(status.success(), "gst-launch failed: {status}\n{stderr}");
+    }
+}
+
+/// The MD5 of every decoded video frame, in order (`ffmpeg -f framemd5`): two streams that
+/// decode to the same pictures give the same list, whatever their container or timestamps.
+pub fn frame_hashes(path: &Path) -> Vec<String> {
+    let out = run_tool(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-i",
+            path.to_str().expect("UTF-8"),
+            "-map",
+            "0:v:0",
+            // Every decoded frame once: no frame-rate conversion from container timestamps.
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "framemd5",
+            "-",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "ffmpeg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(',').next().map(|h| h.trim().to_owned()))
+        .collect()
+}
