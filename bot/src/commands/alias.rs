@@ -6,7 +6,6 @@
 //! only reports a message as unknown after the built-ins failed to match.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use poise::serenity_prelude as serenity;
 
@@ -128,18 +127,12 @@ pub async fn list(ctx: Context<'_>) -> Result<(), Error> {
         return Ok(());
     }
     let prefix = super::settings::current_prefix(ctx).await?;
-    let pages = aliases
-        .chunks(ALIASES_PER_PAGE)
-        .map(|chunk| {
-            let mut text = String::new();
-            for a in chunk {
-                let _ = writeln!(text, "`{prefix}{}` → `{prefix}{}`", a.name, a.expansion);
-            }
-            serenity::CreateEmbed::new()
-                .title(format!("Aliases ({} of {MAX_ALIASES})", aliases.len()))
-                .description(text)
-        })
+    let lines: Vec<String> = aliases
+        .iter()
+        .map(|a| format!("`{prefix}{}` → `{prefix}{}`", a.name, a.expansion))
         .collect();
+    let title = format!("Aliases ({} of {MAX_ALIASES})", aliases.len());
+    let pages = crate::ui::line_pages(&title, &lines, ALIASES_PER_PAGE);
     crate::ui::paginate(ctx, pages).await
 }
 

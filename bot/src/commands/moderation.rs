@@ -34,9 +34,7 @@ pub async fn kick(
     #[rest]
     reason: Option<String>,
 ) -> Result<(), Error> {
-    may_act_on(ctx, &member.user, "kick").await?;
-    let guild = ctx.guild_id().ok_or("guild_only")?;
-    let reason = audit_reason(ctx, reason.as_deref());
+    let (guild, reason) = may_act_on(ctx, &member.user, "kick", reason.as_deref()).await?;
     guild.kick_with_reason(ctx, member.user.id, &reason).await?;
     ctx.say(format!("Kicked <@{}>. Reason: {reason}", member.user.id))
         .await?;
@@ -67,9 +65,7 @@ pub async fn ban(
     if days > 7 {
         bail_user!("Discord can delete at most 7 days of messages.");
     }
-    may_act_on(ctx, &user, "ban").await?;
-    let guild = ctx.guild_id().ok_or("guild_only")?;
-    let reason = audit_reason(ctx, reason.as_deref());
+    let (guild, reason) = may_act_on(ctx, &user, "ban", reason.as_deref()).await?;
     guild.ban_with_reason(ctx, user.id, days, &reason).await?;
     ctx.say(format!("Banned <@{}>. Reason: {reason}", user.id))
         .await?;
@@ -94,10 +90,8 @@ pub async fn timeout(
     reason: Option<String>,
 ) -> Result<(), Error> {
     let length = parse_length(&duration)?;
-    may_act_on(ctx, &member.user, "time out").await?;
+    let (guild, reason) = may_act_on(ctx, &member.user, "time out", reason.as_deref()).await?;
     let until = chrono::Utc::now() + length;
-    let guild = ctx.guild_id().ok_or("guild_only")?;
-    let reason = audit_reason(ctx, reason.as_deref());
     guild
         .edit_member(
             ctx,
@@ -129,9 +123,7 @@ pub async fn untimeout(
     ctx: Context<'_>,
     #[description = "The member whose timeout ends now"] member: serenity::Member,
 ) -> Result<(), Error> {
-    may_act_on(ctx, &member.user, "lift the timeout of").await?;
-    let guild = ctx.guild_id().ok_or("guild_only")?;
-    let reason = audit_reason(ctx, None);
+    let (guild, reason) = may_act_on(ctx, &member.user, "lift the timeout of", None).await?;
     guild
         .edit_member(
             ctx,
@@ -203,7 +195,13 @@ pub fn hierarchy(caller: Rank, bot: Rank, target: Option<Rank>) -> Result<(), Wh
     }
 }
 
-async fn may_act_on(ctx: Context<'_>, target: &serenity::User, verb: &str) -> Result<(), Error> {
+/// Checks the caller may `verb` the target; returns the guild and the audit-log reason.
+async fn may_act_on(
+    ctx: Context<'_>,
+    target: &serenity::User,
+    verb: &str,
+    reason: Option<&str>,
+) -> Result<(serenity::GuildId, String), Error> {
     let author = ctx.author().id;
     let bot_id = ctx.framework().bot_id();
     if target.id == author {
@@ -246,7 +244,7 @@ async fn may_act_on(ctx: Context<'_>, target: &serenity::User, verb: &str) -> Re
         bail_user!("Nobody can {verb} the server owner.");
     }
     match hierarchy(ranks.0, ranks.1, ranks.2) {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok((guild_id, audit_reason(ctx, reason))),
         Err(Who::Caller) => bail_user!(
             "You can't {verb} <@{}>: your highest role ({}) must be above theirs ({target_role}).",
             target.id,

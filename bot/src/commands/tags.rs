@@ -4,8 +4,6 @@
 //! fault. What a tag sends is only ever a message with `allowed_mentions` parsing nothing, and
 //! poise ignores bot messages, so a tag can neither ping @everyone/roles nor run a command.
 
-use std::fmt::Write as _;
-
 use poise::serenity_prelude as serenity;
 
 use super::Command;
@@ -118,18 +116,12 @@ pub async fn list(ctx: Context<'_>) -> Result<(), Error> {
         return Ok(());
     }
     let prefix = super::settings::current_prefix(ctx).await?;
-    let pages = tags
-        .chunks(TAGS_PER_PAGE)
-        .map(|chunk| {
-            let mut text = String::new();
-            for t in chunk {
-                let _ = writeln!(text, "`{prefix}{}` · used {} times", t.name, t.uses);
-            }
-            serenity::CreateEmbed::new()
-                .title(format!("Tags ({} of {MAX_TAGS})", tags.len()))
-                .description(text)
-        })
+    let lines: Vec<String> = tags
+        .iter()
+        .map(|t| format!("`{prefix}{}` · used {} times", t.name, t.uses))
         .collect();
+    let title = format!("Tags ({} of {MAX_TAGS})", tags.len());
+    let pages = crate::ui::line_pages(&title, &lines, TAGS_PER_PAGE);
     crate::ui::paginate(ctx, pages).await
 }
 

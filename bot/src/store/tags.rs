@@ -44,6 +44,7 @@ impl From<sqlx::Error> for NameError {
     }
 }
 
+#[derive(Clone, Copy)]
 enum Owner {
     Tag,
     Alias,
@@ -70,45 +71,53 @@ fn alias_from_row(row: &sqlx::any::AnyRow) -> Result<Alias, sqlx::Error> {
 }
 
 impl Store {
-    /// Serialises creations in one guild: both backends hold this row lock until commit, so
-    /// two concurrent creations cannot both pass the count limit or the name checks.
-    async fn lock_guild(
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    /// Opens the write transaction of a creation of `kind` named `name` and checks the name is
+    /// free in the guild's one namespace and the guild has fewer than `limit` of that kind.
+    /// The guild's settings row is taken as a lock first (both backends hold it until commit),
+    /// so concurrent creations cannot both pass the checks.
+    async fn reserve_name(
+        &self,
         guild: u64,
-    ) -> Result<(), sqlx::Error> {
+        name: &str,
+        kind: Owner,
+        limit: i64,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, NameError> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO guild_settings (guild_id, created_at) VALUES ($1, $2) \
              ON CONFLICT (guild_id) DO UPDATE SET guild_id = guild_settings.guild_id",
         )
         .bind(db_id(guild))
         .bind(now_ms())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
-    }
-
-    /// Whether a tag or an alias already has `name` (one namespace: both are `<prefix>name`).
-    async fn name_owner(
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        guild: u64,
-        name: &str,
-    ) -> Result<Option<Owner>, sqlx::Error> {
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM tags WHERE guild_id = $1 AND name = $2), \
-                    (SELECT COUNT(*) FROM aliases WHERE guild_id = $1 AND name = $2)",
+                    (SELECT COUNT(*) FROM aliases WHERE guild_id = $1 AND name = $2), \
+                    (SELECT COUNT(*) FROM tags WHERE guild_id = $1), \
+                    (SELECT COUNT(*) FROM aliases WHERE guild_id = $1)",
         )
         .bind(db_id(guild))
         .bind(name)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?;
-        let (tags, aliases): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-        Ok(if tags > 0 {
-            Some(Owner::Tag)
-        } else if aliases > 0 {
-            Some(Owner::Alias)
-        } else {
-            None
-        })
+        let [tag, alias, tags, aliases]: [i64; 4] = [
+            row.try_get(0)?,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+        ];
+        let name = name.to_owned();
+        match (kind, tag > 0, alias > 0) {
+            (Owner::Tag, true, _) | (Owner::Alias, _, true) => Err(NameError::Taken(name)),
+            (Owner::Tag, _, true) => Err(NameError::TakenByAlias(name)),
+            (Owner::Alias, true, _) => Err(NameError::TakenByTag(name)),
+            (Owner::Tag, ..) if tags >= limit => Err(NameError::Full(format!("{limit} tags"))),
+            (Owner::Alias, ..) if aliases >= limit => {
+                Err(NameError::Full(format!("{limit} aliases")))
+            }
+            _ => Ok(tx),
+        }
     }
 
     /// Creates a tag unless the name is used by a tag or alias or the guild has `limit` tags.
@@ -120,21 +129,7 @@ impl Store {
         creator: u64,
         limit: i64,
     ) -> Result<(), NameError> {
-        let mut tx = self.begin_write().await?;
-        Self::lock_guild(&mut tx, guild).await?;
-        match Self::name_owner(&mut tx, guild, name).await? {
-            Some(Owner::Tag) => return Err(NameError::Taken(name.to_owned())),
-            Some(Owner::Alias) => return Err(NameError::TakenByAlias(name.to_owned())),
-            None => {}
-        }
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM tags WHERE guild_id = $1")
-            .bind(db_id(guild))
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        if count >= limit {
-            return Err(NameError::Full(format!("{limit} tags")));
-        }
+        let mut tx = self.reserve_name(guild, name, Owner::Tag, limit).await?;
         let now = now_ms();
         sqlx::query(
             "INSERT INTO tags (guild_id, name, content, creator_id, created_at, updated_at, uses) \
@@ -222,21 +217,7 @@ impl Store {
         creator: u64,
         limit: i64,
     ) -> Result<(), NameError> {
-        let mut tx = self.begin_write().await?;
-        Self::lock_guild(&mut tx, guild).await?;
-        match Self::name_owner(&mut tx, guild, name).await? {
-            Some(Owner::Alias) => return Err(NameError::Taken(name.to_owned())),
-            Some(Owner::Tag) => return Err(NameError::TakenByTag(name.to_owned())),
-            None => {}
-        }
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM aliases WHERE guild_id = $1")
-            .bind(db_id(guild))
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        if count >= limit {
-            return Err(NameError::Full(format!("{limit} aliases")));
-        }
+        let mut tx = self.reserve_name(guild, name, Owner::Alias, limit).await?;
         sqlx::query(
             "INSERT INTO aliases (guild_id, name, expansion, creator_id, created_at) \
              VALUES ($1, $2, $3, $4, $5)",

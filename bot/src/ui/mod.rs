@@ -10,6 +10,18 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use poise::serenity_prelude as serenity;
 
+/// Embeds of `per_page` lines each, all titled `title`, for [`paginate`].
+pub fn line_pages(title: &str, lines: &[String], per_page: usize) -> Vec<serenity::CreateEmbed> {
+    lines
+        .chunks(per_page)
+        .map(|chunk| {
+            serenity::CreateEmbed::new()
+                .title(title)
+                .description(chunk.join("\n"))
+        })
+        .collect()
+}
+
 /// Autocomplete choices: the names containing what the user typed so far (case-insensitive),
 /// at most the 25 Discord accepts.
 pub fn autocomplete<'a>(
