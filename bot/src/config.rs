@@ -27,6 +27,8 @@ pub struct Config {
     pub bot: BotConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub games: GamesConfig,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -71,6 +73,22 @@ impl Default for BotConfig {
             data_dir: None,
             command_burst: 5,
             command_refill_seconds: 3,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GamesConfig {
+    /// Real time per unit of game time for trips: 1 plays trips in real time, 0.5 twice as
+    /// fast. Exists so a test (or an impatient server) can run trips in milliseconds.
+    pub trip_time_scale: f64,
+}
+
+impl Default for GamesConfig {
+    fn default() -> Self {
+        Self {
+            trip_time_scale: 1.0,
         }
     }
 }
@@ -122,6 +140,8 @@ pub enum ConfigError {
     BadPrefix(String),
     #[error("bot.command_burst and bot.command_refill_seconds must both be at least 1")]
     BadRateLimit,
+    #[error("games.trip_time_scale must be a number above 0 (1 is real time), got {0}")]
+    BadTripTimeScale(f64),
     #[error(
         "no data directory: set bot.data_dir in {file} or LOUNGE_BOT__DATA_DIR (the OS gave no default)"
     )]
@@ -203,6 +223,10 @@ impl Loaded {
         if self.config.bot.command_burst == 0 || self.config.bot.command_refill_seconds == 0 {
             return Err(ConfigError::BadRateLimit);
         }
+        let scale = self.config.games.trip_time_scale;
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(ConfigError::BadTripTimeScale(scale));
+        }
         self.database_url()?;
         Ok(())
     }
@@ -232,7 +256,8 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
     };
     let mut figment = Figment::new()
         .merge(Serialized::default("bot", BotConfig::default()))
-        .merge(Serialized::default("log", LogConfig::default()));
+        .merge(Serialized::default("log", LogConfig::default()))
+        .merge(Serialized::default("games", GamesConfig::default()));
     if let Some(file) = &file {
         figment = figment.merge(Toml::file_exact(file));
     }
@@ -336,6 +361,19 @@ mod tests {
             assert_eq!(loaded.database_url().unwrap(), "postgres://u@h/db");
             Ok(())
         });
+    }
+
+    #[test]
+    fn trip_time_scale_must_be_positive() {
+        with_file(
+            "[discord]\ntoken = \"a.b.c\"\n[games]\ntrip_time_scale = 0.0\n",
+            |r| {
+                assert!(matches!(
+                    r.unwrap().validate(),
+                    Err(ConfigError::BadTripTimeScale(_))
+                ));
+            },
+        );
     }
 
     #[test]

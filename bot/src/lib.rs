@@ -27,6 +27,8 @@ pub struct Data {
     pub started: Instant,
     pub default_prefix: String,
     pub limiter: limits::CommandLimiter,
+    /// The OSRS game's trip clock and payout wake-up.
+    pub osrs: commands::osrs::Runtime,
 }
 
 pub type Context<'a> = poise::Context<'a, Data, Error>;

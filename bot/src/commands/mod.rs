@@ -6,6 +6,7 @@ mod core;
 mod economy;
 pub mod messages;
 mod modules;
+pub mod osrs;
 mod perm;
 pub mod reference;
 mod settings;
@@ -49,6 +50,12 @@ const MODULES: &[Module] = &[
         description: "Coins: balances and gifts",
         core: false,
         commands: economy::commands,
+    },
+    Module {
+        name: "osrs",
+        description: "Old School RuneScape: characters, trips, banks and leaderboards",
+        core: false,
+        commands: osrs::commands,
     },
 ];
 

@@ -8,6 +8,7 @@
 mod cooldowns;
 mod guilds;
 mod modules;
+mod osrs;
 mod permissions;
 mod users;
 
@@ -19,6 +20,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
+pub use osrs::{
+    AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError, Ranked, Trip,
+    TripKind,
+};
 pub use users::{Transfer, TransferError};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");

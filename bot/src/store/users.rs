@@ -183,7 +183,7 @@ async fn credit(
 
 /// Lock-race failures that a retry resolves: PostgreSQL serialization failure and deadlock,
 /// SQLite busy/locked (only after `busy_timeout` expired).
-fn is_transient(backend: Backend, e: &sqlx::Error) -> bool {
+pub(super) fn is_transient(backend: Backend, e: &sqlx::Error) -> bool {
     let Some(db) = e.as_database_error() else {
         return false;
     };

@@ -15,7 +15,7 @@ pub fn autocomplete<'a>(
     let partial = partial.to_lowercase();
     let choices = names
         .into_iter()
-        .filter(|n| n.contains(&partial))
+        .filter(|n| n.to_lowercase().contains(&partial))
         .take(25)
         .map(|n| serenity::AutocompleteChoice::new(n, n))
         .collect();

@@ -5,5 +5,8 @@ mod fake_discord;
 mod modules;
 mod perm;
 mod settings;
+// Before the modules that use its `conformance!` macro.
+#[macro_use]
 mod store;
+mod osrs;
 mod util;
