@@ -440,11 +440,14 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
-    /// When the next active trip ends, if any is running.
-    pub async fn osrs_next_trip_end(&self) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query("SELECT MIN(ends_at) FROM osrs_trips WHERE state = 'active'")
-            .fetch_one(self.pool())
-            .await?;
+    /// When the next active trip ends after `now`, if one does.
+    pub async fn osrs_next_trip_end(&self, now: i64) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MIN(ends_at) FROM osrs_trips WHERE state = 'active' AND ends_at > $1",
+        )
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
         Ok(row.try_get(0)?)
     }
 

@@ -14,6 +14,7 @@ use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
     FakeDiscord, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_CHANNEL_ID, Recorded, TOKEN,
 };
+use serde_json::json;
 
 use crate::util::{Harness, READY_TIMEOUT, REPLY_TIMEOUT, lounge_command};
 
@@ -192,6 +193,16 @@ async fn osrs_trip_is_paid_once_and_supplies_taken_at_start(store: Store, _: &Te
     assert_eq!(board[0].value, i64::from(after.total_level()));
     // Free again: a new trip may start.
     store.osrs_start_trip(&due_trip(1, 1, 1)).await.unwrap();
+    // The worker sleeps until the next trip ends; due ones don't count (they are being paid).
+    assert_eq!(store.osrs_next_trip_end(chrono_now()).await.unwrap(), None);
+    make_character(&store, 2, "Later").await;
+    let mut later = due_trip(2, 1, 1);
+    later.ends_at = chrono_now() + 60_000;
+    store.osrs_start_trip(&later).await.unwrap();
+    assert_eq!(
+        store.osrs_next_trip_end(chrono_now()).await.unwrap(),
+        Some(later.ends_at)
+    );
 }
 
 /// Several processes catching up at once all try to claim the same due trips: each trip must
@@ -538,7 +549,36 @@ async fn kill_trip_result_is_posted_where_it_started_on_postgres() {
 async fn worlds_travel_and_skilling_follow_the_rules() {
     let h = Harness::start_with_env(TestDb::sqlite(), &[FAST]).await;
     let (g, c) = (GUILD_ID, GENERAL_CHANNEL_ID);
-    let made = h.ask(g, c, MOD_ID, "!osrs create Freddy free").await;
+    // As slash commands: subcommand options, a choice, and a private error.
+    let none = h
+        .slash(
+            g,
+            c,
+            MOD_ID,
+            "osrs",
+            json!([{"type": 1, "name": "stats", "options": []}]),
+        )
+        .await;
+    assert_eq!(none.body["data"]["flags"], 64, "{}", none.body);
+    assert!(
+        none.content()
+            .is_some_and(|t| t.contains("don't have a character")),
+        "{}",
+        none.body
+    );
+    let made = h
+        .slash(
+            g,
+            c,
+            MOD_ID,
+            "osrs",
+            json!([{"type": 1, "name": "create", "options": [
+                {"type": 3, "name": "name", "value": "Freddy"},
+                {"type": 4, "name": "mode", "value": 1},
+            ]}]),
+        )
+        .await
+        .text();
     assert!(
         made.contains("free account") && made.contains("world 301"),
         "{made}"

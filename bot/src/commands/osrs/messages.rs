@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use lounge_osrs::{Event, GameData, OsrsError, Skill, TripOutcome};
 use poise::serenity_prelude as serenity;
 
-use super::rules::{MAX_TRIP_MINUTES, title};
+use super::rules::{MAX_TRIP_MINUTES, MAX_TRIP_SECS, title};
 use crate::store::{Trip, TripKind};
 
 pub const NO_CHARACTER: &str =
@@ -78,9 +78,14 @@ pub fn not_worn(name: &str) -> String {
 }
 
 pub fn too_long(what: &str, per_kill_secs: u64) -> String {
-    let fits = (MAX_TRIP_MINUTES * 60) / per_kill_secs.max(1);
+    let fits = MAX_TRIP_SECS / per_kill_secs.max(1);
+    if fits == 0 {
+        return format!(
+            "Even one {what} kill takes you longer than the {MAX_TRIP_MINUTES}-minute trip limit."
+        );
+    }
     format!(
-        "That would take longer than the {MAX_TRIP_MINUTES}-minute trip limit. {what}: about {fits} fit in one trip."
+        "That would take longer than the {MAX_TRIP_MINUTES}-minute trip limit: about {fits} {what} kills fit in one trip."
     )
 }
 

@@ -61,7 +61,9 @@ pub fn spawn(
 }
 
 async fn until_next_end(store: &Store) -> Duration {
-    match store.osrs_next_trip_end().await {
+    // Trips already due but unpaid (one that failed, or one another process is paying) are
+    // looked at again after POLL, not in a tight loop.
+    match store.osrs_next_trip_end(now_ms()).await {
         Ok(Some(end)) => {
             let ms = u64::try_from(end - now_ms()).unwrap_or(0);
             // A little slack so the trip is due when we look, without spinning.
@@ -75,19 +77,27 @@ async fn until_next_end(store: &Store) -> Duration {
     }
 }
 
-/// Pays and announces every due trip; returns how many this process paid.
+/// Pays and announces every due trip; returns how many this process paid. A trip that fails
+/// to pay is logged and left for the next round, so it cannot hold up the others.
 async fn pay_due(http: &serenity::Http, store: &Store) -> Result<u64, crate::Error> {
     let mut paid = 0;
     loop {
         let due = store.osrs_due_trips(now_ms(), BATCH).await?;
+        let mut settled = 0;
         for &id in &due {
-            if let Some(trip) = store.osrs_claim_trip(id).await? {
-                tracing::debug!(trip = id, user = trip.user_id, "trip paid");
-                paid += 1;
-                announce(http, store, &trip).await;
+            match store.osrs_claim_trip(id).await {
+                Ok(Some(trip)) => {
+                    tracing::debug!(trip = id, user = trip.user_id, "trip paid");
+                    paid += 1;
+                    settled += 1;
+                    announce(http, store, &trip).await;
+                }
+                // Another process paid it first.
+                Ok(None) => settled += 1,
+                Err(e) => tracing::error!(error = %e, trip = id, "could not pay a finished trip"),
             }
         }
-        if (due.len() as i64) < BATCH {
+        if (due.len() as i64) < BATCH || settled == 0 {
             return Ok(paid);
         }
     }
