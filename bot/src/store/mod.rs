@@ -212,6 +212,56 @@ impl Store {
     }
 }
 
+/// How often a transaction that lost a lock race is retried before giving up.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// An error that may be a lock race a retry resolves.
+trait LockRace {
+    fn query_error(&self) -> Option<&sqlx::Error>;
+}
+
+impl Store {
+    /// Runs the transaction `op` again while it fails with a lock race (PostgreSQL
+    /// serialization failure or deadlock, SQLite busy), a bounded number of times.
+    async fn retry_lock_races<T, E, F, Fut>(&self, mut op: F) -> Result<T, E>
+    where
+        E: LockRace,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match op().await {
+                Err(e)
+                    if attempt < MAX_ATTEMPTS
+                        && e.query_error()
+                            .is_some_and(|q| is_transient(self.backend, q)) =>
+                {
+                    if let Some(q) = e.query_error() {
+                        tracing::debug!(attempt, error = %q, "transaction lost a lock race; retrying");
+                    }
+                    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// Lock-race failures that a retry resolves: PostgreSQL serialization failure and deadlock,
+/// SQLite busy/locked (only after `busy_timeout` expired).
+fn is_transient(backend: Backend, e: &sqlx::Error) -> bool {
+    let Some(db) = e.as_database_error() else {
+        return false;
+    };
+    let code = db.code();
+    match backend {
+        Backend::Postgres => matches!(code.as_deref(), Some("40001" | "40P01")),
+        Backend::Sqlite => matches!(code.as_deref(), Some("5" | "6" | "517")),
+    }
+}
+
 fn create_sqlite_parent_dir(url: &str) -> Result<(), StoreError> {
     let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let path = path.split('?').next().unwrap_or_default();

@@ -9,11 +9,7 @@ use lounge_osrs::{Bank, MAX_XP, Skill, Skills, TripOutcome, level_for_xp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::users::is_transient;
-use super::{Store, StoreError, db_id, now_ms};
-
-/// How often a transaction that lost a lock race is retried before giving up.
-const MAX_ATTEMPTS: u32 = 8;
+use super::{LockRace, Store, StoreError, db_id, now_ms};
 
 /// Members can use every world and all content; free-to-play characters only F2P worlds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,6 +148,15 @@ pub enum OsrsStoreError {
 impl From<sqlx::Error> for OsrsStoreError {
     fn from(e: sqlx::Error) -> Self {
         Self::Store(StoreError::Query(e))
+    }
+}
+
+impl LockRace for OsrsStoreError {
+    fn query_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            Self::Store(StoreError::Query(e)) => Some(e),
+            _ => None,
+        }
     }
 }
 
@@ -348,7 +353,7 @@ impl Store {
     /// the character already has an active trip (a unique index guarantees that across
     /// processes) or the bank no longer holds the supplies.
     pub async fn osrs_start_trip(&self, trip: &NewTrip) -> Result<i64, OsrsStoreError> {
-        self.retrying(|| self.try_start_trip(trip)).await
+        self.retry_lock_races(|| self.try_start_trip(trip)).await
     }
 
     async fn try_start_trip(&self, trip: &NewTrip) -> Result<i64, OsrsStoreError> {
@@ -455,7 +460,7 @@ impl Store {
     /// the transaction whose conditional update claims it. Returns the trip if this call paid
     /// it, `None` if it was not active (another process or an earlier call paid it).
     pub async fn osrs_claim_trip(&self, id: i64) -> Result<Option<Trip>, OsrsStoreError> {
-        self.retrying(|| self.try_claim_trip(id)).await
+        self.retry_lock_races(|| self.try_claim_trip(id)).await
     }
 
     async fn try_claim_trip(&self, id: i64) -> Result<Option<Trip>, OsrsStoreError> {
@@ -617,29 +622,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Runs `op` again when it lost a lock race (PostgreSQL serialization failure or
-    /// deadlock, SQLite busy), a bounded number of times.
-    async fn retrying<T, F, Fut>(&self, mut op: F) -> Result<T, OsrsStoreError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, OsrsStoreError>>,
-    {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match op().await {
-                Err(OsrsStoreError::Store(StoreError::Query(e)))
-                    if attempt < MAX_ATTEMPTS && is_transient(self.backend(), &e) =>
-                {
-                    tracing::debug!(attempt, error = %e, "osrs transaction lost a lock race; retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt)))
-                        .await;
-                }
-                other => return other,
-            }
-        }
     }
 }
 

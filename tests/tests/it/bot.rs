@@ -7,27 +7,11 @@ use lounge_tests::bin::Running;
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
     self, BOT_ID, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, OTHER_CHANNEL_ID, OTHER_GUILD_ID,
-    OWNER_ID, Recorded,
+    OWNER_ID,
 };
 use serde_json::{Value, json};
 
-use crate::util::{Harness, REPLY_TIMEOUT, lounge_command};
-
-fn is_channel_post(r: &Recorded, channel: u64) -> bool {
-    r.method == "POST" && r.path == format!("/channels/{channel}/messages")
-}
-
-/// Every message the bot sends must say explicitly that it pings nobody.
-fn assert_pings_nobody(r: &Recorded) {
-    let am = r
-        .allowed_mentions()
-        .unwrap_or_else(|| panic!("no allowed_mentions on {} {}: {}", r.method, r.path, r.body));
-    assert_eq!(
-        am["parse"],
-        json!([]),
-        "allowed_mentions must not parse anything: {am}"
-    );
-}
+use crate::util::{Harness, REPLY_TIMEOUT, assert_pings_nobody, is_channel_post, lounge_command};
 
 /// `!ping` in a channel: "Pinging…" then an edit with both latencies.
 async fn prefix_ping(h: &Harness, guild: u64, channel: u64, text: &str) {

@@ -16,7 +16,9 @@ use lounge_tests::discord::{
 };
 use serde_json::json;
 
-use crate::util::{Harness, READY_TIMEOUT, REPLY_TIMEOUT, lounge_command};
+use crate::util::{
+    Harness, READY_TIMEOUT, REPLY_TIMEOUT, assert_pings_nobody, is_channel_post, lounge_command,
+};
 
 conformance!(
     osrs_characters_are_unique_by_user_and_name,
@@ -428,14 +430,10 @@ async fn osrs_achievements_are_granted_once(store: Store, _: &TestDb) {
 /// Trips in tests last a thousandth of their game time.
 const FAST: (&str, &str) = ("LOUNGE_GAMES__TRIP_TIME_SCALE", "0.001");
 
-fn is_post_in(r: &Recorded, channel: u64) -> bool {
-    r.method == "POST" && r.path == format!("/channels/{channel}/messages")
-}
-
 /// Waits for a message the bot posts in `channel` containing `needle`, after request `skip`.
 async fn posted(fake: &FakeDiscord, skip: usize, channel: u64, needle: &str) -> Recorded {
     fake.wait_for_request(skip, REPLY_TIMEOUT, |r| {
-        is_post_in(r, channel) && r.text().contains(needle)
+        is_channel_post(r, channel) && r.text().contains(needle)
     })
     .await
 }
@@ -454,15 +452,6 @@ fn is_result(r: &Recorded, needle: &str) -> bool {
         && r.path.ends_with("/messages")
         && r.content().is_some_and(|c| c.starts_with("<@"))
         && r.text().contains(needle)
-}
-
-fn assert_pings_nobody(r: &Recorded) {
-    let am = r.allowed_mentions().expect("allowed_mentions is set");
-    assert_eq!(am["parse"], serde_json::json!([]), "{am}");
-    assert!(
-        am.get("users").is_none_or(|u| u == &serde_json::json!([])),
-        "{am}"
-    );
 }
 
 async fn kill_trip_result_is_posted_where_it_started(backend: Backend) {
@@ -617,6 +606,37 @@ async fn worlds_travel_and_skilling_follow_the_rules() {
     assert!(result.text().contains("Woodcutting +"), "{}", result.text());
     let bank = h.ask(g, c, MOD_ID, "!osrs bank name").await;
     assert!(bank.contains("**Logs**"), "{bank}");
+    // Gear: a two-handed bow takes the sword and shield off; arrows go in the ammo slot.
+    let bow = h.ask(g, c, MOD_ID, "!osrs equip shortbow").await;
+    assert!(
+        bow.contains("put on your Shortbow")
+            && bow.contains("Bronze sword")
+            && bow.contains("Wooden shield"),
+        "{bow}"
+    );
+    let nothing = h.ask(g, c, MOD_ID, "!osrs equip Rune platebody").await;
+    assert!(nothing.contains("You need Defence 40"), "{nothing}");
+    h.ask(g, c, MOD_ID, "!osrs equip bronze arrow").await;
+    let gear = h.ask(g, c, MOD_ID, "!osrs gear").await;
+    assert!(
+        gear.contains("Weapon: Shortbow")
+            && gear.contains("Ammo: Bronze arrow")
+            && gear.contains("Shield: —"),
+        "{gear}"
+    );
+    let skip = h.fake.requests().len();
+    h.fake
+        .send_message(g, c, MOD_ID, "!osrs kill chicken 2 ranged");
+    posted(&h.fake, skip, c, "is now killing 2 × Chicken").await;
+    let result = posted(&h.fake, skip, c, "Freddy killed 2 × Chicken").await;
+    let text = result.text();
+    assert!(
+        text.contains("Ranged +") && text.contains("Bronze arrow"),
+        "{text}"
+    );
+    let off = h.ask(g, c, MOD_ID, "!osrs unequip shortbow").await;
+    assert!(off.contains("took off your Shortbow"), "{off}");
+
     let board = h.ask(g, c, MOD_ID, "!osrs leaderboard woodcutting").await;
     assert!(
         board.contains("Woodcutting experience") && board.contains("Freddy"),
@@ -705,7 +725,7 @@ async fn trip_ending_while_offline_is_paid_once_after_restart(backend: Backend) 
         .find(|r| is_result(r, needle))
         .expect("the result");
     assert!(
-        is_post_in(&result, c),
+        is_channel_post(&result, c),
         "posted in the wrong place: {}",
         result.path
     );

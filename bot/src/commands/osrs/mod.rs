@@ -234,7 +234,7 @@ pub async fn equip(
     item: String,
 ) -> Result<(), Error> {
     let ch = own_character(ctx).await?;
-    not_busy(ctx, &ch).await?;
+    ensure_free(ctx, &ch, messages::busy).await?;
     let data = data();
     let found = data
         .item_by_name(&item)
@@ -297,7 +297,7 @@ pub async fn unequip(
     item: String,
 ) -> Result<(), Error> {
     let ch = own_character(ctx).await?;
-    not_busy(ctx, &ch).await?;
+    ensure_free(ctx, &ch, messages::busy).await?;
     let data = data();
     let store = &ctx.data().store;
     let worn = store.osrs_equipment(ch.user_id).await?;
@@ -425,7 +425,7 @@ pub async fn world(
     if target.members && ch.mode == AccountMode::Free {
         bail_user!("{}", messages::MEMBERS_ONLY_WORLD);
     }
-    not_busy(ctx, &ch).await?;
+    ensure_free(ctx, &ch, messages::busy).await?;
     if target.number == ch.world {
         bail_user!("You're already on world {number}.");
     }
@@ -518,7 +518,7 @@ pub async fn kill(
     #[description = "How to fight (default: melee)"] style: Option<Style>,
 ) -> Result<(), Error> {
     let ch = own_character(ctx).await?;
-    no_trip_running(ctx, &ch).await?;
+    ensure_free(ctx, &ch, messages::trip_running).await?;
     let data = data();
     let found = data
         .monster(&monster)
@@ -580,7 +580,7 @@ pub async fn skill(
     minutes: Option<u32>,
 ) -> Result<(), Error> {
     let ch = own_character(ctx).await?;
-    no_trip_running(ctx, &ch).await?;
+    ensure_free(ctx, &ch, messages::trip_running).await?;
     let data = data();
     let found = data
         .activity(&activity)
@@ -810,16 +810,14 @@ async fn someones_character(
     }
 }
 
-async fn no_trip_running(ctx: Context<'_>, ch: &OsrsCharacter) -> Result<(), Error> {
+/// Refuses while a trip runs, worded by `message` (starting another trip, hopping, gear).
+async fn ensure_free(
+    ctx: Context<'_>,
+    ch: &OsrsCharacter,
+    message: fn(&crate::store::Trip) -> String,
+) -> Result<(), Error> {
     match ctx.data().store.osrs_active_trip(ch.user_id).await? {
-        Some(trip) => Err(user_error(messages::trip_running(&trip))),
-        None => Ok(()),
-    }
-}
-
-async fn not_busy(ctx: Context<'_>, ch: &OsrsCharacter) -> Result<(), Error> {
-    match ctx.data().store.osrs_active_trip(ch.user_id).await? {
-        Some(trip) => Err(user_error(messages::busy(&trip))),
+        Some(trip) => Err(user_error(message(&trip))),
         None => Ok(()),
     }
 }
