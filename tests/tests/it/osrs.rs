@@ -472,6 +472,12 @@ async fn kill_trip_result_is_posted_where_it_started(backend: Backend) {
         typo.contains("Unknown monster \"goblni\"") && typo.contains("Goblin"),
         "{typo}"
     );
+    // Chickens can't hurt anyone, so only the trip limit stops this one.
+    let long = h.ask(g, c, MEMBER_ID, "!osrs kill chicken 5000").await;
+    assert!(
+        long.contains("30-minute trip limit") && long.contains("Chicken kills fit"),
+        "{long}"
+    );
     let elsewhere = h.ask(g, c, MEMBER_ID, "!osrs skill \"Oak tree\"").await;
     assert!(
         elsewhere.contains("Draynor Village") && elsewhere.contains("/osrs travel"),
