@@ -8,12 +8,15 @@ use std::sync::Arc;
 use lounge::store::{
     AccountMode, Backend, Board, NewCharacter, NewTrip, OsrsStoreError, Store, TripKind,
 };
-use lounge_osrs::{Bank, Skill, TripOutcome, data};
+use lounge_osrs::{
+    Amount, Bank, Character, CombatStyle, Skill, Skills, TripOutcome, TripRequest, data,
+};
 use lounge_tests::bin::Running;
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
     FakeDiscord, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_CHANNEL_ID, Recorded, TOKEN,
 };
+use rand::SeedableRng;
 use serde_json::json;
 
 use crate::util::{
@@ -689,6 +692,28 @@ async fn trip_ending_while_offline_is_paid_once_after_restart(backend: Backend) 
         .unwrap()
         .unwrap()
         .skills;
+    // The stored seed replays the stored outcome: a fresh character with the starter kit,
+    // eating its best food (shrimps).
+    let (bank, worn) = lounge::commands::osrs::rules::starter_kit(data());
+    let fresh = Character {
+        skills: Skills::default(),
+        equipment: worn.iter().map(|w| w.1).collect(),
+        inventory: bank,
+    };
+    let request = TripRequest::Combat {
+        monster: "Goblin".into(),
+        amount: Amount::Count(5),
+        style: CombatStyle::Melee,
+        food: Some(item("Shrimps")),
+        on_task: false,
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(trip.seed);
+    let replayed = lounge_osrs::simulate(data(), &fresh, &request, &mut rng).unwrap();
+    assert_eq!(
+        replayed, outcome,
+        "seed {} does not replay the trip",
+        trip.seed
+    );
     let bones_before = store
         .osrs_bank(MEMBER_ID)
         .await
