@@ -87,6 +87,9 @@ pub struct GamesConfig {
     pub shiny_odds: u32,
     /// Seconds between two chat-experience awards for the same member.
     pub chat_xp_cooldown_seconds: u64,
+    /// Real time per unit of game time for trips: 1 plays trips in real time, 0.5 twice as
+    /// fast. Exists so a test (or an impatient server) can run trips in milliseconds.
+    pub trip_time_scale: f64,
 }
 
 impl Default for GamesConfig {
@@ -95,6 +98,7 @@ impl Default for GamesConfig {
             spawn_every_messages: 25,
             shiny_odds: 4096,
             chat_xp_cooldown_seconds: 60,
+            trip_time_scale: 1.0,
         }
     }
 }
@@ -172,6 +176,8 @@ pub enum ConfigError {
     BadRateLimit,
     #[error("games.spawn_every_messages and games.shiny_odds must both be at least 1")]
     BadGames,
+    #[error("games.trip_time_scale must be a number above 0 (1 is real time), got {0}")]
+    BadTripTimeScale(f64),
     #[error(
         "no data directory: set bot.data_dir in {file} or LOUNGE_BOT__DATA_DIR (the OS gave no default)"
     )]
@@ -309,6 +315,10 @@ impl Loaded {
         }
         if self.config.games.spawn_every_messages == 0 || self.config.games.shiny_odds == 0 {
             return Err(ConfigError::BadGames);
+        }
+        let scale = self.config.games.trip_time_scale;
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(ConfigError::BadTripTimeScale(scale));
         }
         self.database_url()?;
         self.streamer()?;
@@ -547,6 +557,19 @@ mod tests {
             assert_eq!(s.socket, Path::new("/tmp/env.sock"));
             Ok(())
         });
+    }
+
+    #[test]
+    fn trip_time_scale_must_be_positive() {
+        with_file(
+            "[discord]\ntoken = \"a.b.c\"\n[games]\ntrip_time_scale = 0.0\n",
+            |r| {
+                assert!(matches!(
+                    r.unwrap().validate(),
+                    Err(ConfigError::BadTripTimeScale(_))
+                ));
+            },
+        );
     }
 
     #[test]

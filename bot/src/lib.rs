@@ -32,6 +32,8 @@ pub struct Data {
     pub streamer: Option<streamer::Link>,
     /// The Pokémon game's in-process state (activity counters; the game itself is stored).
     pub pokemon: commands::pokemon::Runtime,
+    /// The OSRS game's trip clock and payout wake-up.
+    pub osrs: commands::osrs::Runtime,
 }
 
 pub type Context<'a> = poise::Context<'a, Data, Error>;

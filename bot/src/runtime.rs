@@ -77,6 +77,12 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         .collect();
     let setup_store = store.clone();
     let games = loaded.config.games.clone();
+    let osrs = commands::osrs::Runtime::new(loaded.config.games.trip_time_scale);
+    // The payout worker is started by `setup` (it needs the connected client's HTTP) and
+    // stopped after the gateway closes, before the pool does.
+    let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    let worker: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>> = Arc::default();
+    let setup_worker = worker.clone();
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
@@ -107,6 +113,13 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
                     None => poise::builtins::register_globally(ctx, commands).await?,
                 }
                 tracing::info!(count = commands.len(), scope = ?dev_guild, "slash commands registered");
+                let handle = commands::osrs::worker::spawn(
+                    ctx.http.clone(),
+                    setup_store.clone(),
+                    osrs.trips_changed.clone(),
+                    worker_stopped,
+                );
+                *setup_worker.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(handle);
                 Ok(Data {
                     store: setup_store,
                     started: Instant::now(),
@@ -114,6 +127,7 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
                     limiter,
                     streamer,
                     pokemon: commands::pokemon::Runtime::new(games),
+                    osrs,
                 })
             })
         })
@@ -137,6 +151,18 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
     });
 
     let result = client.start_autosharded().await;
+    let _ = stop_worker.send(true);
+    let handle = worker
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(handle) = handle
+        && tokio::time::timeout(Duration::from_secs(10), handle)
+            .await
+            .is_err()
+    {
+        tracing::warn!("trip payouts did not stop within 10 s");
+    }
     store.close().await;
     tracing::info!("stopped");
     result.map_err(|e| match e {

@@ -8,6 +8,7 @@ mod economy;
 pub mod messages;
 mod moderation;
 mod modules;
+pub mod osrs;
 mod perm;
 pub mod pokemon;
 pub mod reference;
@@ -83,6 +84,12 @@ const MODULES: &[Module] = &[
         description: "Pokémon: catch wild ones as you chat, collect, trade and battle",
         core: false,
         commands: pokemon::commands,
+    },
+    Module {
+        name: "osrs",
+        description: "Old School RuneScape: characters, trips, banks and leaderboards",
+        core: false,
+        commands: osrs::commands,
     },
 ];
 

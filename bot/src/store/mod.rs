@@ -8,6 +8,7 @@
 mod cooldowns;
 mod guilds;
 mod modules;
+mod osrs;
 mod permissions;
 mod pokemon;
 mod tags;
@@ -21,6 +22,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
+pub use osrs::{
+    AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError, Ranked, Trip,
+    TripKind,
+};
 pub use pokemon::{
     BattleRecord, NewPokemon, NewSpawn, Pokemon, PokemonError, Progress, Spawn, TradeSide,
 };
@@ -210,6 +215,56 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
+    }
+}
+
+/// How often a transaction that lost a lock race is retried before giving up.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// An error that may be a lock race a retry resolves.
+trait LockRace {
+    fn query_error(&self) -> Option<&sqlx::Error>;
+}
+
+impl Store {
+    /// Runs the transaction `op` again while it fails with a lock race (PostgreSQL
+    /// serialization failure or deadlock, SQLite busy), a bounded number of times.
+    async fn retry_lock_races<T, E, F, Fut>(&self, mut op: F) -> Result<T, E>
+    where
+        E: LockRace,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match op().await {
+                Err(e)
+                    if attempt < MAX_ATTEMPTS
+                        && e.query_error()
+                            .is_some_and(|q| is_transient(self.backend, q)) =>
+                {
+                    if let Some(q) = e.query_error() {
+                        tracing::debug!(attempt, error = %q, "transaction lost a lock race; retrying");
+                    }
+                    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// Lock-race failures that a retry resolves: PostgreSQL serialization failure and deadlock,
+/// SQLite busy/locked (only after `busy_timeout` expired).
+fn is_transient(backend: Backend, e: &sqlx::Error) -> bool {
+    let Some(db) = e.as_database_error() else {
+        return false;
+    };
+    let code = db.code();
+    match backend {
+        Backend::Postgres => matches!(code.as_deref(), Some("40001" | "40P01")),
+        Backend::Sqlite => matches!(code.as_deref(), Some("5" | "6" | "517")),
     }
 }
 

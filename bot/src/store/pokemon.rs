@@ -9,8 +9,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::users::{MAX_ATTEMPTS, is_transient};
-use super::{Store, StoreError, db_id, now_ms};
+use super::{LockRace, Store, StoreError, db_id, now_ms};
 
 /// A wild Pokémon about to be posted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,29 +190,16 @@ fn spawn_from(row: &AnyRow) -> Result<Spawn, sqlx::Error> {
     })
 }
 
-impl Store {
-    /// Runs `attempt` again while it fails with a lock race (see `transfer_currency`).
-    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, PokemonError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, PokemonError>>,
-    {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match attempt().await {
-                Err(PokemonError::Store(StoreError::Query(e)))
-                    if tries < MAX_ATTEMPTS && is_transient(self.backend, &e) =>
-                {
-                    tracing::debug!(tries, error = %e, "pokemon write lost a lock race; retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(tries)))
-                        .await;
-                }
-                other => return other,
-            }
+impl LockRace for PokemonError {
+    fn query_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            Self::Store(StoreError::Query(e)) => Some(e),
+            _ => None,
         }
     }
+}
 
+impl Store {
     /// Where the guild's spawns go; `None`: wherever people chat.
     pub async fn spawn_channel(&self, guild: u64) -> Result<Option<u64>, StoreError> {
         let row = sqlx::query("SELECT spawn_channel_id FROM pokemon_guilds WHERE guild_id = $1")
@@ -291,7 +277,7 @@ impl Store {
         reward: i64,
     ) -> Result<Pokemon, PokemonError> {
         self.ensure_user(user).await?;
-        self.retrying(|| self.try_catch(spawn, user, new, ball, reward))
+        self.retry_lock_races(|| self.try_catch(spawn, user, new, ball, reward))
             .await
     }
 
@@ -369,7 +355,7 @@ impl Store {
 
     /// Uses up one item (a ball thrown that missed). `false` if the user has none.
     pub async fn use_item(&self, user: u64, item: &str) -> Result<bool, PokemonError> {
-        self.retrying(|| async {
+        self.retry_lock_races(|| async {
             let mut tx = self.begin_write().await?;
             let ok = take_item(&mut tx, user, item).await?;
             tx.commit().await?;
@@ -394,7 +380,7 @@ impl Store {
             .checked_mul(unit_price)
             .ok_or(PokemonError::Invalid("That is far too many."))?;
         self.ensure_user(user).await?;
-        self.retrying(|| async {
+        self.retry_lock_races(|| async {
             let mut tx = self.begin_write().await?;
             let row = sqlx::query(
                 "UPDATE users SET currency = currency - $1 WHERE id = $2 AND currency >= $1 RETURNING currency",
@@ -590,7 +576,7 @@ impl Store {
         before: &Pokemon,
         progress: &Progress,
     ) -> Result<bool, PokemonError> {
-        self.retrying(|| async {
+        self.retry_lock_races(|| async {
             let mut tx = self.begin_write().await?;
             let done = sqlx::query(
                 "UPDATE pokemon SET species = $1, level = $2, exp = $3, friendship = $4, moves = $5 \
@@ -657,7 +643,7 @@ impl Store {
         }
         self.ensure_user(a.user).await?;
         self.ensure_user(b.user).await?;
-        self.retrying(|| self.try_trade(a, b)).await
+        self.retry_lock_races(|| self.try_trade(a, b)).await
     }
 
     async fn try_trade(&self, a: &TradeSide, b: &TradeSide) -> Result<i64, PokemonError> {
@@ -738,7 +724,7 @@ impl Store {
 
     /// Stores a finished battle and updates both trainers' records.
     pub async fn record_battle(&self, r: &BattleRecord) -> Result<i64, PokemonError> {
-        self.retrying(|| async {
+        self.retry_lock_races(|| async {
             let mut tx = self.begin_write().await?;
             let row = sqlx::query(
                 "INSERT INTO pokemon_battles (guild_id, challenger_id, opponent_id, winner_id, outcome, turns, finished_at) \

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{Backend, Store, StoreError, db_id, now_ms};
+use super::{LockRace, Store, StoreError, db_id, now_ms};
 
 /// A completed transfer with both balances after it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +31,14 @@ impl From<sqlx::Error> for TransferError {
     }
 }
 
-/// How often a transaction that lost a lock race is retried before giving up.
-pub(super) const MAX_ATTEMPTS: u32 = 8;
+impl LockRace for TransferError {
+    fn query_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            Self::Store(StoreError::Query(e)) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl Store {
     /// Creates the user row if it is missing.
@@ -97,20 +103,8 @@ impl Store {
         }
         self.ensure_user(from).await?;
         self.ensure_user(to).await?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.try_transfer(from, to, amount).await {
-                Err(TransferError::Store(StoreError::Query(e)))
-                    if attempt < MAX_ATTEMPTS && is_transient(self.backend, &e) =>
-                {
-                    tracing::debug!(attempt, error = %e, "transfer lost a lock race; retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt)))
-                        .await;
-                }
-                other => return other,
-            }
-        }
+        self.retry_lock_races(|| self.try_transfer(from, to, amount))
+            .await
     }
 
     async fn try_transfer(
@@ -179,17 +173,4 @@ async fn credit(
             .fetch_one(&mut **tx)
             .await?;
     Ok(row.try_get(0)?)
-}
-
-/// Lock-race failures that a retry resolves: PostgreSQL serialization failure and deadlock,
-/// SQLite busy/locked (only after `busy_timeout` expired).
-pub(super) fn is_transient(backend: Backend, e: &sqlx::Error) -> bool {
-    let Some(db) = e.as_database_error() else {
-        return false;
-    };
-    let code = db.code();
-    match backend {
-        Backend::Postgres => matches!(code.as_deref(), Some("40001" | "40P01")),
-        Backend::Sqlite => matches!(code.as_deref(), Some("5" | "6" | "517")),
-    }
 }

@@ -7,15 +7,11 @@ use lounge_tests::bin::Running;
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
     self, BOT_ID, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, OTHER_CHANNEL_ID, OTHER_GUILD_ID,
-    OWNER_ID, Recorded,
+    OWNER_ID,
 };
 use serde_json::{Value, json};
 
-use crate::util::{Harness, REPLY_TIMEOUT, assert_pings_nobody, lounge_command};
-
-fn is_channel_post(r: &Recorded, channel: u64) -> bool {
-    r.method == "POST" && r.path == format!("/channels/{channel}/messages")
-}
+use crate::util::{Harness, REPLY_TIMEOUT, assert_pings_nobody, is_channel_post, lounge_command};
 
 /// `!ping` in a channel: "Pinging…" then an edit with both latencies.
 async fn prefix_ping(h: &Harness, guild: u64, channel: u64, text: &str) {
@@ -489,18 +485,14 @@ async fn sqlite_is_created_in_the_data_dir_by_default() {
             .unwrap(),
         0,
     );
-    assert_eq!(version, newest_migration());
-}
-
-/// The highest migration version shipped, read from the migration files' names.
-fn newest_migration() -> i64 {
-    let dir = lounge_tests::bin::workspace_root().join("migrations/sqlite");
-    std::fs::read_dir(&dir)
+    // Every migration shipped was applied: the newest file's number.
+    let newest = std::fs::read_dir(lounge_tests::bin::workspace_root().join("migrations/sqlite"))
         .unwrap()
         .filter_map(|e| {
             let name = e.ok()?.file_name().into_string().ok()?;
-            name.split('_').next()?.parse().ok()
+            name.split('_').next()?.parse::<i64>().ok()
         })
         .max()
-        .expect("migrations exist")
+        .expect("sqlite migrations exist");
+    assert_eq!(version, newest);
 }

@@ -7,7 +7,10 @@ mod modules;
 mod perm;
 mod pokemon;
 mod settings;
+// Before the modules that use its `conformance!` macro.
+#[macro_use]
 mod store;
+mod osrs;
 mod stream;
 mod tags;
 mod util;

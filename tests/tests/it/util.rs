@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use lounge_tests::bin::{self, Running};
 use lounge_tests::db::TestDb;
-use lounge_tests::discord::{FakeDiscord, TOKEN};
+use lounge_tests::discord::{FakeDiscord, Recorded, TOKEN};
 
 /// Generous, because CI has two cores and builds in parallel with tests.
 pub const READY_TIMEOUT: Duration = Duration::from_mins(1);
@@ -31,6 +31,22 @@ pub fn lounge_command(fake: &FakeDiscord, db: &TestDb, token: Option<&str>) -> C
         cmd.env("DISCORD_TOKEN", token);
     }
     cmd
+}
+
+pub fn is_channel_post(r: &Recorded, channel: u64) -> bool {
+    r.method == "POST" && r.path == format!("/channels/{channel}/messages")
+}
+
+/// Every message the bot sends must say explicitly that it pings nobody.
+pub fn assert_pings_nobody(r: &Recorded) {
+    let am = r
+        .allowed_mentions()
+        .unwrap_or_else(|| panic!("no allowed_mentions on {} {}: {}", r.method, r.path, r.body));
+    assert_eq!(
+        am["parse"],
+        serde_json::json!([]),
+        "allowed_mentions must not parse anything: {am}"
+    );
 }
 
 /// Gives `user` coins in `db` before a bot is started on it.
@@ -164,16 +180,4 @@ impl Drop for Harness {
             );
         }
     }
-}
-
-/// Every message the bot sends must say explicitly that it pings nobody.
-pub fn assert_pings_nobody(r: &lounge_tests::discord::Recorded) {
-    let am = r
-        .allowed_mentions()
-        .unwrap_or_else(|| panic!("no allowed_mentions on {} {}: {}", r.method, r.path, r.body));
-    assert_eq!(
-        am["parse"],
-        serde_json::json!([]),
-        "allowed_mentions must not parse anything: {am}"
-    );
 }

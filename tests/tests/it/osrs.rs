@@ -1,0 +1,813 @@
+//! The OSRS game: storage conformance on both backends (payouts exactly once, also under
+//! concurrent claimers), and end to end through the fake Discord (trips posted where they
+//! started, including trips that end while no bot is running).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use lounge::store::{
+    AccountMode, Backend, Board, NewCharacter, NewTrip, OsrsStoreError, Store, TripKind,
+};
+use lounge_osrs::{
+    Amount, Bank, Character, CombatStyle, Skill, Skills, TripOutcome, TripRequest, data,
+};
+use lounge_tests::bin::Running;
+use lounge_tests::db::TestDb;
+use lounge_tests::discord::{
+    FakeDiscord, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_CHANNEL_ID, Recorded, TOKEN,
+};
+use rand::SeedableRng;
+use serde_json::json;
+
+use crate::util::{
+    Harness, READY_TIMEOUT, REPLY_TIMEOUT, assert_pings_nobody, is_channel_post, lounge_command,
+};
+
+conformance!(
+    osrs_characters_are_unique_by_user_and_name,
+    osrs_trip_is_paid_once_and_supplies_taken_at_start,
+    osrs_concurrent_claimers_pay_a_trip_exactly_once,
+    osrs_missing_supplies_refuse_the_trip,
+    osrs_equipping_swaps_through_the_bank,
+    osrs_travel_moves_the_character,
+    osrs_leaderboards_rank_per_guild_and_globally,
+    osrs_achievements_are_granted_once,
+);
+
+fn item(name: &str) -> u32 {
+    data().item_by_name(name).expect("item in the data").id
+}
+
+async fn make_character(store: &Store, user: u64, name: &str) {
+    let mut bank = Bank::new();
+    bank.add(item("Shrimps"), 10);
+    bank.add(item("Bronze axe"), 1);
+    store
+        .osrs_create_character(&NewCharacter {
+            user,
+            name,
+            mode: AccountMode::Members,
+            world: 302,
+            location: "Lumbridge",
+            bank: &bank,
+            equipment: &[("weapon", item("Bronze sword"))],
+        })
+        .await
+        .expect("create character");
+}
+
+/// A combat trip that ended a second ago: `xp` Strength, `bones` Bones, 2 Shrimps eaten.
+fn due_trip(user: u64, xp: u64, bones: u64) -> NewTrip {
+    let mut loot = Bank::new();
+    loot.add(item("Bones"), bones);
+    let mut consumed = Bank::new();
+    consumed.add(item("Shrimps"), 2);
+    let now = chrono_now();
+    NewTrip {
+        user,
+        guild: Some(GUILD_ID),
+        channel: GENERAL_CHANNEL_ID,
+        kind: TripKind::Kill,
+        target: "Goblin".into(),
+        seed: 7,
+        outcome: Some(TripOutcome {
+            duration_secs: 60,
+            completed: bones,
+            xp: BTreeMap::from([(Skill::Strength, xp)]),
+            loot,
+            consumed,
+            events: Vec::new(),
+        }),
+        consumed: {
+            let mut c = Bank::new();
+            c.add(item("Shrimps"), 2);
+            c
+        },
+        started_at: now - 61_000,
+        ends_at: now - 1_000,
+    }
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}
+
+async fn osrs_characters_are_unique_by_user_and_name(store: Store, _: &TestDb) {
+    make_character(&store, 1, "Zezima").await;
+    let ch = store.osrs_character(1).await.unwrap().expect("stored");
+    assert_eq!(
+        (ch.name.as_str(), ch.mode, ch.world, ch.location.as_str()),
+        ("Zezima", AccountMode::Members, 302, "Lumbridge")
+    );
+    assert_eq!(ch.skills.level(Skill::Hitpoints), 10);
+    assert_eq!(ch.skills.total_level(), 33);
+    assert_eq!(
+        store.osrs_bank(1).await.unwrap().amount(item("Shrimps")),
+        10
+    );
+    assert_eq!(
+        store.osrs_equipment(1).await.unwrap(),
+        vec![("weapon".to_owned(), item("Bronze sword"))]
+    );
+    assert!(store.osrs_character(2).await.unwrap().is_none());
+
+    let err = store
+        .osrs_create_character(&NewCharacter {
+            user: 1,
+            name: "Another",
+            mode: AccountMode::Free,
+            world: 301,
+            location: "Lumbridge",
+            bank: &Bank::new(),
+            equipment: &[],
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, OsrsStoreError::AlreadyHasCharacter),
+        "{err:?}"
+    );
+    let err = store
+        .osrs_create_character(&NewCharacter {
+            user: 2,
+            name: "ZEZIMA",
+            mode: AccountMode::Free,
+            world: 301,
+            location: "Lumbridge",
+            bank: &Bank::new(),
+            equipment: &[],
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OsrsStoreError::NameTaken), "{err:?}");
+    assert!(store.osrs_character(2).await.unwrap().is_none());
+}
+
+async fn osrs_trip_is_paid_once_and_supplies_taken_at_start(store: Store, _: &TestDb) {
+    make_character(&store, 1, "Zezima").await;
+    let before = store.osrs_character(1).await.unwrap().unwrap().skills;
+    let id = store.osrs_start_trip(&due_trip(1, 500, 4)).await.unwrap();
+    // Supplies leave the bank when the trip starts; loot arrives only at the payout.
+    let bank = store.osrs_bank(1).await.unwrap();
+    assert_eq!(bank.amount(item("Shrimps")), 8);
+    assert_eq!(bank.amount(item("Bones")), 0);
+    let err = store.osrs_start_trip(&due_trip(1, 1, 1)).await.unwrap_err();
+    assert!(matches!(err, OsrsStoreError::TripRunning), "{err:?}");
+    assert_eq!(store.osrs_bank(1).await.unwrap().amount(item("Shrimps")), 8);
+
+    assert_eq!(
+        store.osrs_due_trips(chrono_now(), 10).await.unwrap(),
+        vec![id]
+    );
+    let active = store.osrs_active_trip(1).await.unwrap().expect("active");
+    assert_eq!(active.id, id);
+    assert_eq!(active.seed, 7);
+
+    let paid = store.osrs_claim_trip(id).await.unwrap().expect("paid now");
+    assert_eq!(paid.outcome, active.outcome);
+    assert!(store.osrs_claim_trip(id).await.unwrap().is_none());
+    assert!(
+        store
+            .osrs_due_trips(chrono_now(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.osrs_active_trip(1).await.unwrap().is_none());
+    assert_eq!(
+        store.osrs_last_trip(1).await.unwrap().map(|t| t.id),
+        Some(id)
+    );
+
+    let after = store.osrs_character(1).await.unwrap().unwrap().skills;
+    assert_eq!(after.xp(Skill::Strength), before.xp(Skill::Strength) + 500);
+    assert_eq!(after.level(Skill::Strength), 5);
+    assert_eq!(store.osrs_bank(1).await.unwrap().amount(item("Bones")), 4);
+    assert_eq!(
+        store.osrs_kills(1).await.unwrap(),
+        vec![("Goblin".to_owned(), 4)]
+    );
+    // The stored level follows the experience (the leaderboards read it).
+    let board = store
+        .osrs_leaderboard(Board::TotalLevel, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(board[0].value, i64::from(after.total_level()));
+    // Free again: a new trip may start.
+    store.osrs_start_trip(&due_trip(1, 1, 1)).await.unwrap();
+    // The worker sleeps until the next trip ends; due ones don't count (they are being paid).
+    assert_eq!(store.osrs_next_trip_end(chrono_now()).await.unwrap(), None);
+    make_character(&store, 2, "Later").await;
+    let mut later = due_trip(2, 1, 1);
+    later.ends_at = chrono_now() + 60_000;
+    store.osrs_start_trip(&later).await.unwrap();
+    assert_eq!(
+        store.osrs_next_trip_end(chrono_now()).await.unwrap(),
+        Some(later.ends_at)
+    );
+}
+
+/// Several processes catching up at once all try to claim the same due trips: each trip must
+/// be paid by exactly one claimer, and credited exactly once.
+async fn osrs_concurrent_claimers_pay_a_trip_exactly_once(store: Store, _: &TestDb) {
+    const USERS: u64 = 5;
+    const CLAIMERS: usize = 12;
+    let mut ids = Vec::new();
+    for user in 1..=USERS {
+        make_character(&store, user, &format!("Player {user}")).await;
+        ids.push(
+            store
+                .osrs_start_trip(&due_trip(user, 1_000, 3))
+                .await
+                .unwrap(),
+        );
+    }
+    let store = Arc::new(store);
+    let mut tasks = Vec::new();
+    for &id in &ids {
+        for _ in 0..CLAIMERS {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                (id, store.osrs_claim_trip(id).await)
+            }));
+        }
+    }
+    let mut wins: BTreeMap<i64, usize> = BTreeMap::new();
+    for task in tasks {
+        let (id, result) = task.await.unwrap();
+        match result {
+            Ok(Some(trip)) => {
+                assert_eq!(trip.id, id);
+                *wins.entry(id).or_default() += 1;
+            }
+            Ok(None) => {}
+            Err(e) => panic!("claiming trip {id} failed: {e:?}"),
+        }
+    }
+    for &id in &ids {
+        assert_eq!(wins.get(&id), Some(&1), "trip {id} was paid {wins:?} times");
+    }
+    for user in 1..=USERS {
+        let skills = store.osrs_character(user).await.unwrap().unwrap().skills;
+        assert_eq!(skills.xp(Skill::Strength), 1_000, "user {user}");
+        assert_eq!(
+            store.osrs_bank(user).await.unwrap().amount(item("Bones")),
+            3
+        );
+        assert_eq!(
+            store.osrs_kills(user).await.unwrap(),
+            vec![("Goblin".to_owned(), 3)]
+        );
+    }
+}
+
+async fn osrs_missing_supplies_refuse_the_trip(store: Store, _: &TestDb) {
+    make_character(&store, 1, "Zezima").await;
+    let mut trip = due_trip(1, 10, 1);
+    trip.consumed = Bank::new();
+    trip.consumed.add(item("Shrimps"), 11);
+    let err = store.osrs_start_trip(&trip).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            OsrsStoreError::MissingItem {
+                needed: 11,
+                have: 10,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Nothing of the refused trip stays behind.
+    assert!(store.osrs_active_trip(1).await.unwrap().is_none());
+    assert_eq!(
+        store.osrs_bank(1).await.unwrap().amount(item("Shrimps")),
+        10
+    );
+    // Using up the last of an item removes it from the bank.
+    trip.consumed = Bank::new();
+    trip.consumed.add(item("Shrimps"), 10);
+    store.osrs_start_trip(&trip).await.unwrap();
+    let bank = store.osrs_bank(1).await.unwrap();
+    assert_eq!(bank.amount(item("Shrimps")), 0);
+    assert!(bank.iter().all(|(_, q)| q > 0));
+}
+
+async fn osrs_equipping_swaps_through_the_bank(store: Store, _: &TestDb) {
+    make_character(&store, 1, "Zezima").await;
+    let (axe, sword) = (item("Bronze axe"), item("Bronze sword"));
+    let removed = store
+        .osrs_equip(1, axe, "weapon", &["shield"])
+        .await
+        .unwrap();
+    assert_eq!(removed, vec![sword]);
+    let bank = store.osrs_bank(1).await.unwrap();
+    assert_eq!((bank.amount(axe), bank.amount(sword)), (0, 1));
+    assert_eq!(
+        store.osrs_equipment(1).await.unwrap(),
+        vec![("weapon".to_owned(), axe)]
+    );
+    let err = store.osrs_equip(1, axe, "weapon", &[]).await.unwrap_err();
+    assert!(matches!(err, OsrsStoreError::MissingItem { .. }), "{err:?}");
+    assert_eq!(store.osrs_unequip(1, "weapon").await.unwrap(), Some(axe));
+    assert_eq!(store.osrs_unequip(1, "weapon").await.unwrap(), None);
+    assert_eq!(store.osrs_bank(1).await.unwrap().amount(axe), 1);
+    assert!(store.osrs_equipment(1).await.unwrap().is_empty());
+}
+
+async fn osrs_travel_moves_the_character(store: Store, _: &TestDb) {
+    make_character(&store, 1, "Zezima").await;
+    let mut trip = due_trip(1, 0, 0);
+    trip.kind = TripKind::Travel;
+    trip.target = "Draynor Village".into();
+    trip.outcome = None;
+    trip.consumed = Bank::new();
+    let id = store.osrs_start_trip(&trip).await.unwrap();
+    let paid = store.osrs_claim_trip(id).await.unwrap().expect("paid");
+    assert_eq!(paid.kind, TripKind::Travel);
+    assert!(paid.outcome.is_none());
+    let ch = store.osrs_character(1).await.unwrap().unwrap();
+    assert_eq!(ch.location, "Draynor Village");
+    assert!(store.osrs_kills(1).await.unwrap().is_empty());
+}
+
+async fn osrs_leaderboards_rank_per_guild_and_globally(store: Store, _: &TestDb) {
+    for (user, name, xp, kills) in [
+        (1, "Alpha", 100, 2),
+        (2, "Bravo", 5_000, 9),
+        (3, "Charlie", 40_000, 1),
+    ] {
+        make_character(&store, user, name).await;
+        let id = store
+            .osrs_start_trip(&due_trip(user, xp, kills))
+            .await
+            .unwrap();
+        store.osrs_claim_trip(id).await.unwrap().expect("paid");
+    }
+    // Charlie plays only in another guild.
+    store.osrs_note_guild(GUILD_ID, 1).await.unwrap();
+    store.osrs_note_guild(GUILD_ID, 2).await.unwrap();
+    store.osrs_note_guild(GUILD_ID, 2).await.unwrap();
+    store.osrs_note_guild(99, 3).await.unwrap();
+
+    let names = |rows: Vec<lounge::store::Ranked>| -> Vec<(String, i64)> {
+        rows.into_iter().map(|r| (r.name, r.value)).collect()
+    };
+    let global = names(
+        store
+            .osrs_leaderboard(Board::Skill(Skill::Strength), None, 10)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        global,
+        vec![
+            ("Charlie".to_owned(), 40_000),
+            ("Bravo".to_owned(), 5_000),
+            ("Alpha".to_owned(), 100)
+        ]
+    );
+    let here = names(
+        store
+            .osrs_leaderboard(Board::Skill(Skill::Strength), Some(GUILD_ID), 10)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        here,
+        vec![("Bravo".to_owned(), 5_000), ("Alpha".to_owned(), 100)]
+    );
+    let kills = names(
+        store
+            .osrs_leaderboard(Board::Kills("Goblin"), Some(GUILD_ID), 10)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        kills,
+        vec![("Bravo".to_owned(), 9), ("Alpha".to_owned(), 2)]
+    );
+    let total = store
+        .osrs_leaderboard(Board::TotalLevel, None, 2)
+        .await
+        .unwrap();
+    assert_eq!(total.len(), 2);
+    assert_eq!(total[0].name, "Charlie");
+    assert!(total[0].value > total[1].value);
+    assert!(
+        store
+            .osrs_leaderboard(Board::Kills("Zulrah"), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn osrs_achievements_are_granted_once(store: Store, _: &TestDb) {
+    make_character(&store, 1, "Zezima").await;
+    let first = store
+        .osrs_grant_achievements(1, &["kills_1", "total_500"])
+        .await
+        .unwrap();
+    assert_eq!(first, vec!["kills_1".to_owned(), "total_500".to_owned()]);
+    let again = store
+        .osrs_grant_achievements(1, &["kills_1", "kills_100"])
+        .await
+        .unwrap();
+    assert_eq!(again, vec!["kills_100".to_owned()]);
+    let all: Vec<String> = store
+        .osrs_achievements(1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.0)
+        .collect();
+    assert_eq!(all.len(), 3);
+}
+
+// ---- end to end ----
+
+/// Trips in tests last a thousandth of their game time.
+const FAST: (&str, &str) = ("LOUNGE_GAMES__TRIP_TIME_SCALE", "0.001");
+
+/// Waits for a message the bot posts in `channel` containing `needle`, after request `skip`.
+async fn posted(fake: &FakeDiscord, skip: usize, channel: u64, needle: &str) -> Recorded {
+    fake.wait_for_request(skip, REPLY_TIMEOUT, |r| {
+        is_channel_post(r, channel) && r.text().contains(needle)
+    })
+    .await
+}
+
+/// Trip results the payout worker posted (they mention the player; `/osrs trip` replies
+/// showing the last trip don't).
+fn results_posted(fake: &FakeDiscord, needle: &str) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| is_result(r, needle))
+        .count()
+}
+
+fn is_result(r: &Recorded, needle: &str) -> bool {
+    r.method == "POST"
+        && r.path.ends_with("/messages")
+        && r.content().is_some_and(|c| c.starts_with("<@"))
+        && r.text().contains(needle)
+}
+
+async fn kill_trip_result_is_posted_where_it_started(backend: Backend) {
+    let h = Harness::start_with_env(TestDb::new(backend).await, &[FAST]).await;
+    let (g, c) = (GUILD_ID, OTHER_CHANNEL_ID);
+    let none = h.ask(g, c, MEMBER_ID, "!osrs kill goblin").await;
+    assert!(none.contains("don't have a character yet"), "{none}");
+    let bad = h.ask(g, c, MEMBER_ID, "!osrs create <@1> members").await;
+    assert!(bad.contains("1 to 12 letters"), "{bad}");
+    let made = h.ask(g, c, MEMBER_ID, "!osrs create Zezima members").await;
+    assert!(made.contains("Welcome, **Zezima**"), "{made}");
+    let twice = h.ask(g, c, MEMBER_ID, "!osrs create Other free").await;
+    assert!(twice.contains("already have a character"), "{twice}");
+    let taken = h.ask(g, c, MOD_ID, "!osrs create zezima free").await;
+    assert!(taken.contains("name is taken"), "{taken}");
+    let typo = h.ask(g, c, MEMBER_ID, "!osrs kill goblni").await;
+    assert!(
+        typo.contains("Unknown monster \"goblni\"") && typo.contains("Goblin"),
+        "{typo}"
+    );
+    // Chickens can't hurt anyone, so only the trip limit stops this one.
+    let long = h.ask(g, c, MEMBER_ID, "!osrs kill chicken 5000").await;
+    assert!(
+        long.contains("30-minute trip limit") && long.contains("Chicken kills fit"),
+        "{long}"
+    );
+    let elsewhere = h.ask(g, c, MEMBER_ID, "!osrs skill \"Oak tree\"").await;
+    assert!(
+        elsewhere.contains("Draynor Village") && elsewhere.contains("/osrs travel"),
+        "{elsewhere}"
+    );
+    let stats = h.ask(g, c, MEMBER_ID, "!osrs stats").await;
+    assert!(
+        stats.contains("Zezima's stats") && stats.contains("Total level") && stats.contains("33"),
+        "{stats}"
+    );
+
+    let skip = h.fake.requests().len();
+    h.fake.send_message(g, c, MEMBER_ID, "!osrs kill goblin 5");
+    let started = posted(&h.fake, skip, c, "is now killing 5 × Goblin").await;
+    assert_pings_nobody(&started);
+    let result = posted(&h.fake, skip, c, "Zezima killed 5 × Goblin").await;
+    assert_pings_nobody(&result);
+    assert!(
+        result
+            .content()
+            .is_some_and(|t| t.contains(&MEMBER_ID.to_string()))
+    );
+    let text = result.text();
+    assert!(
+        text.contains("Strength +") && text.contains("Bones"),
+        "{text}"
+    );
+
+    let last = h.ask(g, c, MEMBER_ID, "!osrs trip").await;
+    assert!(
+        last.contains("killed 5 × Goblin") && last.contains("last trip"),
+        "{last}"
+    );
+    let bank = h.ask(g, c, MEMBER_ID, "!osrs bank").await;
+    assert!(bank.contains("Bones") && bank.contains("worth"), "{bank}");
+    let kc = h.ask(g, c, MEMBER_ID, "!osrs kills").await;
+    assert!(kc.contains("Goblin: **5**"), "{kc}");
+    let board = h.ask(g, c, MEMBER_ID, "!osrs leaderboard").await;
+    assert!(board.contains("1.** Zezima"), "{board}");
+    let ach = h.ask(g, c, MEMBER_ID, "!osrs achievements").await;
+    assert!(ach.contains("First blood"), "{ach}");
+
+    let store = h.db.store().await;
+    assert_eq!(
+        store.osrs_kills(MEMBER_ID).await.unwrap(),
+        vec![("Goblin".to_owned(), 5)]
+    );
+    store.close().await;
+    assert_eq!(results_posted(&h.fake, "Zezima killed"), 1);
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_trip_result_is_posted_where_it_started_on_sqlite() {
+    kill_trip_result_is_posted_where_it_started(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_trip_result_is_posted_where_it_started_on_postgres() {
+    kill_trip_result_is_posted_where_it_started(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn worlds_travel_and_skilling_follow_the_rules() {
+    let h = Harness::start_with_env(TestDb::sqlite(), &[FAST]).await;
+    let (g, c) = (GUILD_ID, GENERAL_CHANNEL_ID);
+    // As slash commands: subcommand options, a choice, and a private error.
+    let none = h
+        .slash(
+            g,
+            c,
+            MOD_ID,
+            "osrs",
+            json!([{"type": 1, "name": "stats", "options": []}]),
+        )
+        .await;
+    assert_eq!(none.body["data"]["flags"], 64, "{}", none.body);
+    assert!(
+        none.content()
+            .is_some_and(|t| t.contains("don't have a character")),
+        "{}",
+        none.body
+    );
+    let made = h
+        .slash(
+            g,
+            c,
+            MOD_ID,
+            "osrs",
+            json!([{"type": 1, "name": "create", "options": [
+                {"type": 3, "name": "name", "value": "Freddy"},
+                {"type": 4, "name": "mode", "value": 1},
+            ]}]),
+        )
+        .await
+        .text();
+    assert!(
+        made.contains("free account") && made.contains("world 301"),
+        "{made}"
+    );
+    let members = h.ask(g, c, MOD_ID, "!osrs world 302").await;
+    assert!(members.contains("free-to-play"), "{members}");
+    let nowhere = h.ask(g, c, MOD_ID, "!osrs world 1").await;
+    assert!(nowhere.contains("no world 1"), "{nowhere}");
+    let hop = h.ask(g, c, MOD_ID, "!osrs world 308").await;
+    assert!(hop.contains("hop to world 308"), "{hop}");
+    let list = h.ask(g, c, MOD_ID, "!osrs world").await;
+    assert!(
+        list.contains("**308** free") && list.contains("← you"),
+        "{list}"
+    );
+    let demon = h.ask(g, c, MOD_ID, "!osrs kill \"Abyssal demon\"").await;
+    assert!(demon.contains("members-only"), "{demon}");
+
+    let skip = h.fake.requests().len();
+    h.fake
+        .send_message(g, c, MOD_ID, "!osrs travel draynor village");
+    posted(&h.fake, skip, c, "is now travelling to Draynor Village").await;
+    posted(&h.fake, skip, c, "Freddy arrived in Draynor Village").await;
+    let stats = h.ask(g, c, MOD_ID, "!osrs stats").await;
+    assert!(stats.contains("World 308 · Draynor Village"), "{stats}");
+    let high = h.ask(g, c, MOD_ID, "!osrs skill \"Yew tree\"").await;
+    assert!(
+        high.contains("You need Woodcutting 60 (you have 1)"),
+        "{high}"
+    );
+
+    let skip = h.fake.requests().len();
+    h.fake.send_message(g, c, MOD_ID, "!osrs skill tree 5");
+    posted(&h.fake, skip, c, "is now at the Tree").await;
+    let result = posted(&h.fake, skip, c, "Freddy finished").await;
+    assert!(result.text().contains("Woodcutting +"), "{}", result.text());
+    let bank = h.ask(g, c, MOD_ID, "!osrs bank name").await;
+    assert!(bank.contains("**Logs**"), "{bank}");
+    // Gear: a two-handed bow takes the sword and shield off; arrows go in the ammo slot.
+    let bow = h.ask(g, c, MOD_ID, "!osrs equip shortbow").await;
+    assert!(
+        bow.contains("put on your Shortbow")
+            && bow.contains("Bronze sword")
+            && bow.contains("Wooden shield"),
+        "{bow}"
+    );
+    let nothing = h.ask(g, c, MOD_ID, "!osrs equip Rune platebody").await;
+    assert!(nothing.contains("You need Defence 40"), "{nothing}");
+    h.ask(g, c, MOD_ID, "!osrs equip bronze arrow").await;
+    let gear = h.ask(g, c, MOD_ID, "!osrs gear").await;
+    assert!(
+        gear.contains("Weapon: Shortbow")
+            && gear.contains("Ammo: Bronze arrow")
+            && gear.contains("Shield: —"),
+        "{gear}"
+    );
+    let skip = h.fake.requests().len();
+    h.fake
+        .send_message(g, c, MOD_ID, "!osrs kill chicken 2 ranged");
+    posted(&h.fake, skip, c, "is now killing 2 × Chicken").await;
+    let result = posted(&h.fake, skip, c, "Freddy killed 2 × Chicken").await;
+    let text = result.text();
+    assert!(
+        text.contains("Ranged +") && text.contains("Bronze arrow"),
+        "{text}"
+    );
+    let off = h.ask(g, c, MOD_ID, "!osrs unequip shortbow").await;
+    assert!(off.contains("took off your Shortbow"), "{off}");
+
+    let board = h.ask(g, c, MOD_ID, "!osrs leaderboard woodcutting").await;
+    assert!(
+        board.contains("Woodcutting experience") && board.contains("Freddy"),
+        "{board}"
+    );
+    h.finish().await;
+}
+
+/// A trip that ends while no bot runs is paid when bots come back, exactly once, even when
+/// two bot processes start on the same database together.
+async fn trip_ending_while_offline_is_paid_once_after_restart(backend: Backend) {
+    // Real-time trips: this one cannot end before the bot is stopped.
+    let h = Harness::start(TestDb::new(backend).await).await;
+    let (g, c) = (GUILD_ID, GENERAL_CHANNEL_ID);
+    let made = h.ask(g, c, MEMBER_ID, "!osrs create Lynx members").await;
+    assert!(made.contains("Welcome"), "{made}");
+    let started = h.ask(g, c, MEMBER_ID, "!osrs kill goblin 5").await;
+    assert!(started.contains("is now killing 5 × Goblin"), "{started}");
+    let again = h.ask(g, c, MEMBER_ID, "!osrs kill goblin 1").await;
+    assert!(
+        again.contains("already killing 5 × Goblin") && again.contains("One trip at a time"),
+        "{again}"
+    );
+    let busy = h.ask(g, c, MEMBER_ID, "!osrs world 303").await;
+    assert!(busy.contains("can't do that while killing"), "{busy}");
+    let status = h.ask(g, c, MEMBER_ID, "!osrs trip").await;
+    assert!(
+        status.contains("back <t:") && status.contains("left"),
+        "{status}"
+    );
+    let db = h.stop().await;
+
+    // While no bot runs, the trip's end passes.
+    let store = db.store().await;
+    let trip = store
+        .osrs_active_trip(MEMBER_ID)
+        .await
+        .unwrap()
+        .expect("still active");
+    let outcome = trip.outcome.clone().expect("combat outcome");
+    let before = store
+        .osrs_character(MEMBER_ID)
+        .await
+        .unwrap()
+        .unwrap()
+        .skills;
+    // The stored seed replays the stored outcome: a fresh character with the starter kit,
+    // eating its best food (shrimps).
+    let (bank, worn) = lounge::commands::osrs::rules::starter_kit(data());
+    let fresh = Character {
+        skills: Skills::default(),
+        equipment: worn.iter().map(|w| w.1).collect(),
+        inventory: bank,
+    };
+    let request = TripRequest::Combat {
+        monster: "Goblin".into(),
+        amount: Amount::Count(5),
+        style: CombatStyle::Melee,
+        food: Some(item("Shrimps")),
+        on_task: false,
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(trip.seed);
+    let replayed = lounge_osrs::simulate(data(), &fresh, &request, &mut rng).unwrap();
+    assert_eq!(
+        replayed, outcome,
+        "seed {} does not replay the trip",
+        trip.seed
+    );
+    let bones_before = store
+        .osrs_bank(MEMBER_ID)
+        .await
+        .unwrap()
+        .amount(item("Bones"));
+    sqlx::query("UPDATE osrs_trips SET ends_at = $1 WHERE id = $2")
+        .bind(chrono_now() - 1_000)
+        .bind(trip.id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+
+    // Two bots start on the database at once; each catches up on what ended offline.
+    let h = Harness::start(db).await;
+    let second_fake = FakeDiscord::start().await;
+    let mut second = Running::spawn(lounge_command(&second_fake, &h.db, Some(TOKEN)));
+    second_fake.wait_ready(READY_TIMEOUT).await;
+    let caught_up = "caught up on trips that ended while offline";
+    h.fake
+        .wait_until("both bots to catch up", REPLY_TIMEOUT, |_| {
+            (h.bot.output().contains(caught_up) && second.output().contains(caught_up))
+                .then_some(())
+        })
+        .await;
+    let needle = "Lynx killed 5 × Goblin";
+    let posts = results_posted(&h.fake, needle) + results_posted(&second_fake, needle);
+    assert_eq!(
+        posts,
+        1,
+        "the result was posted {posts} times\nfirst bot:\n{}\nsecond bot:\n{}",
+        h.bot.output(),
+        second.output()
+    );
+    let result = h
+        .fake
+        .requests()
+        .into_iter()
+        .chain(second_fake.requests())
+        .find(|r| is_result(r, needle))
+        .expect("the result");
+    assert!(
+        is_channel_post(&result, c),
+        "posted in the wrong place: {}",
+        result.path
+    );
+    assert_pings_nobody(&result);
+
+    let store = h.db.store().await;
+    let after = store
+        .osrs_character(MEMBER_ID)
+        .await
+        .unwrap()
+        .unwrap()
+        .skills;
+    for skill in Skill::ALL {
+        let gained = outcome.xp.get(&skill).copied().unwrap_or(0);
+        assert_eq!(
+            u64::from(after.xp(skill)),
+            u64::from(before.xp(skill)) + gained,
+            "{skill:?}"
+        );
+    }
+    assert_eq!(
+        store
+            .osrs_bank(MEMBER_ID)
+            .await
+            .unwrap()
+            .amount(item("Bones")),
+        bones_before + outcome.loot.amount(item("Bones"))
+    );
+    assert_eq!(
+        store.osrs_kills(MEMBER_ID).await.unwrap(),
+        vec![("Goblin".to_owned(), 5)]
+    );
+    assert!(store.osrs_active_trip(MEMBER_ID).await.unwrap().is_none());
+    store.close().await;
+
+    let status = second.terminate(std::time::Duration::from_secs(20)).await;
+    assert!(
+        status.success(),
+        "second bot: {status}\n{}",
+        second.output()
+    );
+    second_fake.assert_no_violations();
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trip_ending_while_offline_is_paid_once_after_restart_on_sqlite() {
+    trip_ending_while_offline_is_paid_once_after_restart(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trip_ending_while_offline_is_paid_once_after_restart_on_postgres() {
+    trip_ending_while_offline_is_paid_once_after_restart(Backend::Postgres).await;
+}
