@@ -1,17 +1,19 @@
 //! `lounge-streamer run`: the IPC server the bot talks to.
 //!
-//! Today it answers `status`, `set_quality` and `shutdown` for real. Voice (Go Live) is not
-//! built yet, so every request that needs it fails with the kind a bot can explain
-//! (`not_in_voice`, `voice_connect_failed`) and a detail that says it is not implemented,
-//! instead of pretending to succeed.
+//! Today it answers `status`, `set_quality` and `shutdown` for real, and `play` opens and checks
+//! the source (a missing, unreadable or video-less file is answered with its own error kind).
+//! Voice (Go Live) is not built yet, so every request that needs it then fails with the kind a
+//! bot can explain (`not_in_voice`, `voice_connect_failed`) and a detail that says it is not
+//! implemented, instead of pretending to succeed.
 
 use lounge_ipc::to_bot::{Capabilities, ErrorKind, PlaybackState, Reply, Status};
-use lounge_ipc::to_streamer::{Command, Quality, Request};
+use lounge_ipc::to_streamer::{Command, Quality, Request, Source};
 use lounge_ipc::{Responder, Server, ServerConfig};
 use tracing::{info, warn};
 
 use crate::config::{ConfigError, Loaded};
-use crate::encoder::Selection;
+use crate::encoder::{Selection, VideoBackend};
+use crate::pipeline::{self, PipelineConfig};
 
 /// Printed by `run` every time: the owner must know what the opt-in means.
 pub const SELFBOT_WARNING: &str = "warning: the Go Live feature logs in to Discord as a user \
@@ -40,6 +42,7 @@ pub enum DaemonError {
 struct State {
     quality: Quality,
     go_live_allowed: bool,
+    backend: Option<&'static dyn VideoBackend>,
 }
 
 impl State {
@@ -82,8 +85,20 @@ impl State {
                 };
                 responder.fail(ErrorKind::VoiceConnectFailed, detail);
             }
+            Command::Play { source, .. } => {
+                // Opening media blocks (probing, a network source): off the IPC task.
+                let backend = self.backend;
+                tokio::task::spawn_blocking(move || {
+                    match check_source(&source, backend) {
+                    Err((kind, detail)) => responder.fail(kind, detail),
+                    Ok(()) => responder.fail(
+                        ErrorKind::NotInVoice,
+                        format!("the source plays, but the streamer is not in a voice channel: {NOT_BUILT}"),
+                    ),
+                }
+                });
+            }
             Command::LeaveVoice { .. }
-            | Command::Play { .. }
             | Command::Pause
             | Command::Resume
             | Command::Seek { .. }
@@ -102,6 +117,39 @@ impl State {
         }
         false
     }
+}
+
+/// Opens `source` the way playing it would (demuxer, decoders, encoders) and stops at once, so a
+/// bad source is reported before anything else is attempted.
+fn check_source(
+    source: &Source,
+    backend: Option<&'static dyn VideoBackend>,
+) -> Result<(), (ErrorKind, String)> {
+    let url = match source {
+        Source::Url { url } => url,
+        Source::Plex { .. } => {
+            return Err((
+                ErrorKind::SourceUnavailable,
+                "Plex sources are not supported by this lounge-streamer build yet".to_owned(),
+            ));
+        }
+        other => {
+            return Err((
+                ErrorKind::InvalidRequest,
+                format!("this streamer does not know the source {other:?}"),
+            ));
+        }
+    };
+    let Some(backend) = backend else {
+        return Err((
+            ErrorKind::EncoderFailed,
+            "no working video encoder was found; `lounge-streamer doctor` says why".to_owned(),
+        ));
+    };
+    let path = std::path::Path::new(url.strip_prefix("file://").unwrap_or(url));
+    pipeline::start(path, PipelineConfig::new(backend, 640, 360, 30).unpaced())
+        .map(drop)
+        .map_err(|e| (e.kind(), e.to_string()))
 }
 
 /// Serves until a `shutdown` request, SIGINT or SIGTERM.
@@ -132,6 +180,7 @@ pub async fn run(loaded: &Loaded, selection: &Selection) -> Result<(), DaemonErr
     let mut state = State {
         quality: Quality::Auto,
         go_live_allowed: loaded.config.accept_selfbot_risk,
+        backend: selection.chosen,
     };
     let mut terminate = terminate_signal()?;
     loop {

@@ -3,7 +3,7 @@
 mod rtp;
 mod util;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
@@ -447,15 +447,10 @@ fn config_check_names_the_missing_secret_and_accepts_env_overrides() {
     );
 }
 
-#[test]
-fn run_answers_status_and_shuts_down_over_ipc() {
-    use lounge_ipc::to_bot::{ErrorKind, PlaybackState, Reply};
-    use lounge_ipc::to_streamer::Command;
-    use lounge_ipc::{Client, ClientConfig, ClientError, Secret};
-
-    let dir = tempfile::tempdir().unwrap();
-    let socket = dir.path().join("s.sock");
-    let file = dir.path().join("lounge-streamer.toml");
+/// `lounge-streamer run` listening on a socket in `dir` with the secret `hunter2`.
+fn start_daemon(dir: &Path) -> (util::Reap, PathBuf) {
+    let socket = dir.join("s.sock");
+    let file = dir.join("lounge-streamer.toml");
     std::fs::write(
         &file,
         format!(
@@ -473,8 +468,93 @@ fn run_answers_status_and_shuts_down_over_ipc() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    (util::Reap(Some(child)), socket)
+}
 
-    let mut child = util::Reap(Some(child));
+/// Bad sources get their own error kinds over IPC, before the missing voice connection.
+#[test]
+fn play_reports_bad_sources_with_their_own_kinds() {
+    use lounge_ipc::to_bot::ErrorKind;
+    use lounge_ipc::to_streamer::{Command, Source};
+    use lounge_ipc::{Client, ClientConfig, ClientError, Secret};
+
+    let dir = tempfile::tempdir().unwrap();
+    let good = Media {
+        size: "320x240",
+        rate: 30,
+        seconds: 1,
+        audio: true,
+    }
+    .make(dir.path(), "good.mkv");
+    let audio_only = util::make_audio_only(dir.path());
+    let text_file = dir.path().join("notes.mp4");
+    std::fs::write(&text_file, "not a video at all").unwrap();
+    let (mut child, socket) = start_daemon(dir.path());
+
+    let url = |p: &Path| Source::Url {
+        url: format!("file://{}", p.display()),
+    };
+    let cases = [
+        (
+            url(&dir.path().join("missing.mkv")),
+            ErrorKind::SourceNotFound,
+            "no such file",
+        ),
+        (
+            url(&text_file),
+            ErrorKind::UnsupportedMedia,
+            "not a media file",
+        ),
+        (
+            url(&audio_only),
+            ErrorKind::UnsupportedMedia,
+            "no video stream",
+        ),
+        (
+            Source::Plex {
+                rating_key: "1".into(),
+            },
+            ErrorKind::SourceUnavailable,
+            "Plex",
+        ),
+        (url(&good), ErrorKind::NotInVoice, "the source plays"),
+    ];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = Client::spawn(ClientConfig::new(&socket, Secret::new("hunter2")));
+        client
+            .wait_connected(Duration::from_secs(30))
+            .await
+            .expect("the bot side connects");
+        for (source, kind, words) in cases {
+            let answer = client
+                .request(Command::Play {
+                    source: source.clone(),
+                    start_offset_ms: 0,
+                })
+                .await;
+            match answer {
+                Err(ClientError::Streamer { kind: got, detail }) => {
+                    assert_eq!(got, kind, "{source:?}: {detail}");
+                    assert!(detail.contains(words), "{source:?}: {detail}");
+                }
+                other => panic!("{source:?}: {other:?}"),
+            }
+        }
+        client.request(Command::Shutdown).await.unwrap();
+    });
+    let out = child.0.take().unwrap().wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn run_answers_status_and_shuts_down_over_ipc() {
+    use lounge_ipc::to_bot::{ErrorKind, PlaybackState, Reply};
+    use lounge_ipc::to_streamer::Command;
+    use lounge_ipc::{Client, ClientConfig, ClientError, Secret};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, socket) = start_daemon(dir.path());
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (status, join, shutdown) = runtime.block_on(async {
