@@ -49,7 +49,7 @@ struct Run {
 
 fn run(source: &Path, width: u32, height: u32) -> Run {
     let backend = encoder::by_name("x264").expect("x264 backend");
-    let config = PipelineConfig::new(backend, width, height, 30).unpaced();
+    let config = PipelineConfig::new(backend, width, height, 30);
     let started = Instant::now();
     let handle = pipeline::start(source, config).expect("pipeline starts");
     let mut frames = 0;

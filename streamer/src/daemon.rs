@@ -147,7 +147,7 @@ fn check_source(
         ));
     };
     let path = std::path::Path::new(url.strip_prefix("file://").unwrap_or(url));
-    pipeline::start(path, PipelineConfig::new(backend, 640, 360, 30).unpaced())
+    pipeline::start(path, PipelineConfig::new(backend, 640, 360, 30))
         .map(drop)
         .map_err(|e| (e.kind(), e.to_string()))
 }

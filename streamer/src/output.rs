@@ -10,7 +10,7 @@ use ffmpeg_next as ffmpeg;
 use tracing::warn;
 
 use crate::pipeline::{
-    self, EncodedPacket, Pacing, PipelineConfig, PipelineError, PipelineEvent, StreamKind,
+    self, EncodedPacket, PipelineConfig, PipelineError, PipelineEvent, StreamKind,
 };
 use crate::rtp::crypto::Plain;
 use crate::rtp::pacer::{Pacer, SystemClock};
@@ -150,7 +150,6 @@ pub fn transcode(
     let mut octx =
         format::output(output).map_err(|e| Muxer::mux_err(&target, "cannot create output", e))?;
     config.video.global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
-    config.pacing = Pacing::Unpaced;
     let started = Instant::now();
     let handle = pipeline::start(input, config)?;
     let streams = handle.streams().clone();
@@ -236,8 +235,6 @@ pub fn rtp_out(
     })?;
     // In-band parameter sets: an RTP receiver may join at any keyframe.
     config.video.global_header = false;
-    // The sender's pacer spreads each frame's packets; pacing twice would add latency.
-    config.pacing = Pacing::Unpaced;
     let started = Instant::now();
     let handle = pipeline::start(input, config)?;
     let has_audio = handle.streams().audio.is_some();

@@ -7,6 +7,10 @@
 //! opening decoders and encoders) happens in [`start`] on the caller's thread, so a bad file is
 //! an `Err` at once instead of an event later.
 //!
+//! The pipeline produces as fast as its consumer takes packets (the event queue is bounded);
+//! holding packets until their media time is the sender's job (`rtp::pacer`, which tests drive
+//! with a manual clock), so pacing lives in one place.
+//!
 //! Output timestamps are the pipeline's own timeline (frame and sample counters), not the
 //! source's: after a seek or a pause the encoders still see strictly increasing timestamps,
 //! which they require, and a receiver sees one continuous stream. Where the source is lives in
@@ -15,7 +19,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ffmpeg::format::stream::Disposition;
 use ffmpeg::{ChannelLayout, Dictionary, Packet, Rational, codec, filter, format, frame, media};
@@ -29,22 +33,12 @@ use crate::encoder::{VideoBackend, VideoSettings, open_video_encoder};
 pub const AUDIO_RATE: u32 = 48_000;
 pub const AUDIO_FRAME_SAMPLES: u32 = 960;
 
-/// Whether output is released at playback speed or as fast as it is produced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pacing {
-    /// Packets leave at the rate a viewer watches them (streaming).
-    RealTime,
-    /// No waiting: files, benchmarks and tests, where the result must not depend on timing.
-    Unpaced,
-}
-
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     pub video: VideoSettings,
     pub backend: &'static dyn VideoBackend,
     /// Opus bitrate in bits per second.
     pub audio_bitrate: u64,
-    pub pacing: Pacing,
     /// Where in the source to begin.
     pub start_at: Duration,
     /// Events buffered before the pipeline waits for the consumer.
@@ -68,17 +62,9 @@ impl PipelineConfig {
             },
             backend,
             audio_bitrate: 128_000,
-            pacing: Pacing::RealTime,
             start_at: Duration::ZERO,
             queue: 64,
         }
-    }
-
-    /// The deterministic profile: no real-time pacing.
-    #[must_use]
-    pub fn unpaced(mut self) -> Self {
-        self.pacing = Pacing::Unpaced;
-        self
     }
 }
 
@@ -324,12 +310,9 @@ fn from_duration(d: Duration, tb: Rational) -> i64 {
 /// The consumer went away; the worker should wind down quietly.
 struct Gone;
 
-/// Sends events and, when pacing in real time, holds each packet until its time.
+/// Sends events to the consumer.
 struct Emitter {
     tx: SyncSender<PipelineEvent>,
-    pacing: Pacing,
-    /// Wall-clock instant and stream time that correspond; reset after a pause or seek.
-    anchor: Option<(Instant, Duration)>,
 }
 
 impl Emitter {
@@ -338,22 +321,7 @@ impl Emitter {
     }
 
     fn packet(&mut self, packet: EncodedPacket) -> Result<(), Gone> {
-        if self.pacing == Pacing::RealTime {
-            let at = packet.stream_time();
-            let (wall, stream) = *self.anchor.get_or_insert((Instant::now(), at));
-            if let Some(ahead) = at.checked_sub(stream) {
-                let due = wall + ahead;
-                let now = Instant::now();
-                if due > now {
-                    std::thread::sleep(due - now);
-                }
-            }
-        }
         self.event(PipelineEvent::Packet(packet))
-    }
-
-    fn reset_clock(&mut self) {
-        self.anchor = None;
     }
 }
 
@@ -393,7 +361,6 @@ struct Worker {
     audio: Option<AudioChain>,
     duration: Option<Duration>,
     start_at: Duration,
-    pacing: Pacing,
     position: Duration,
     decode_errors: u64,
 }
@@ -485,7 +452,6 @@ impl Worker {
             audio,
             duration,
             start_at: config.start_at,
-            pacing: config.pacing,
             position: Duration::ZERO,
             decode_errors: 0,
         })
@@ -506,11 +472,7 @@ impl Worker {
     }
 
     fn run(mut self, control: &Receiver<Control>, events: SyncSender<PipelineEvent>) {
-        let mut emitter = Emitter {
-            tx: events,
-            pacing: self.pacing,
-            anchor: None,
-        };
+        let mut emitter = Emitter { tx: events };
         let last = match self.run_inner(control, &mut emitter) {
             Ok(Outcome::Finished) => PipelineEvent::Finished,
             Ok(Outcome::Stopped) => PipelineEvent::Stopped,
@@ -621,7 +583,6 @@ impl Worker {
                 }
                 Control::Resume if paused => {
                     paused = false;
-                    out.reset_clock();
                     out.event(PipelineEvent::Resumed)?;
                 }
                 Control::Seek(to) => self.seek(to, out)?,
@@ -652,7 +613,6 @@ impl Worker {
             audio.skip_until = Some(from_duration(to, audio.stream_tb));
         }
         self.position = to;
-        out.reset_clock();
         out.event(PipelineEvent::Seeked(to))
     }
 }

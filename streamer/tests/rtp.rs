@@ -71,11 +71,8 @@ fn encode(size: &str, width: u32, height: u32) -> (tempfile::TempDir, Vec<Encode
     .make(dir.path(), "in.mp4");
     lounge_streamer::init_ffmpeg().unwrap();
     let x264 = lounge_streamer::encoder::by_name("x264").unwrap();
-    let handle = pipeline::start(
-        &input,
-        PipelineConfig::new(x264, width, height, 30).unpaced(),
-    )
-    .expect("the pipeline starts");
+    let handle = pipeline::start(&input, PipelineConfig::new(x264, width, height, 30))
+        .expect("the pipeline starts");
     let mut packets = Vec::new();
     while let Some(event) = handle.recv() {
         match event {

@@ -18,7 +18,7 @@ fn x264() -> &'static dyn encoder::VideoBackend {
 }
 
 fn small_config(fps: u32) -> PipelineConfig {
-    PipelineConfig::new(x264(), 320, 240, fps).unpaced()
+    PipelineConfig::new(x264(), 320, 240, fps)
 }
 
 fn start(path: &Path, config: PipelineConfig) -> PipelineHandle {

@@ -2,7 +2,7 @@
 //! (anchor + media offset) so rounding and scheduling errors never accumulate.
 //!
 //! The clock is a trait so tests drive a [`ManualClock`] and check the exact schedule without
-//! sleeping, like the pipeline's unpaced mode.
+//! sleeping. This is the only pacing: the pipeline produces as fast as the sender takes.
 
 use std::time::{Duration, Instant};
 
