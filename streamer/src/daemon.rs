@@ -119,8 +119,8 @@ impl State {
     }
 }
 
-/// Opens `source` the way playing it would (demuxer, decoders, encoders) and stops at once, so a
-/// bad source is reported before anything else is attempted.
+/// Opens `source` the way playing it would (demuxer, decoders, encoders), so a bad source is
+/// reported before anything else is attempted.
 fn check_source(
     source: &Source,
     backend: Option<&'static dyn VideoBackend>,
@@ -147,7 +147,7 @@ fn check_source(
         ));
     };
     let path = std::path::Path::new(url.strip_prefix("file://").unwrap_or(url));
-    pipeline::start(path, PipelineConfig::new(backend, 640, 360, 30))
+    pipeline::check(path, &PipelineConfig::new(backend, 640, 360, 30))
         .map(drop)
         .map_err(|e| (e.kind(), e.to_string()))
 }

@@ -271,6 +271,12 @@ impl Drop for PipelineHandle {
     }
 }
 
+/// Opens `input` and sets up decoders and encoders exactly as [`start`] does, then lets them go:
+/// whether a source would play, without starting the thread or encoding anything.
+pub fn check(input: &Path, config: &PipelineConfig) -> Result<Streams, PipelineError> {
+    Worker::open(input, config).map(|worker| worker.streams())
+}
+
 /// Opens `input`, sets up decoders and encoders, and starts the pipeline thread.
 pub fn start(input: &Path, config: PipelineConfig) -> Result<PipelineHandle, PipelineError> {
     let worker = Worker::open(input, &config)?;

@@ -76,10 +76,7 @@ pub async fn add(
         .store
         .create_alias(guild, &name, &expansion, ctx.author().id.get(), MAX_ALIASES)
         .await
-        .map_err(|e| match e {
-            crate::store::NameError::Store(e) => e.into(),
-            other => user_error(other.to_string()),
-        })?;
+        .map_err(tags::name_error)?;
     ctx.say(format!(
         "Done: `{prefix}{name}` now runs `{prefix}{}`.",
         resolved.trim_end()

@@ -199,7 +199,7 @@ pub fn decide_for(
     if rules.is_empty() && !is_owner(ctx, member.user.id) {
         return Decision::Default;
     }
-    let member_roles = role_positions(ctx, &member.roles);
+    let member_roles = role_positions(ctx.guild().as_deref(), &member.roles);
     permissions::decide(
         rules,
         &Invocation {
@@ -219,13 +219,20 @@ pub fn is_owner(ctx: Context<'_>, user: serenity::UserId) -> bool {
         || ctx.guild().is_some_and(|g| g.owner_id == user)
 }
 
-fn role_positions(ctx: Context<'_>, roles: &[serenity::RoleId]) -> Vec<(u64, u16)> {
-    let Some(guild) = ctx.guild() else {
-        return roles.iter().map(|r| (r.get(), 0)).collect();
-    };
+/// Each role with its position in `guild` (0 when the guild or role is not cached), as
+/// `permissions::decide` ranks them.
+pub fn role_positions(
+    guild: Option<&serenity::Guild>,
+    roles: &[serenity::RoleId],
+) -> Vec<(u64, u16)> {
     roles
         .iter()
-        .map(|r| (r.get(), guild.roles.get(r).map_or(0, |role| role.position)))
+        .map(|r| {
+            let position = guild
+                .and_then(|g| g.roles.get(r))
+                .map_or(0, |role| role.position);
+            (r.get(), position)
+        })
         .collect()
 }
 

@@ -39,10 +39,7 @@ pub async fn prefix(
     let store = &ctx.data().store;
     let default = &ctx.data().default_prefix;
     let Some(new) = new else {
-        let current = store
-            .guild_prefix(guild)
-            .await?
-            .unwrap_or_else(|| default.clone());
+        let current = current_prefix(ctx).await?;
         ctx.say(format!(
             "The prefix here is `{current}`. Mentioning me works too."
         ))

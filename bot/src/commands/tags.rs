@@ -274,7 +274,7 @@ async fn may_manage(
     Ok(())
 }
 
-fn name_error(e: NameError) -> Error {
+pub fn name_error(e: NameError) -> Error {
     match e {
         NameError::Store(e) => e.into(),
         other => user_error(other.to_string()),
@@ -403,15 +403,12 @@ async fn denied(
         .as_ref()
         .map(|m| m.roles.clone())
         .unwrap_or_default();
-    let (positions, is_owner) = match framework.serenity_context.cache.guild(guild) {
-        Some(g) => (
-            member_roles
-                .iter()
-                .map(|r| (r.get(), g.roles.get(r).map_or(0, |role| role.position)))
-                .collect::<Vec<_>>(),
-            g.owner_id == msg.author.id,
-        ),
-        None => (member_roles.iter().map(|r| (r.get(), 0)).collect(), false),
+    let (positions, is_owner) = {
+        let guild = framework.serenity_context.cache.guild(guild);
+        (
+            super::perm::role_positions(guild.as_deref(), &member_roles),
+            guild.is_some_and(|g| g.owner_id == msg.author.id),
+        )
     };
     let decision = permissions::decide(
         &rules,

@@ -44,16 +44,8 @@ pub async fn paginate(ctx: Context<'_>, pages: Vec<serenity::CreateEmbed>) -> Re
         .await?;
 
     let mut page = 0;
-    let prefix = format!("{id}:");
-    loop {
-        let prefix = prefix.clone();
-        let Some(press) = serenity::ComponentInteractionCollector::new(ctx)
-            .filter(move |press| press.data.custom_id.starts_with(&prefix))
-            .timeout(IDLE_TIMEOUT)
-            .await
-        else {
-            break;
-        };
+    let mut presses = super::ButtonPresses::new(ctx, format!("{id}:"));
+    while let Some(press) = presses.next(IDLE_TIMEOUT).await {
         if press.user.id != ctx.author().id {
             press
                 .create_response(
