@@ -6,6 +6,7 @@
 //! - [`pipeline`]: demux → decode → scale → encode on its own thread, driven by a handle.
 //! - [`rtp`]: RTP packetization (H.264, Opus), Discord's `_rtpsize` transport encryption,
 //!   pacing by media time and a UDP sender: the media transport of Go Live.
+//! - [`golive`]: the Discord side of Go Live (user gateway, voice gateway, DAVE).
 //! - [`output`]: the file muxer for `transcode` and the plain-RTP sender for `rtp-out`.
 //! - [`daemon`]: the IPC server for `run`.
 
@@ -13,6 +14,7 @@ pub mod config;
 pub mod daemon;
 pub mod doctor;
 pub mod encoder;
+pub mod golive;
 pub mod output;
 pub mod pipeline;
 pub mod rtp;
