@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lounge_ipc::to_bot::Status;
+use lounge_ipc::to_bot::{Reply, Status};
 use lounge_ipc::to_streamer::Command;
 use lounge_ipc::{Client, ClientConfig, ClientError, ConnectionState};
 use tokio::sync::watch;
@@ -37,6 +37,9 @@ impl Snapshot {
     }
 }
 
+/// The longest any order may take before the bot gives up on an answer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(40);
+
 /// The running link. Dropping it closes the connection and stops reconnecting.
 pub struct Link {
     client: Client,
@@ -48,10 +51,13 @@ impl Link {
     /// Starts connecting in the background and returns at once. Needs a tokio runtime.
     pub fn spawn(settings: StreamerSettings) -> Self {
         tracing::info!(socket = %settings.socket.display(), "connecting to lounge-streamer in the background");
-        let config = ClientConfig::new(
+        let mut config = ClientConfig::new(
             settings.socket,
             lounge_ipc::Secret::new(settings.secret.expose()),
         );
+        // Joining a channel means a Discord login, a voice handshake and a DAVE group; the
+        // streamer bounds each step itself and answers with the step that failed.
+        config.request_timeout = REQUEST_TIMEOUT;
         let client = Client::spawn(config);
         let state = client.state();
         let snapshot = Arc::new(Mutex::new(Snapshot {
@@ -72,6 +78,11 @@ impl Link {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Sends one order and waits for its answer (at most [`REQUEST_TIMEOUT`]).
+    pub async fn request(&self, command: Command) -> Result<Reply, ClientError> {
+        self.client.request(command).await
     }
 
     /// Asks the streamer what it is doing now, waiting at most `timeout` (a slash command

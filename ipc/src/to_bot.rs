@@ -197,6 +197,12 @@ pub enum RefuseReason {
 #[non_exhaustive]
 pub enum ErrorKind {
     VoiceConnectFailed,
+    /// The streamer's account may not join that channel (no View Channel/Connect, or full).
+    VoicePermission,
+    /// Discord refused the streamer's user token (wrong, revoked) or the login failed.
+    LoginFailed,
+    /// The owner has not opted in to Go Live (`accept_selfbot_risk`).
+    GoLiveDisabled,
     NotInVoice,
     NothingPlaying,
     SourceNotFound,
@@ -219,6 +225,18 @@ impl ErrorKind {
     pub fn user_message(self) -> &'static str {
         match self {
             ErrorKind::VoiceConnectFailed => "I couldn't connect to that voice channel.",
+            ErrorKind::VoicePermission => {
+                "The streamer's account can't join that voice channel: it needs the View Channel \
+                 and Connect permissions there, and the channel must not be full."
+            }
+            ErrorKind::LoginFailed => {
+                "The streamer couldn't log in to Discord. Whoever runs it must give it the \
+                 account's current token (lounge-streamer token set)."
+            }
+            ErrorKind::GoLiveDisabled => {
+                "Go Live is turned off on the streamer: whoever runs it hasn't opted in to \
+                 streaming from a user account."
+            }
             ErrorKind::NotInVoice => "The streamer isn't in a voice channel.",
             ErrorKind::NothingPlaying => "Nothing is playing right now.",
             ErrorKind::SourceNotFound => "I couldn't find that media.",

@@ -244,6 +244,9 @@ fn playback_states_and_end_reasons() {
 fn error_kinds_and_user_messages() {
     let kinds = [
         (ErrorKind::VoiceConnectFailed, "voice_connect_failed"),
+        (ErrorKind::VoicePermission, "voice_permission"),
+        (ErrorKind::LoginFailed, "login_failed"),
+        (ErrorKind::GoLiveDisabled, "go_live_disabled"),
         (ErrorKind::NotInVoice, "not_in_voice"),
         (ErrorKind::NothingPlaying, "nothing_playing"),
         (ErrorKind::SourceNotFound, "source_not_found"),

@@ -29,6 +29,14 @@ pub struct Config {
     pub accept_selfbot_risk: bool,
     /// A `tracing` filter for the streamer's logs.
     pub log_level: Option<String>,
+    /// Folders whose files members may play (a relative name is looked up in each); nothing
+    /// outside them, symlinks included. Empty: no local file plays.
+    #[serde(default)]
+    pub media_roots: Vec<PathBuf>,
+    /// Let members play `http(s)://` URLs. Off by default: FFmpeg would fetch whatever a member
+    /// types, from inside the owner's network.
+    #[serde(default)]
+    pub allow_urls: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -14,6 +14,7 @@ use tracing::{info, warn};
 use crate::config::{ConfigError, Loaded};
 use crate::encoder::{Selection, VideoBackend};
 use crate::pipeline::{self, PipelineConfig};
+use crate::source::{Resolved, SourcePolicy};
 
 /// Printed by `run` every time: the owner must know what the opt-in means.
 pub const SELFBOT_WARNING: &str = "warning: the Go Live feature logs in to Discord as a user \
@@ -43,6 +44,7 @@ struct State {
     quality: Quality,
     go_live_allowed: bool,
     backend: Option<&'static dyn VideoBackend>,
+    sources: SourcePolicy,
 }
 
 impl State {
@@ -88,10 +90,11 @@ impl State {
             Command::Play { source, .. } => {
                 // Opening media blocks (probing, a network source): off the IPC task.
                 let backend = self.backend;
+                let policy = self.sources.clone();
                 tokio::task::spawn_blocking(move || {
-                    match check_source(&source, backend) {
+                    match check_source(&source, &policy, backend) {
                     Err((kind, detail)) => responder.fail(kind, detail),
-                    Ok(()) => responder.fail(
+                    Ok(_) => responder.fail(
                         ErrorKind::NotInVoice,
                         format!("the source plays, but the streamer is not in a voice channel: {NOT_BUILT}"),
                     ),
@@ -123,33 +126,22 @@ impl State {
 /// reported before anything else is attempted.
 fn check_source(
     source: &Source,
+    policy: &SourcePolicy,
     backend: Option<&'static dyn VideoBackend>,
-) -> Result<(), (ErrorKind, String)> {
-    let url = match source {
-        Source::Url { url } => url,
-        Source::Plex { .. } => {
-            return Err((
-                ErrorKind::SourceUnavailable,
-                "Plex sources are not supported by this lounge-streamer build yet".to_owned(),
-            ));
-        }
-        other => {
-            return Err((
-                ErrorKind::InvalidRequest,
-                format!("this streamer does not know the source {other:?}"),
-            ));
-        }
-    };
+) -> Result<Resolved, (ErrorKind, String)> {
+    let resolved = policy.resolve(source)?;
     let Some(backend) = backend else {
         return Err((
             ErrorKind::EncoderFailed,
             "no working video encoder was found; `lounge-streamer doctor` says why".to_owned(),
         ));
     };
-    let path = std::path::Path::new(url.strip_prefix("file://").unwrap_or(url));
-    pipeline::check(path, &PipelineConfig::new(backend, 640, 360, 30))
-        .map(drop)
-        .map_err(|e| (e.kind(), e.to_string()))
+    pipeline::check(
+        resolved.input(),
+        &PipelineConfig::new(backend, 640, 360, 30),
+    )
+    .map_err(|e| (e.kind(), e.to_string()))?;
+    Ok(resolved)
 }
 
 /// Serves until a `shutdown` request, SIGINT or SIGTERM.
@@ -181,6 +173,7 @@ pub async fn run(loaded: &Loaded, selection: &Selection) -> Result<(), DaemonErr
         quality: Quality::Auto,
         go_live_allowed: loaded.config.accept_selfbot_risk,
         backend: selection.chosen,
+        sources: SourcePolicy::new(&loaded.config.media_roots, loaded.config.allow_urls),
     };
     let mut terminate = terminate_signal()?;
     loop {

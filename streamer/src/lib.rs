@@ -8,6 +8,7 @@
 //!   pacing by media time and a UDP sender: the media transport of Go Live.
 //! - [`golive`]: the Discord side of Go Live (user gateway, voice gateway, DAVE).
 //! - [`output`]: the file muxer for `transcode` and the plain-RTP sender for `rtp-out`.
+//! - [`source`]: which files and URLs a play order may open.
 //! - [`daemon`]: the IPC server for `run`.
 
 pub mod config;
@@ -18,6 +19,7 @@ pub mod golive;
 pub mod output;
 pub mod pipeline;
 pub mod rtp;
+pub mod source;
 pub mod system;
 
 /// Initialises FFmpeg once per process and keeps its own logging to fatal errors: probing

@@ -454,8 +454,9 @@ fn start_daemon(dir: &Path) -> (util::Reap, PathBuf) {
     std::fs::write(
         &file,
         format!(
-            "socket = {:?}\nipc_secret = \"hunter2\"\n",
-            socket.to_str().unwrap()
+            "socket = {:?}\nipc_secret = \"hunter2\"\nmedia_roots = [{:?}]\n",
+            socket.to_str().unwrap(),
+            dir.to_str().unwrap()
         ),
     )
     .unwrap();
@@ -489,6 +490,14 @@ fn play_reports_bad_sources_with_their_own_kinds() {
     let audio_only = util::make_audio_only(dir.path());
     let text_file = dir.path().join("notes.mp4");
     std::fs::write(&text_file, "not a video at all").unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = Media {
+        size: "320x240",
+        rate: 30,
+        seconds: 1,
+        audio: true,
+    }
+    .make(elsewhere.path(), "outside.mkv");
     let (mut child, socket) = start_daemon(dir.path());
 
     let url = |p: &Path| Source::Url {
@@ -499,6 +508,18 @@ fn play_reports_bad_sources_with_their_own_kinds() {
             url(&dir.path().join("missing.mkv")),
             ErrorKind::SourceNotFound,
             "no such file",
+        ),
+        (
+            url(&outside),
+            ErrorKind::SourceNotFound,
+            "outside the media folders",
+        ),
+        (
+            Source::Url {
+                url: "good.mkv".into(),
+            },
+            ErrorKind::NotInVoice,
+            "the source plays",
         ),
         (
             url(&text_file),

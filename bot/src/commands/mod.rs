@@ -75,7 +75,7 @@ const MODULES: &[Module] = &[
     },
     Module {
         name: "stream",
-        description: "The lounge-streamer link: whether it is connected and what it can do",
+        description: "Go Live: stream videos into a voice channel through lounge-streamer",
         core: false,
         commands: stream::commands,
     },

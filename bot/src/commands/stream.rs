@@ -1,13 +1,15 @@
 //! `/stream`: the link to lounge-streamer, the companion daemon that streams media into voice.
 //!
-//! Only `status` so far; playback commands come with Go Live.
+//! `start` joins a voice channel and plays a source, `pause`/`resume`/`seek`/`stop` control
+//! it, `status` says what the streamer is doing. Every order goes over IPC; the streamer answers
+//! each with success or an error kind whose sentence is shown here (details go to the log).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lounge_ipc::ConnectionState;
 use lounge_ipc::to_bot::{Capabilities, PlaybackState, RefuseReason, Status};
-use lounge_ipc::to_streamer::Quality;
+use lounge_ipc::to_streamer::{Command as Order, Quality, Source};
+use lounge_ipc::{ClientError, ConnectionState};
 use poise::serenity_prelude as serenity;
 
 use super::Command;
@@ -41,7 +43,7 @@ mod text {
 #[poise::command(
     slash_command,
     prefix_command,
-    subcommands("status"),
+    subcommands("start", "pause", "resume", "seek", "stop", "status"),
     subcommand_required
 )]
 #[allow(
@@ -50,6 +52,187 @@ mod text {
 )]
 pub async fn stream(_: Context<'_>) -> Result<(), Error> {
     Ok(())
+}
+
+/// Join a voice channel and stream a video into it with Go Live
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn start(
+    ctx: Context<'_>,
+    #[description = "What to play: a media file or URL the streamer can open"] source: String,
+    #[description = "The voice channel to stream in (default: the one you are in)"]
+    #[channel_types("Voice", "Stage")]
+    channel: Option<serenity::GuildChannel>,
+) -> Result<(), Error> {
+    let Some(guild_id) = ctx.guild_id() else {
+        bail_user!("Streams happen in a server's voice channel.");
+    };
+    let source = source.trim();
+    if source.is_empty() {
+        bail_user!("Tell me what to play: a media file or URL the streamer can open.");
+    }
+    let channel_id = match channel {
+        Some(c) => c.id,
+        None => match caller_voice_channel(ctx, guild_id) {
+            Some(id) => id,
+            None => {
+                bail_user!("Join a voice channel first, or pick one with the `channel` option.")
+            }
+        },
+    };
+    // Logging in, the voice handshake and DAVE take a few seconds: answer within Discord's
+    // three-second window first.
+    ctx.defer().await?;
+    order(
+        ctx,
+        Order::JoinVoice {
+            guild_id: guild_id.get(),
+            channel_id: channel_id.get(),
+        },
+    )
+    .await?;
+    order(
+        ctx,
+        Order::Play {
+            source: Source::Url {
+                url: source.to_owned(),
+            },
+            start_offset_ms: 0,
+        },
+    )
+    .await?;
+    ctx.say(format!(
+        "Streaming `{}` in <#{channel_id}>. Open the stream from the channel to watch; \
+         `/stream pause`, `/stream seek` and `/stream stop` control it.",
+        source.replace('`', "'")
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Pause the stream
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
+    order(ctx, Order::Pause).await?;
+    ctx.say("Paused. `/stream resume` carries on.").await?;
+    Ok(())
+}
+
+/// Resume a paused stream
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn resume(ctx: Context<'_>) -> Result<(), Error> {
+    order(ctx, Order::Resume).await?;
+    ctx.say("Resumed.").await?;
+    Ok(())
+}
+
+/// Jump to a position in the video
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn seek(
+    ctx: Context<'_>,
+    #[description = "Where to jump: 1:23:45, 12:30, 90 (seconds) or 1h5m"] position: String,
+) -> Result<(), Error> {
+    let to = match parse_position(&position) {
+        Ok(to) => to,
+        Err(why) => bail_user!("{why}"),
+    };
+    order(
+        ctx,
+        Order::Seek {
+            position_ms: u64::try_from(to.as_millis()).unwrap_or(u64::MAX),
+        },
+    )
+    .await?;
+    ctx.say(format!(
+        "Jumped to {}.",
+        self::position(u64::try_from(to.as_millis()).unwrap_or(u64::MAX), None)
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Stop the stream and leave the voice channel
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn stop(ctx: Context<'_>) -> Result<(), Error> {
+    let Some(guild_id) = ctx.guild_id() else {
+        bail_user!("Streams happen in a server's voice channel.");
+    };
+    order(
+        ctx,
+        Order::LeaveVoice {
+            guild_id: guild_id.get(),
+        },
+    )
+    .await?;
+    ctx.say("Stopped the stream and left the voice channel.")
+        .await?;
+    Ok(())
+}
+
+/// Sends one order; a refusal becomes the streamer's user-facing sentence.
+async fn order(ctx: Context<'_>, command: Order) -> Result<(), Error> {
+    let Some(link) = &ctx.data().streamer else {
+        bail_user!("{}", text::NOT_SET_UP);
+    };
+    let snapshot = link.snapshot();
+    if !snapshot.state.is_connected() {
+        bail_user!("{}", not_connected(&snapshot));
+    }
+    let op = format!("{command:?}");
+    match link.request(command).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // The detail (paths, codec names, Discord close codes) is for the owner's log.
+            tracing::warn!(order = %op, error = %e, "streamer refused an order");
+            if let ClientError::Streamer { .. } | ClientError::Timeout = e {
+                bail_user!("{}", e.user_message());
+            }
+            bail_user!("{} {}", e.user_message(), text::HOW_TO_START)
+        }
+    }
+}
+
+/// The caller's current voice channel in this guild, from the gateway cache.
+fn caller_voice_channel(
+    ctx: Context<'_>,
+    guild_id: serenity::GuildId,
+) -> Option<serenity::ChannelId> {
+    let guild = ctx.cache().guild(guild_id)?;
+    guild
+        .voice_states
+        .get(&ctx.author().id)
+        .and_then(|state| state.channel_id)
+}
+
+/// `1:23:45`, `12:30`, `90` (seconds), or a humantime span like `1h5m` / `90s`.
+fn parse_position(input: &str) -> Result<Duration, String> {
+    let input = input.trim();
+    let bad = || {
+        format!(
+            "`{}` isn't a position. Use hours:minutes:seconds (1:23:45), minutes:seconds \
+             (12:30), seconds (90) or a span like 1h5m.",
+            input.replace('`', "'")
+        )
+    };
+    if input.is_empty() {
+        return Err(bad());
+    }
+    if input.chars().all(|c| c.is_ascii_digit() || c == ':') {
+        let parts: Vec<&str> = input.split(':').collect();
+        if parts.len() > 3 || parts.iter().any(|p| p.is_empty() || p.len() > 6) {
+            return Err(bad());
+        }
+        let mut seconds: u64 = 0;
+        for (i, part) in parts.iter().enumerate() {
+            let n: u64 = part.parse().map_err(|_| bad())?;
+            // Only the leading field may exceed 59 (`90` or `75:00` are fine, `1:75` is not).
+            if i > 0 && n > 59 {
+                return Err(bad());
+            }
+            seconds = seconds * 60 + n;
+        }
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(input).map_err(|_| bad())
 }
 
 /// Show whether the streamer is connected, what it can do and what it is doing
@@ -255,6 +438,28 @@ mod tests {
             refused.contains("secret doesn't match") && refused.contains("ipc_secret"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn seek_positions_parse_like_people_write_them() {
+        let ok = |s: &str, secs: u64| {
+            assert_eq!(parse_position(s), Ok(Duration::from_secs(secs)), "{s}");
+        };
+        ok("90", 90);
+        ok("1:30", 90);
+        ok("75:00", 4500);
+        ok("1:02:03", 3723);
+        ok(" 0:05 ", 5);
+        ok("1h5m", 3900);
+        ok("90s", 90);
+        for bad in ["", "1:75", "1:2:3:4", "1::2", "soon", "-5", "1:`@everyone`"] {
+            let err = parse_position(bad).unwrap_err();
+            assert!(err.contains("isn't a position"), "{bad}: {err}");
+            assert!(
+                !err.contains("`@everyone`"),
+                "backticks must not break out: {err}"
+            );
+        }
     }
 
     #[test]

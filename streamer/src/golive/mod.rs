@@ -58,21 +58,18 @@ pub struct VideoInfo {
 /// Whether to dial `endpoint` without TLS: only loopback addresses, which Discord never hands
 /// out, so the fakes in `tests/` work and a real endpoint can never be downgraded.
 pub fn is_loopback_endpoint(endpoint: &str) -> bool {
-    let host = endpoint
-        .rsplit_once(':')
-        .map_or(endpoint, |(host, port)| {
-            if port.chars().all(|c| c.is_ascii_digit()) {
-                host
-            } else {
-                endpoint
-            }
-        })
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    let is_loopback = |host: &str| {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    };
+    // A bare IPv6 address has colons of its own; only then try `host:port`.
+    is_loopback(endpoint)
+        || endpoint
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| port.parse::<u16>().is_ok() && is_loopback(host))
 }
 
 #[cfg(test)]
