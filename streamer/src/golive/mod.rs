@@ -6,7 +6,12 @@
 //!   transport cipher and DAVE; a Go Live stream is a second such connection.
 //! - [`dave`]: the DAVE (MLS) state machine around `davey`, and per-frame encryption.
 //!
+//! - [`token`]: the owner's user token, from a 0600 file or the OS keyring.
+//!
 //! The media itself (RTP packetization, sealing, pacing) lives in [`crate::rtp`].
+
+pub mod gateway;
+pub mod token;
 
 /// Everything needed to open a voice-gateway connection, as the main gateway's events give it.
 ///
@@ -58,6 +63,10 @@ pub struct VideoInfo {
 /// Whether to dial `endpoint` without TLS: only loopback addresses, which Discord never hands
 /// out, so the fakes in `tests/` work and a real endpoint can never be downgraded.
 pub fn is_loopback_endpoint(endpoint: &str) -> bool {
+    // A bare IPv6 address has colons but no port.
+    if let Ok(ip) = endpoint.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
     let host = endpoint
         .rsplit_once(':')
         .map_or(endpoint, |(host, port)| {
