@@ -37,6 +37,17 @@ pub struct Config {
     /// types, from inside the owner's network.
     #[serde(default)]
     pub allow_urls: bool,
+    /// Go Live: a file holding the owner account's Discord user token (one line). It must be
+    /// readable by its owner only (`chmod 600`).
+    pub token_file: Option<PathBuf>,
+    /// Go Live: read the token from the OS keyring (service `lounge-streamer`, entry
+    /// `discord-token`), where `lounge-streamer token set` puts it. On Linux that is the
+    /// kernel keyring, which forgets it at reboot; prefer `token_file` on servers.
+    #[serde(default)]
+    pub token_keyring: bool,
+    /// Go Live: the main gateway's URL; default `wss://gateway.discord.gg`. Plain `ws://` is
+    /// accepted only for loopback addresses (the test fakes).
+    pub gateway_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +156,15 @@ impl Loaded {
                     })
             }
         }
+    }
+
+    /// The owner's Discord user token for Go Live, from `token_file` or the OS keyring.
+    pub fn token(&self) -> Result<crate::golive::token::Token, crate::golive::token::TokenError> {
+        crate::golive::token::load(
+            self.config.token_file.as_deref(),
+            self.config.token_keyring,
+            &self.file_hint(),
+        )
     }
 
     /// Every check `config check` and `run` share.

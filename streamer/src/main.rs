@@ -67,6 +67,19 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Manage the owner account's Discord user token for Go Live
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Store the token read from stdin in the OS keyring (then set `token_keyring = true`)
+    Set,
+    /// Load the token from where the configuration says, and say where it came from
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -91,6 +104,10 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+    // Token commands need neither FFmpeg nor anything else the media side loads.
+    if let Command::Token { action } = &cli.command {
+        return token_command(&loaded, action);
+    }
     if let Err(e) = lounge_streamer::init_ffmpeg() {
         return fail(&e);
     }
@@ -163,6 +180,7 @@ fn main() -> ExitCode {
         Command::Config {
             action: ConfigAction::Check,
         } => config_check(&loaded),
+        Command::Token { .. } => unreachable!("handled before FFmpeg starts"),
     }
 }
 
@@ -240,6 +258,36 @@ fn config_check(loaded: &Loaded) -> ExitCode {
     println!("accept_selfbot_risk: {}", loaded.config.accept_selfbot_risk);
     println!("configuration ok");
     ExitCode::SUCCESS
+}
+
+fn token_command(loaded: &Loaded, action: &TokenAction) -> ExitCode {
+    use lounge_streamer::golive::token;
+    match action {
+        TokenAction::Set => {
+            let mut raw = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut raw) {
+                return fail(&format!("could not read the token from stdin: {e}"));
+            }
+            match token::store_keyring(token::KEYRING, &raw) {
+                Ok(()) => {
+                    println!(
+                        "stored the token in {}; set `token_keyring = true` in {} to use it",
+                        token::KEYRING,
+                        loaded.suggested_file.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        TokenAction::Check => match loaded.token() {
+            Ok(t) => {
+                println!("token: loaded from {} (not shown)", t.source());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+    }
 }
 
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {

@@ -6,7 +6,12 @@
 //!   transport cipher and DAVE; a Go Live stream is a second such connection.
 //! - [`dave`]: the DAVE (MLS) state machine around `davey`, and per-frame encryption.
 //!
+//! - [`token`]: the owner's user token, from a 0600 file or the OS keyring.
+//!
 //! The media itself (RTP packetization, sealing, pacing) lives in [`crate::rtp`].
+
+pub mod gateway;
+pub mod token;
 
 /// Everything needed to open a voice-gateway connection, as the main gateway's events give it.
 ///
