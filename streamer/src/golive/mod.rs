@@ -8,6 +8,9 @@
 //!
 //! The media itself (RTP packetization, sealing, pacing) lives in [`crate::rtp`].
 
+pub mod dave;
+pub mod voice;
+
 /// Everything needed to open a voice-gateway connection, as the main gateway's events give it.
 ///
 /// For a channel call it comes from `VOICE_STATE_UPDATE` (session id) and `VOICE_SERVER_UPDATE`
