@@ -7,6 +7,7 @@ pub mod fixtures;
 mod gateway;
 mod rest;
 pub mod schema;
+pub mod voice;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

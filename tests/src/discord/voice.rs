@@ -1,0 +1,977 @@
+//! A loopback fake of a Discord voice server (gateway v8 + UDP) for the streamer's Go Live
+//! connection: it checks what the client sends, plays DAVE's external sender with its own
+//! "viewer" participant, opens the transport encryption itself and reassembles the media into
+//! frames the viewer decrypts, so a test sees exactly what a Discord viewer would.
+//!
+//! Written independently of the streamer: the transport cipher uses `aes-gcm` /
+//! `chacha20poly1305` directly, the H.264 depacketizer is its own, and the external sender is
+//! built with openmls.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::num::NonZeroU16;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use chacha20poly1305::XChaCha20Poly1305;
+use davey::{DaveSession, MediaType};
+use futures::{SinkExt, StreamExt};
+use openmls::prelude::tls_codec::{DeserializeBytes, Serialize as _};
+use openmls::prelude::{
+    BasicCredential, Ciphersuite, ExternalProposal, ExternalSender, GroupEpoch, GroupId,
+    KeyPackageIn, MlsMessageIn, OpenMlsProvider, ProtocolMessage, ProtocolVersion,
+    SenderExtensionIndex,
+};
+use openmls_basic_credential::SignatureKeyPair;
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+/// The viewer the fake adds to the DAVE group.
+pub const VIEWER_ID: u64 = 900_000_000_000_000_001;
+pub const AUDIO_SSRC: u32 = 4000;
+pub const VIDEO_SSRC: u32 = 4001;
+pub const RTX_SSRC: u32 = 4002;
+pub const AES_GCM: &str = "aead_aes256_gcm_rtpsize";
+pub const XCHACHA: &str = "aead_xchacha20_poly1305_rtpsize";
+/// The transition id the fake announces the group's first commit with.
+pub const FIRST_TRANSITION: u16 = 1;
+
+#[derive(Debug, Clone)]
+pub struct FakeVoiceOptions {
+    /// What the Session Description negotiates; 0 = no DAVE.
+    pub dave_protocol_version: u16,
+    /// Ready's `modes`.
+    pub modes: Vec<String>,
+    /// Identify must carry this token, or the fake closes with 4004.
+    pub expected_token: Option<String>,
+    /// The MLS group id; `None` = the Go Live rule, `server_id - 1`.
+    pub dave_group_id: Option<u64>,
+    pub heartbeat_interval_ms: u64,
+}
+
+impl Default for FakeVoiceOptions {
+    fn default() -> Self {
+        Self {
+            dave_protocol_version: 1,
+            modes: vec![XCHACHA.into(), AES_GCM.into()],
+            expected_token: None,
+            dave_group_id: None,
+            heartbeat_interval_ms: 1000,
+        }
+    }
+}
+
+/// What the client identified with.
+#[derive(Debug, Clone, Default)]
+pub struct Identified {
+    pub server_id: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub token: String,
+    pub payload: Value,
+}
+
+/// One RTP packet as it arrived (after transport decryption).
+#[derive(Debug, Clone, Copy)]
+pub struct PacketInfo {
+    pub ssrc: u32,
+    pub sequence: u16,
+    pub timestamp: u32,
+    pub marker: bool,
+    pub payload_type: u8,
+    pub arrived: Instant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    Video,
+    Audio,
+}
+
+/// One reassembled frame: as it crossed the wire (DAVE-encrypted) and as the viewer decrypted
+/// it.
+#[derive(Debug, Clone)]
+pub struct ReceivedFrame {
+    pub kind: FrameKind,
+    pub ssrc: u32,
+    pub timestamp: u32,
+    /// Annex B for video (4-byte start codes), the Opus packet for audio.
+    pub encrypted: Vec<u8>,
+    pub decrypted: Result<Vec<u8>, String>,
+    pub packets: Vec<PacketInfo>,
+}
+
+#[derive(Debug, Default)]
+struct Recorded {
+    identifies: Vec<Identified>,
+    select_protocol: Vec<Value>,
+    speaking: Vec<Value>,
+    video: Vec<Value>,
+    resumes: Vec<Value>,
+    heartbeats: Vec<Value>,
+    transition_ready: Vec<u16>,
+    invalid_commit: Vec<u16>,
+    key_packages: usize,
+    frames: Vec<ReceivedFrame>,
+    packets: u64,
+    dropped: u64,
+    lost_frames: u64,
+}
+
+/// Frame being reassembled for one SSRC.
+#[derive(Default)]
+struct Partial {
+    timestamp: u32,
+    data: Vec<u8>,
+    packets: Vec<PacketInfo>,
+    broken: bool,
+    last_seq: Option<u16>,
+}
+
+struct Dave {
+    external: TestExternalSender,
+    viewer: DaveSession,
+    client_user: u64,
+    group_id: u64,
+}
+
+struct State {
+    options: FakeVoiceOptions,
+    udp_port: u16,
+    key: [u8; 32],
+    recorded: Mutex<Recorded>,
+    violations: Mutex<Vec<String>>,
+    mode: Mutex<Option<String>>,
+    discovered: Mutex<Option<SocketAddr>>,
+    dave: Mutex<Option<Dave>>,
+    dave_ready: AtomicBool,
+    /// Drop rate of incoming UDP media, in parts per million.
+    loss_ppm: AtomicU32,
+    /// Numbered server messages (v8), shared by every connection of the session.
+    seq: AtomicU64,
+    drops: broadcast::Sender<()>,
+    partial: Mutex<HashMap<u32, Partial>>,
+}
+
+impl State {
+    fn violation(&self, v: impl Into<String>) {
+        let v = v.into();
+        tracing::warn!(violation = %v, "fake voice server");
+        self.violations.lock().unwrap().push(v);
+    }
+
+    fn numbered(&self, op: u8, d: &Value) -> Message {
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        Message::Text(json!({"op": op, "d": d, "seq": seq}).to_string())
+    }
+
+    fn binary(&self, op: u8, payload: &[u8]) -> Message {
+        // One sequence for text and binary messages; binary frames carry its low 16 bits.
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut out = (seq as u16).to_be_bytes().to_vec();
+        out.push(op);
+        out.extend_from_slice(payload);
+        Message::Binary(out)
+    }
+}
+
+/// The fake voice server. Dropping it stops its tasks.
+pub struct FakeVoiceServer {
+    endpoint: String,
+    state: Arc<State>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for FakeVoiceServer {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl FakeVoiceServer {
+    pub async fn start() -> Self {
+        Self::start_with(FakeVoiceOptions::default()).await
+    }
+
+    pub async fn start_with(options: FakeVoiceOptions) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind ws");
+        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+        let endpoint = listener.local_addr().expect("addr").to_string();
+        let mut key = [0u8; 32];
+        rand::rng().fill(&mut key);
+        let state = Arc::new(State {
+            options,
+            udp_port: udp.local_addr().expect("udp addr").port(),
+            key,
+            recorded: Mutex::default(),
+            violations: Mutex::default(),
+            mode: Mutex::default(),
+            discovered: Mutex::default(),
+            dave: Mutex::default(),
+            dave_ready: AtomicBool::new(false),
+            loss_ppm: AtomicU32::new(0),
+            seq: AtomicU64::new(0),
+            drops: broadcast::channel(4).0,
+            partial: Mutex::default(),
+        });
+        let tasks = vec![
+            tokio::spawn(serve_ws(listener, Arc::clone(&state))),
+            tokio::spawn(serve_udp(udp, Arc::clone(&state))),
+        ];
+        Self {
+            endpoint,
+            state,
+            tasks,
+        }
+    }
+
+    /// `127.0.0.1:PORT`, as a `VoiceServer::endpoint`.
+    pub fn endpoint(&self) -> String {
+        self.endpoint.clone()
+    }
+
+    /// Cuts every websocket without a close frame, as a network failure would.
+    pub fn drop_connections(&self) {
+        let _ = self.state.drops.send(());
+    }
+
+    /// Drops this fraction (0–1) of incoming UDP media packets from now on.
+    pub fn set_udp_loss(&self, fraction: f64) {
+        self.state
+            .loss_ppm
+            .store((fraction.clamp(0.0, 1.0) * 1e6) as u32, Ordering::SeqCst);
+    }
+
+    pub fn violations(&self) -> Vec<String> {
+        self.state.violations.lock().unwrap().clone()
+    }
+
+    pub fn identifies(&self) -> Vec<Identified> {
+        self.state.recorded.lock().unwrap().identifies.clone()
+    }
+
+    pub fn select_protocols(&self) -> Vec<Value> {
+        self.state.recorded.lock().unwrap().select_protocol.clone()
+    }
+
+    pub fn speaking(&self) -> Vec<Value> {
+        self.state.recorded.lock().unwrap().speaking.clone()
+    }
+
+    pub fn video_ops(&self) -> Vec<Value> {
+        self.state.recorded.lock().unwrap().video.clone()
+    }
+
+    pub fn resumes(&self) -> Vec<Value> {
+        self.state.recorded.lock().unwrap().resumes.clone()
+    }
+
+    pub fn heartbeats(&self) -> Vec<Value> {
+        self.state.recorded.lock().unwrap().heartbeats.clone()
+    }
+
+    pub fn transition_ready(&self) -> Vec<u16> {
+        self.state.recorded.lock().unwrap().transition_ready.clone()
+    }
+
+    pub fn key_packages(&self) -> usize {
+        self.state.recorded.lock().unwrap().key_packages
+    }
+
+    /// Whether the fake executed the DAVE transition (sent op 22).
+    pub fn dave_ready(&self) -> bool {
+        self.state.dave_ready.load(Ordering::SeqCst)
+    }
+
+    /// Every frame reassembled so far.
+    pub fn frames(&self) -> Vec<ReceivedFrame> {
+        self.state.recorded.lock().unwrap().frames.clone()
+    }
+
+    /// (packets received, packets dropped on purpose, frames lost to missing packets).
+    pub fn packet_counts(&self) -> (u64, u64, u64) {
+        let r = self.state.recorded.lock().unwrap();
+        (r.packets, r.dropped, r.lost_frames)
+    }
+
+    /// The MLS group id the fake uses (for tests that build their own participants).
+    pub fn dave_group_id(&self) -> Option<u64> {
+        self.state.dave.lock().unwrap().as_ref().map(|d| d.group_id)
+    }
+
+    /// Waits until `pred` holds for the frames, or panics after `timeout`.
+    pub async fn wait_frames(
+        &self,
+        timeout: Duration,
+        what: &str,
+        pred: impl Fn(&[ReceivedFrame]) -> bool,
+    ) -> Vec<ReceivedFrame> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let frames = self.frames();
+            if pred(&frames) {
+                return frames;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; {} frames so far, violations: {:?}",
+                frames.len(),
+                self.violations()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DAVE external sender
+
+/// Plays the voice server's MLS external sender: proposes adding members.
+pub struct TestExternalSender {
+    provider: OpenMlsRustCrypto,
+    group_id: GroupId,
+    signer: SignatureKeyPair,
+    sender: ExternalSender,
+}
+
+impl TestExternalSender {
+    pub fn new(group_id: u64) -> Self {
+        let suite = Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+        let signer = SignatureKeyPair::new(suite.signature_algorithm()).expect("signing key");
+        let sender = ExternalSender::new(
+            signer.public().into(),
+            BasicCredential::new(b"lounge-fake-voice".to_vec()).into(),
+        );
+        Self {
+            provider: OpenMlsRustCrypto::default(),
+            group_id: GroupId::from_slice(&group_id.to_be_bytes()),
+            signer,
+            sender,
+        }
+    }
+
+    /// The op 25 payload.
+    pub fn serialized(&self) -> Vec<u8> {
+        self.sender.tls_serialize_detached().expect("serialize")
+    }
+
+    /// Checks a key package and returns its user id.
+    pub fn key_package_user(&self, key_package: &[u8]) -> Result<u64, String> {
+        let kp = KeyPackageIn::tls_deserialize_exact_bytes(key_package)
+            .map_err(|e| format!("not a key package: {e}"))?
+            .validate(self.provider.crypto(), ProtocolVersion::Mls10)
+            .map_err(|e| format!("invalid key package: {e}"))?;
+        let id: [u8; 8] = kp
+            .leaf_node()
+            .credential()
+            .serialized_content()
+            .try_into()
+            .map_err(|_| "the credential is not an 8-byte user id".to_owned())?;
+        Ok(u64::from_be_bytes(id))
+    }
+
+    /// The op 27 payload (operation byte included) adding the owners of `key_packages`.
+    pub fn propose_add(&self, epoch: u64, key_packages: &[&[u8]]) -> Vec<u8> {
+        let mut messages = Vec::new();
+        for kp in key_packages {
+            let kp = KeyPackageIn::tls_deserialize_exact_bytes(kp)
+                .expect("key package")
+                .validate(self.provider.crypto(), ProtocolVersion::Mls10)
+                .expect("valid key package");
+            let message = ExternalProposal::new_add::<OpenMlsRustCrypto>(
+                kp,
+                self.group_id.clone(),
+                GroupEpoch::from(epoch),
+                &self.signer,
+                SenderExtensionIndex::new(0),
+            )
+            .expect("proposal");
+            messages.extend(message.tls_serialize_detached().expect("serialize"));
+        }
+        let mut out = vec![0u8];
+        out.extend(
+            openmls::prelude::VLBytes::new(messages)
+                .tls_serialize_detached()
+                .expect("serialize"),
+        );
+        out
+    }
+}
+
+/// A participant joined to a fresh group through `external`: the group's creator `a` commits
+/// adding `b`; both switch to the new keys. For tests that need an unrelated group.
+pub fn establish_pair(
+    external: &TestExternalSender,
+    group_id: u64,
+    a: u64,
+    b: u64,
+) -> (DaveSession, DaveSession) {
+    let v = NonZeroU16::new(1).unwrap();
+    let mut sa = DaveSession::new(v, a, group_id, None).unwrap();
+    let mut sb = DaveSession::new(v, b, group_id, None).unwrap();
+    sa.set_external_sender(&external.serialized()).unwrap();
+    sb.set_external_sender(&external.serialized()).unwrap();
+    let kp = sb.create_key_package().unwrap();
+    let proposals = external.propose_add(0, &[&kp]);
+    let cw = sa
+        .process_proposals(
+            davey::ProposalsOperationType::APPEND,
+            &proposals[1..],
+            Some(&[a, b]),
+        )
+        .unwrap()
+        .unwrap();
+    assert!(sa.process_commit(&cw.commit).unwrap());
+    sb.process_welcome(&cw.welcome.unwrap(), Some(&[a, b]))
+        .unwrap();
+    for s in [&mut sa, &mut sb] {
+        s.prepare_transition(0, 1).unwrap();
+    }
+    (sa, sb)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Websocket
+
+async fn serve_ws(listener: TcpListener, state: Arc<State>) {
+    while let Ok((stream, _)) = listener.accept().await {
+        tokio::spawn(connection(stream, Arc::clone(&state)));
+    }
+}
+
+fn plain(op: u8, d: &Value) -> Message {
+    Message::Text(json!({"op": op, "d": d}).to_string())
+}
+
+#[allow(
+    clippy::result_large_err,
+    reason = "the handshake callback's type is tungstenite's"
+)]
+async fn connection(stream: TcpStream, state: Arc<State>) {
+    let mut query = String::new();
+    let callback = |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
+        req.uri().query().unwrap_or_default().clone_into(&mut query);
+        Ok(resp)
+    };
+    let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
+        return;
+    };
+    if !query.split('&').any(|p| p == "v=8") {
+        state.violation(format!(
+            "voice gateway dialled without ?v=8 (query {query:?})"
+        ));
+    }
+    let (mut sink, mut source) = ws.split();
+    let mut drops = state.drops.subscribe();
+    let hello = plain(
+        8,
+        &json!({"heartbeat_interval": state.options.heartbeat_interval_ms}),
+    );
+    if sink.send(hello).await.is_err() {
+        return;
+    }
+    loop {
+        let replies = tokio::select! {
+            _ = drops.recv() => return,
+            incoming = source.next() => match incoming {
+                Some(Ok(Message::Text(text))) => on_text(&state, &text),
+                Some(Ok(Message::Binary(bytes))) => on_binary(&state, &bytes),
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => Vec::new(),
+            },
+        };
+        for reply in replies {
+            let close = matches!(reply, Message::Close(_));
+            if sink.send(reply).await.is_err() || close {
+                return;
+            }
+        }
+    }
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.to_owned().into(),
+    }))
+}
+
+fn on_text(state: &State, text: &str) -> Vec<Message> {
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        state.violation(format!("unparsable text frame: {text}"));
+        return vec![close(4002, "decode")];
+    };
+    let d = v.get("d").cloned().unwrap_or(Value::Null);
+    let str_field = |k: &str| {
+        d.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match v.get("op").and_then(Value::as_u64) {
+        Some(0) => {
+            let id = Identified {
+                server_id: str_field("server_id"),
+                user_id: str_field("user_id"),
+                session_id: str_field("session_id"),
+                token: str_field("token"),
+                payload: d.clone(),
+            };
+            for k in ["server_id", "user_id", "session_id", "token"] {
+                if str_field(k).is_empty() {
+                    state.violation(format!("identify without a string {k}"));
+                }
+            }
+            if d["video"] != true {
+                state.violation("identify without video: true");
+            }
+            if d["streams"] != json!([{"type": "screen", "rid": "100", "quality": 100}]) {
+                state.violation(format!("identify streams {}", d["streams"]));
+            }
+            if d["max_dave_protocol_version"].as_u64() != Some(1) {
+                state.violation(format!(
+                    "identify max_dave_protocol_version {}",
+                    d["max_dave_protocol_version"]
+                ));
+            }
+            let user: u64 = id.user_id.parse().unwrap_or(0);
+            let server: u64 = id.server_id.parse().unwrap_or(0);
+            let token_ok = state
+                .options
+                .expected_token
+                .as_ref()
+                .is_none_or(|t| *t == id.token);
+            state.recorded.lock().unwrap().identifies.push(id);
+            if !token_ok {
+                return vec![close(4004, "Authentication failed")];
+            }
+            let group = state
+                .options
+                .dave_group_id
+                .unwrap_or(server.wrapping_sub(1));
+            if state.options.dave_protocol_version > 0 {
+                let external = TestExternalSender::new(group);
+                let mut viewer =
+                    DaveSession::new(NonZeroU16::new(1).unwrap(), VIEWER_ID, group, None)
+                        .expect("viewer session");
+                viewer
+                    .set_external_sender(&external.serialized())
+                    .expect("viewer external sender");
+                *state.dave.lock().unwrap() = Some(Dave {
+                    external,
+                    viewer,
+                    client_user: user,
+                    group_id: group,
+                });
+            }
+            vec![state.numbered(
+                2,
+                &json!({
+                    "ssrc": AUDIO_SSRC,
+                    "ip": "127.0.0.1",
+                    "port": state.udp_port,
+                    "modes": state.options.modes,
+                    "experiments": [],
+                    "streams": [{"type": "video", "rid": "100", "ssrc": VIDEO_SSRC, "rtx_ssrc": RTX_SSRC, "quality": 100, "active": false}],
+                }),
+            )]
+        }
+        Some(1) => {
+            state
+                .recorded
+                .lock()
+                .unwrap()
+                .select_protocol
+                .push(d.clone());
+            if d["protocol"] != "udp" {
+                state.violation(format!("select protocol {}", d["protocol"]));
+            }
+            let mode = d["data"]["mode"].as_str().unwrap_or_default().to_owned();
+            if !state.options.modes.contains(&mode) {
+                state.violation(format!("selected mode {mode:?}, which was not offered"));
+                return vec![close(4016, "Unknown encryption mode")];
+            }
+            let discovered = *state.discovered.lock().unwrap();
+            let address = d["data"]["address"].as_str().unwrap_or_default();
+            let port = d["data"]["port"].as_u64().unwrap_or(0);
+            if discovered
+                .is_none_or(|a| a.ip().to_string() != address || u64::from(a.port()) != port)
+            {
+                state.violation(format!(
+                    "select protocol address {address}:{port}, discovery saw {discovered:?}"
+                ));
+            }
+            let codecs = d["codecs"].as_array().cloned().unwrap_or_default();
+            let has = |name: &str, pt: u64| {
+                codecs
+                    .iter()
+                    .any(|c| c["name"] == name && c["payload_type"].as_u64() == Some(pt))
+            };
+            if !has("opus", 120) || !has("H264", 101) {
+                state.violation(format!("codecs without opus/120 and H264/101: {codecs:?}"));
+            }
+            *state.mode.lock().unwrap() = Some(mode.clone());
+            let mut out = vec![state.numbered(
+                4,
+                &json!({
+                    "mode": mode,
+                    "secret_key": state.key.to_vec(),
+                    "audio_codec": "opus",
+                    "video_codec": "H264",
+                    "media_session_id": "fake-media-session",
+                    "dave_protocol_version": state.options.dave_protocol_version,
+                }),
+            )];
+            if let Some(dave) = state.dave.lock().unwrap().as_ref() {
+                out.push(state.numbered(11, &json!({"user_ids": [VIEWER_ID.to_string()]})));
+                out.push(state.binary(25, &dave.external.serialized()));
+            }
+            out
+        }
+        Some(3) => {
+            if d.get("t").is_none() || d.get("seq_ack").is_none() {
+                state.violation(format!("heartbeat without t and seq_ack: {d}"));
+            }
+            state.recorded.lock().unwrap().heartbeats.push(d.clone());
+            vec![plain(6, &json!({"t": d["t"]}))]
+        }
+        Some(5) => {
+            state.recorded.lock().unwrap().speaking.push(d);
+            Vec::new()
+        }
+        Some(7) => {
+            let ids = state
+                .recorded
+                .lock()
+                .unwrap()
+                .identifies
+                .last()
+                .cloned()
+                .unwrap_or_default();
+            if str_field("session_id") != ids.session_id
+                || str_field("token") != ids.token
+                || str_field("server_id") != ids.server_id
+            {
+                state.violation(format!("resume does not match identify: {d}"));
+                return vec![close(4006, "Session no longer valid")];
+            }
+            if d.get("seq_ack").and_then(Value::as_i64).is_none() {
+                state.violation("resume without seq_ack");
+            }
+            state.recorded.lock().unwrap().resumes.push(d);
+            vec![state.numbered(9, &Value::Null)]
+        }
+        Some(12) => {
+            state.recorded.lock().unwrap().video.push(d);
+            Vec::new()
+        }
+        Some(23) => {
+            let id = d["transition_id"].as_u64().unwrap_or(0) as u16;
+            state.recorded.lock().unwrap().transition_ready.push(id);
+            let mut dave = state.dave.lock().unwrap();
+            if let Some(dave) = dave.as_mut() {
+                match dave.viewer.execute_transition(id) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        state.violation(format!("transition ready for unknown transition {id}"))
+                    }
+                    Err(e) => {
+                        state.violation(format!("viewer could not execute transition {id}: {e}"))
+                    }
+                }
+            }
+            state.dave_ready.store(true, Ordering::SeqCst);
+            vec![state.numbered(22, &json!({"transition_id": id}))]
+        }
+        Some(31) => {
+            let id = d["transition_id"].as_u64().unwrap_or(0) as u16;
+            state.recorded.lock().unwrap().invalid_commit.push(id);
+            state.violation(format!(
+                "client reported an invalid commit/welcome for transition {id}"
+            ));
+            Vec::new()
+        }
+        other => {
+            state.violation(format!("unexpected opcode {other:?}: {text}"));
+            Vec::new()
+        }
+    }
+}
+
+fn on_binary(state: &State, bytes: &[u8]) -> Vec<Message> {
+    let Some((&op, payload)) = bytes.split_first() else {
+        state.violation("empty binary frame");
+        return Vec::new();
+    };
+    let mut guard = state.dave.lock().unwrap();
+    let Some(dave) = guard.as_mut() else {
+        state.violation(format!("binary op {op} without DAVE"));
+        return Vec::new();
+    };
+    match op {
+        26 => {
+            state.recorded.lock().unwrap().key_packages += 1;
+            match dave.external.key_package_user(payload) {
+                Ok(user) if user == dave.client_user => {}
+                Ok(user) => state.violation(format!(
+                    "key package for user {user}, identified as {}",
+                    dave.client_user
+                )),
+                Err(e) => {
+                    state.violation(e);
+                    return Vec::new();
+                }
+            }
+            // The client's pending group already holds the client; the server proposes the
+            // others, here the viewer.
+            let viewer_kp = dave
+                .viewer
+                .create_key_package()
+                .expect("viewer key package");
+            let proposals = dave.external.propose_add(0, &[&viewer_kp]);
+            vec![state.binary(27, &proposals)]
+        }
+        28 => {
+            let Ok((message, rest)) = MlsMessageIn::tls_deserialize_bytes(payload) else {
+                state.violation("commit/welcome without an MLS message");
+                return Vec::new();
+            };
+            let commit = &payload[..payload.len() - rest.len()];
+            match message.try_into_protocol_message() {
+                Ok(ProtocolMessage::PublicMessage(m))
+                    if m.content_type() == openmls::prelude::ContentType::Commit => {}
+                _ => state.violation("op 28 does not start with a public commit"),
+            }
+            if rest.is_empty() {
+                state.violation("op 28 without a welcome for the viewer");
+                return Vec::new();
+            }
+            let members = [dave.client_user, VIEWER_ID];
+            match dave.viewer.process_welcome(rest, Some(&members)) {
+                Ok(()) => dave
+                    .viewer
+                    .prepare_transition(FIRST_TRANSITION, 1)
+                    .expect("viewer prepares"),
+                Err(e) => state.violation(format!("the viewer could not process the welcome: {e}")),
+            }
+            let mut announce = FIRST_TRANSITION.to_be_bytes().to_vec();
+            announce.extend_from_slice(commit);
+            vec![state.binary(29, &announce)]
+        }
+        other => {
+            state.violation(format!("unexpected binary opcode {other}"));
+            Vec::new()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// UDP
+
+async fn serve_udp(socket: UdpSocket, state: Arc<State>) {
+    let mut buf = vec![0u8; 65_536];
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+        let packet = &buf[..n];
+        if n == 74 && packet[..4] == [0, 1, 0, 70] {
+            let ssrc = u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]);
+            if ssrc != AUDIO_SSRC {
+                state.violation(format!("IP discovery for SSRC {ssrc}"));
+            }
+            let mut reply = [0u8; 74];
+            reply[..8].copy_from_slice(&[0, 2, 0, 70, packet[4], packet[5], packet[6], packet[7]]);
+            let ip = from.ip().to_string();
+            reply[8..8 + ip.len()].copy_from_slice(ip.as_bytes());
+            reply[72..].copy_from_slice(&from.port().to_be_bytes());
+            *state.discovered.lock().unwrap() = Some(from);
+            let _ = socket.send_to(&reply, from).await;
+            continue;
+        }
+        let ppm = state.loss_ppm.load(Ordering::SeqCst);
+        if ppm > 0 && rng.random_range(0..1_000_000) < ppm {
+            state.recorded.lock().unwrap().dropped += 1;
+            continue;
+        }
+        on_media(&state, packet.to_vec(), from);
+    }
+}
+
+fn on_media(state: &State, mut packet: Vec<u8>, from: SocketAddr) {
+    let arrived = Instant::now();
+    if !state.dave_ready.load(Ordering::SeqCst) && state.options.dave_protocol_version > 0 {
+        state.violation("a media packet arrived before the DAVE transition was executed");
+    }
+    if *state.discovered.lock().unwrap() != Some(from) {
+        state.violation(format!(
+            "media from {from}, not the address IP discovery ran on"
+        ));
+    }
+    let Some(mode) = state.mode.lock().unwrap().clone() else {
+        state.violation("media before select protocol");
+        return;
+    };
+    // The `_rtpsize` layout: [clear header][ciphertext][tag 16][nonce 4].
+    if packet.len() < 12 + 20 || packet[0] >> 6 != 2 {
+        state.violation(format!(
+            "a {}-byte packet that is not sealed RTP",
+            packet.len()
+        ));
+        return;
+    }
+    let cc = usize::from(packet[0] & 0x0F);
+    let has_ext = packet[0] & 0x10 != 0;
+    let mut clear = 12 + 4 * cc;
+    let mut ext_words = 0;
+    if has_ext {
+        ext_words = usize::from(u16::from_be_bytes([packet[clear + 2], packet[clear + 3]]));
+        clear += 4;
+    }
+    let n = packet.len();
+    if n < clear + 20 {
+        state.violation("sealed packet too short");
+        return;
+    }
+    let mut nonce = [0u8; 24];
+    nonce[..4].copy_from_slice(&packet[n - 4..]);
+    let tag: [u8; 16] = packet[n - 20..n - 4].try_into().unwrap();
+    packet.truncate(n - 20);
+    let (aad, body) = packet.split_at_mut(clear);
+    let ok = if mode == AES_GCM {
+        Aes256Gcm::new_from_slice(&state.key)
+            .unwrap()
+            .decrypt_in_place_detached((&nonce[..12]).into(), aad, body, (&tag).into())
+            .is_ok()
+    } else {
+        XChaCha20Poly1305::new_from_slice(&state.key)
+            .unwrap()
+            .decrypt_in_place_detached((&nonce).into(), aad, body, (&tag).into())
+            .is_ok()
+    };
+    if !ok {
+        state.violation("a media packet failed transport authentication");
+        return;
+    }
+    let info = PacketInfo {
+        ssrc: u32::from_be_bytes(packet[8..12].try_into().unwrap()),
+        sequence: u16::from_be_bytes([packet[2], packet[3]]),
+        timestamp: u32::from_be_bytes(packet[4..8].try_into().unwrap()),
+        marker: packet[1] & 0x80 != 0,
+        payload_type: packet[1] & 0x7F,
+        arrived,
+    };
+    let payload_at = clear + 4 * ext_words;
+    if payload_at > packet.len() {
+        state.violation("extension runs past the packet");
+        return;
+    }
+    let payload = packet[payload_at..].to_vec();
+    state.recorded.lock().unwrap().packets += 1;
+    match (info.ssrc, info.payload_type) {
+        (AUDIO_SSRC, 120) => finish(state, FrameKind::Audio, info, payload, vec![info]),
+        (VIDEO_SSRC, 101) => video_packet(state, info, &payload),
+        (ssrc, pt) => state.violation(format!("packet with SSRC {ssrc} and payload type {pt}")),
+    }
+}
+
+/// Single NAL unit and FU-A depacketization (RFC 6184) into an Annex B frame with 4-byte
+/// start codes; a frame missing a packet is counted lost, not delivered.
+fn video_packet(state: &State, info: PacketInfo, payload: &[u8]) {
+    let mut partials = state.partial.lock().unwrap();
+    let p = partials.entry(info.ssrc).or_default();
+    let gap = p
+        .last_seq
+        .is_some_and(|s| s.wrapping_add(1) != info.sequence);
+    p.last_seq = Some(info.sequence);
+    if !p.packets.is_empty() && p.timestamp != info.timestamp {
+        // The previous frame's marker packet never came.
+        state.recorded.lock().unwrap().lost_frames += 1;
+        *p = Partial {
+            last_seq: p.last_seq,
+            ..Partial::default()
+        };
+    }
+    if p.packets.is_empty() {
+        p.timestamp = info.timestamp;
+        p.broken = gap;
+    } else if gap {
+        p.broken = true;
+    }
+    p.packets.push(info);
+    let Some(&first) = payload.first() else {
+        state.violation("empty video payload");
+        p.broken = true;
+        return;
+    };
+    match first & 0x1F {
+        1..=23 => {
+            p.data.extend_from_slice(&[0, 0, 0, 1]);
+            p.data.extend_from_slice(payload);
+        }
+        28 => {
+            let Some(&fu) = payload.get(1) else {
+                state.violation("FU-A without a header");
+                p.broken = true;
+                return;
+            };
+            if fu & 0x80 != 0 {
+                p.data
+                    .extend_from_slice(&[0, 0, 0, 1, first & 0xE0 | fu & 0x1F]);
+            }
+            p.data.extend_from_slice(&payload[2..]);
+        }
+        other => {
+            state.violation(format!("unsupported H.264 packet type {other}"));
+            p.broken = true;
+        }
+    }
+    if info.marker {
+        let done = std::mem::take(p);
+        p.last_seq = done.last_seq;
+        drop(partials);
+        if done.broken {
+            state.recorded.lock().unwrap().lost_frames += 1;
+        } else {
+            finish(state, FrameKind::Video, info, done.data, done.packets);
+        }
+    }
+}
+
+fn finish(
+    state: &State,
+    kind: FrameKind,
+    info: PacketInfo,
+    encrypted: Vec<u8>,
+    packets: Vec<PacketInfo>,
+) {
+    let decrypted = match state.dave.lock().unwrap().as_mut() {
+        Some(dave) => {
+            let media = match kind {
+                FrameKind::Video => MediaType::VIDEO,
+                FrameKind::Audio => MediaType::AUDIO,
+            };
+            dave.viewer
+                .decrypt(dave.client_user, media, &encrypted)
+                .map_err(|e| e.to_string())
+        }
+        None => Ok(encrypted.clone()),
+    };
+    state.recorded.lock().unwrap().frames.push(ReceivedFrame {
+        kind,
+        ssrc: info.ssrc,
+        timestamp: info.timestamp,
+        encrypted,
+        decrypted,
+        packets,
+    });
+}

@@ -1,0 +1,463 @@
+//! The streamer's Go Live voice connection against the fake voice server: real media from
+//! FFmpeg through the real pipeline, DAVE-encrypted, sealed and sent over UDP; the fake's
+//! viewer decrypts each frame and FFmpeg decodes it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lounge_streamer::encoder;
+use lounge_streamer::golive::voice::{MediaSink, VoiceConnection, VoiceError, VoiceOptions};
+use lounge_streamer::golive::{VideoInfo, VoiceServer};
+use lounge_streamer::pipeline::{self, PipelineConfig, PipelineEvent, StreamKind};
+use lounge_streamer::rtp::send::MediaUnit;
+use lounge_tests::discord::voice::{
+    AES_GCM, AUDIO_SSRC, FakeVoiceOptions, FakeVoiceServer, FrameKind, ReceivedFrame,
+    TestExternalSender, VIDEO_SSRC, XCHACHA, establish_pair,
+};
+
+const USER: u64 = 700_000_000_000_000_001;
+const RTC_SERVER: u64 = 500_000_000_000_000_001;
+const TOKEN: &str = "stream-token";
+const WIDTH: u32 = 640;
+const HEIGHT: u32 = 360;
+const FPS: u32 = 30;
+const WAIT: Duration = Duration::from_secs(60);
+
+fn voice_server(fake: &FakeVoiceServer) -> VoiceServer {
+    VoiceServer {
+        endpoint: fake.endpoint(),
+        server_id: RTC_SERVER,
+        user_id: USER,
+        session_id: "voice-session".into(),
+        token: TOKEN.into(),
+        dave_group_id: RTC_SERVER - 1,
+        video: Some(VideoInfo {
+            width: WIDTH,
+            height: HEIGHT,
+            fps: FPS,
+            max_bitrate: 2_500_000,
+        }),
+    }
+}
+
+/// A test clip with picture and sound, made by the ffmpeg CLI.
+fn clip(dir: &Path, seconds: u32) -> PathBuf {
+    let path = dir.join("clip.mp4");
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg(format!("testsrc2=size={WIDTH}x{HEIGHT}:rate={FPS}"))
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+        ])
+        .arg(seconds.to_string())
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"])
+        .arg(&path)
+        .output()
+        .expect("the tests need the ffmpeg CLI (apt-get install ffmpeg)");
+    assert!(
+        out.status.success(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
+
+/// What the sender sent.
+#[derive(Default)]
+struct Sent {
+    video: usize,
+    audio: usize,
+}
+
+/// Streams `path` through the real pipeline into `sink` on a blocking thread; `each_video`
+/// runs after every video frame with the count so far (for faults mid-stream).
+async fn stream(
+    path: PathBuf,
+    mut sink: MediaSink,
+    mut each_video: impl FnMut(usize) + Send + 'static,
+) -> Result<Sent, VoiceError> {
+    tokio::task::spawn_blocking(move || {
+        lounge_streamer::init_ffmpeg().expect("FFmpeg initialises");
+        let x264 = encoder::by_name("x264").expect("x264 is registered");
+        let handle = pipeline::start(&path, PipelineConfig::new(x264, WIDTH, HEIGHT, FPS))
+            .expect("the pipeline starts");
+        let mut sent = Sent::default();
+        loop {
+            match handle.recv_timeout(Duration::from_secs(30)) {
+                Ok(PipelineEvent::Packet(p)) => {
+                    sink.send(&MediaUnit::from_encoded(&p))?;
+                    match p.kind {
+                        StreamKind::Video => {
+                            sent.video += 1;
+                            each_video(sent.video);
+                        }
+                        StreamKind::Audio => sent.audio += 1,
+                    }
+                }
+                Ok(PipelineEvent::Finished) => return Ok(sent),
+                Ok(PipelineEvent::Failed(e)) => panic!("pipeline failed: {e}"),
+                Ok(_) => {}
+                Err(e) => panic!("pipeline stalled: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("the streaming thread")
+}
+
+fn decrypted(frames: &[ReceivedFrame], kind: FrameKind) -> Vec<Vec<u8>> {
+    frames
+        .iter()
+        .filter(|f| f.kind == kind)
+        .map(|f| {
+            f.decrypted
+                .clone()
+                .unwrap_or_else(|e| panic!("the viewer could not decrypt a {kind:?} frame: {e}"))
+        })
+        .collect()
+}
+
+/// Decodes H.264 access units with FFmpeg: (frames out, every frame's size).
+fn decode_h264(units: &[Vec<u8>]) -> (usize, Vec<(u32, u32)>) {
+    use ffmpeg_next as ff;
+    lounge_streamer::init_ffmpeg().expect("FFmpeg initialises");
+    let codec = ff::decoder::find(ff::codec::Id::H264).expect("an H.264 decoder");
+    let mut dec = ff::codec::Context::new_with_codec(codec)
+        .decoder()
+        .video()
+        .expect("open the decoder");
+    let mut frame = ff::frame::Video::empty();
+    let mut sizes = Vec::new();
+    for unit in units {
+        dec.send_packet(&ff::Packet::copy(unit))
+            .unwrap_or_else(|e| panic!("FFmpeg refused a frame: {e}"));
+        while dec.receive_frame(&mut frame).is_ok() {
+            sizes.push((frame.width(), frame.height()));
+        }
+    }
+    dec.send_eof().expect("eof");
+    while dec.receive_frame(&mut frame).is_ok() {
+        sizes.push((frame.width(), frame.height()));
+    }
+    (sizes.len(), sizes)
+}
+
+/// Decodes Opus packets with FFmpeg; returns the samples per packet.
+fn decode_opus(packets: &[Vec<u8>]) -> Vec<usize> {
+    use ffmpeg_next as ff;
+    lounge_streamer::init_ffmpeg().expect("FFmpeg initialises");
+    let codec = ff::decoder::find(ff::codec::Id::OPUS).expect("an Opus decoder");
+    let mut dec = ff::codec::Context::new_with_codec(codec)
+        .decoder()
+        .audio()
+        .expect("open the decoder");
+    let mut frame = ff::frame::Audio::empty();
+    let mut samples = Vec::new();
+    for p in packets {
+        dec.send_packet(&ff::Packet::copy(p))
+            .unwrap_or_else(|e| panic!("FFmpeg refused an Opus packet: {e}"));
+        while dec.receive_frame(&mut frame).is_ok() {
+            samples.push(frame.samples());
+        }
+    }
+    samples
+}
+
+fn nal_types(unit: &[u8]) -> Vec<u8> {
+    (0..unit.len().saturating_sub(3))
+        .filter(|&i| unit[i..i + 3] == [0, 0, 1])
+        .map(|i| unit[i + 3] & 0x1F)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_reaches_the_viewer_end_to_end_encrypted_and_decodes() {
+    let fake = FakeVoiceServer::start_with(FakeVoiceOptions {
+        expected_token: Some(TOKEN.into()),
+        ..FakeVoiceOptions::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = clip(dir.path(), 2);
+    let conn = VoiceConnection::connect(voice_server(&fake), VoiceOptions::default())
+        .await
+        .expect("the connection comes up with DAVE");
+    assert!(
+        fake.dave_ready(),
+        "connect returned before the DAVE transition"
+    );
+    assert_eq!(
+        conn.mode().name(),
+        AES_GCM,
+        "AES-GCM is preferred when offered"
+    );
+    let ids = fake.identifies();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(ids[0].server_id, RTC_SERVER.to_string());
+    assert_eq!(ids[0].user_id, USER.to_string());
+    assert_eq!(ids[0].session_id, "voice-session");
+    assert_eq!(
+        fake.transition_ready(),
+        [1],
+        "op 23 for the announced commit"
+    );
+    assert!(conn.stats().dave_epoch.is_some());
+    let video_ops = fake.video_ops();
+    let stream0 = &video_ops[0]["streams"][0];
+    assert_eq!(video_ops[0]["video_ssrc"], VIDEO_SSRC);
+    assert_eq!(stream0["max_resolution"]["width"], WIDTH);
+    assert_eq!(stream0["max_resolution"]["height"], HEIGHT);
+    assert_eq!(stream0["max_framerate"], FPS);
+    assert_eq!(fake.speaking()[0]["speaking"], 2, "soundshare on a stream");
+    assert_eq!(fake.speaking()[0]["ssrc"], AUDIO_SSRC);
+
+    let sink = conn.media_sink().expect("the sink");
+    assert!(matches!(conn.media_sink(), Err(VoiceError::SinkTaken)));
+    let sent = stream(path, sink, |_| {})
+        .await
+        .expect("everything is sent");
+    assert!(
+        sent.video >= 55 && sent.audio >= 90,
+        "{} video, {} audio",
+        sent.video,
+        sent.audio
+    );
+    assert!(conn.first_packet_at().is_some());
+
+    let frames = fake
+        .wait_frames(WAIT, "every frame", |f| {
+            f.iter().filter(|f| f.kind == FrameKind::Video).count() == sent.video
+                && f.iter().filter(|f| f.kind == FrameKind::Audio).count() == sent.audio
+        })
+        .await;
+    assert_eq!(fake.violations(), Vec::<String>::new());
+    // Nothing crossed the wire in clear: every frame carries DAVE's footer and differs from
+    // what the viewer recovered.
+    for f in &frames {
+        assert_eq!(
+            f.encrypted[f.encrypted.len() - 2..],
+            [0xFA, 0xFA],
+            "{:?} frame without the DAVE marker",
+            f.kind
+        );
+        assert_ne!(
+            Ok(&f.encrypted),
+            f.decrypted.as_ref(),
+            "a {:?} frame was sent in clear",
+            f.kind
+        );
+    }
+    let video = decrypted(&frames, FrameKind::Video);
+    assert!(
+        nal_types(&video[0]).contains(&5),
+        "the first frame is an IDR"
+    );
+    let (count, sizes) = decode_h264(&video);
+    assert_eq!(count, sent.video, "every frame decodes");
+    assert!(
+        sizes.iter().all(|&s| s == (WIDTH, HEIGHT)),
+        "{:?}",
+        sizes.first()
+    );
+    let audio = decrypted(&frames, FrameKind::Audio);
+    let samples = decode_opus(&audio);
+    assert_eq!(samples.len(), sent.audio, "every Opus packet decodes");
+    assert!(samples.iter().all(|&s| s == 960), "20 ms Opus frames");
+
+    // A participant of another group (same ids, other keys) cannot read the frames.
+    let group = fake.dave_group_id().expect("DAVE ran");
+    let outsider_external = TestExternalSender::new(group);
+    let (_, mut outsider) = establish_pair(&outsider_external, group, USER, 1234);
+    for f in frames.iter().take(10) {
+        let media = match f.kind {
+            FrameKind::Video => davey::MediaType::VIDEO,
+            FrameKind::Audio => davey::MediaType::AUDIO,
+        };
+        assert!(
+            outsider.decrypt(USER, media, &f.encrypted).is_err(),
+            "an outsider decrypted a frame"
+        );
+    }
+    let stats = conn.stats();
+    assert_eq!(
+        stats.video_packets + stats.audio_packets,
+        fake.packet_counts().0
+    );
+    conn.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_websocket_is_resumed_while_media_keeps_flowing() {
+    let fake = Arc::new(
+        FakeVoiceServer::start_with(FakeVoiceOptions {
+            modes: vec![XCHACHA.into()],
+            ..FakeVoiceOptions::default()
+        })
+        .await,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = clip(dir.path(), 3);
+    let conn = VoiceConnection::connect(voice_server(&fake), VoiceOptions::default())
+        .await
+        .expect("connects");
+    assert_eq!(conn.mode().name(), XCHACHA);
+    let sink = conn.media_sink().unwrap();
+    let control = Arc::clone(&fake);
+    let sent = stream(path, sink, move |n| {
+        if n == 20 {
+            control.drop_connections();
+        }
+    })
+    .await
+    .expect("sending never stops for the reconnect");
+    let frames = fake
+        .wait_frames(WAIT, "every frame", |f| {
+            f.iter().filter(|f| f.kind == FrameKind::Video).count() == sent.video
+        })
+        .await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while fake.resumes().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no resume: {:?}",
+            conn.ended()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let resume = &fake.resumes()[0];
+    assert_eq!(resume["session_id"], "voice-session");
+    assert!(
+        resume["seq_ack"].as_i64().unwrap() > 0,
+        "seq_ack tracks numbered messages"
+    );
+    assert_eq!(fake.identifies().len(), 1, "resumed, not re-identified");
+    while conn.stats().resumes == 0 {
+        assert!(std::time::Instant::now() < deadline, "no Resumed seen");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(fake.violations(), Vec::<String>::new());
+    let video = decrypted(&frames, FrameKind::Video);
+    let (count, _) = decode_h264(&video);
+    assert_eq!(count, sent.video, "frames before and after the drop decode");
+    // Heartbeats went on after the resume.
+    let beats = fake.heartbeats().len();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        fake.heartbeats().len() > beats,
+        "heartbeats after the resume"
+    );
+    assert!(conn.ended().is_none());
+    conn.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn packet_loss_does_not_stop_the_stream_and_the_next_keyframe_decodes() {
+    let fake = Arc::new(FakeVoiceServer::start().await);
+    let dir = tempfile::tempdir().unwrap();
+    let path = clip(dir.path(), 3);
+    let conn = VoiceConnection::connect(voice_server(&fake), VoiceOptions::default())
+        .await
+        .expect("connects");
+    let control = Arc::clone(&fake);
+    // 10% loss over frames 5–45; the pipeline's keyframe interval is 2 s (frame 61).
+    let sent = stream(path, conn.media_sink().unwrap(), move |n| match n {
+        5 => control.set_udp_loss(0.1),
+        45 => control.set_udp_loss(0.0),
+        _ => {}
+    })
+    .await
+    .expect("sending continues through loss");
+    let (_, dropped, _) = fake.packet_counts();
+    assert!(dropped > 0, "the fake dropped packets");
+    let stats = conn.stats();
+    let total = stats.video_packets + stats.audio_packets;
+    let frames = fake
+        .wait_frames(WAIT, "every packet", |_| {
+            let (received, dropped, _) = fake.packet_counts();
+            received + dropped == total
+        })
+        .await;
+    let (_, _, lost) = fake.packet_counts();
+    assert!(lost > 0, "some frames were lost");
+    let video = decrypted(&frames, FrameKind::Video);
+    let last_idr = video
+        .iter()
+        .rposition(|u| nal_types(u).contains(&5))
+        .expect("a keyframe after the loss");
+    assert!(last_idr > 0, "the keyframe after the loss arrived");
+    let tail = &video[last_idr..];
+    let (count, sizes) = decode_h264(tail);
+    assert_eq!(
+        count,
+        tail.len(),
+        "every frame from the next keyframe decodes"
+    );
+    assert!(sizes.iter().all(|&s| s == (WIDTH, HEIGHT)));
+    assert!(tail.len() >= sent.video.saturating_sub(61).saturating_sub(2));
+    assert_eq!(fake.violations(), Vec::<String>::new());
+    conn.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_dave_is_refused_before_any_media() {
+    let fake = FakeVoiceServer::start_with(FakeVoiceOptions {
+        dave_protocol_version: 0,
+        ..FakeVoiceOptions::default()
+    })
+    .await;
+    let err = VoiceConnection::connect(voice_server(&fake), VoiceOptions::default())
+        .await
+        .expect_err("no DAVE, no stream");
+    assert!(matches!(err, VoiceError::DaveNotNegotiated), "{err}");
+    assert!(
+        err.to_string().contains("never sends media without it"),
+        "{err}"
+    );
+    assert_eq!(fake.key_packages(), 0);
+    assert_eq!(fake.packet_counts().0, 0, "no media packet");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_token_is_a_clear_error() {
+    let fake = FakeVoiceServer::start_with(FakeVoiceOptions {
+        expected_token: Some("another".into()),
+        ..FakeVoiceOptions::default()
+    })
+    .await;
+    let err = VoiceConnection::connect(voice_server(&fake), VoiceOptions::default())
+        .await
+        .expect_err("4004");
+    assert!(
+        matches!(err, VoiceError::Closed { code: 4004, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("token"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_common_encryption_mode_is_a_clear_error() {
+    let fake = FakeVoiceServer::start_with(FakeVoiceOptions {
+        modes: vec!["xsalsa20_poly1305".into()],
+        ..FakeVoiceOptions::default()
+    })
+    .await;
+    let err = VoiceConnection::connect(voice_server(&fake), VoiceOptions::default())
+        .await
+        .expect_err("no mode");
+    assert!(matches!(err, VoiceError::NoEncryptionMode(_)), "{err}");
+    assert!(fake.select_protocols().is_empty());
+}
