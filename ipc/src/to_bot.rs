@@ -207,6 +207,8 @@ pub enum ErrorKind {
     NothingPlaying,
     SourceNotFound,
     SourceUnavailable,
+    /// The streamer's owner does not allow this kind of source (web links are off).
+    SourceNotAllowed,
     UnsupportedMedia,
     EncoderFailed,
     /// The request was malformed or uses an `op` this streamer does not know.
@@ -242,6 +244,9 @@ impl ErrorKind {
             ErrorKind::SourceNotFound => "I couldn't find that media.",
             ErrorKind::SourceUnavailable => {
                 "That media can't be reached right now. Try again later."
+            }
+            ErrorKind::SourceNotAllowed => {
+                "The streamer doesn't play web links: ask for a file from its media folders."
             }
             ErrorKind::UnsupportedMedia => "That media format isn't supported.",
             ErrorKind::EncoderFailed => "The video encoder failed. Try a lower quality.",

@@ -251,6 +251,7 @@ fn error_kinds_and_user_messages() {
         (ErrorKind::NothingPlaying, "nothing_playing"),
         (ErrorKind::SourceNotFound, "source_not_found"),
         (ErrorKind::SourceUnavailable, "source_unavailable"),
+        (ErrorKind::SourceNotAllowed, "source_not_allowed"),
         (ErrorKind::UnsupportedMedia, "unsupported_media"),
         (ErrorKind::EncoderFailed, "encoder_failed"),
         (ErrorKind::InvalidRequest, "invalid_request"),

@@ -1,29 +1,25 @@
 //! `lounge-streamer run`: the IPC server the bot talks to.
 //!
-//! Today it answers `status`, `set_quality` and `shutdown` for real, and `play` opens and checks
-//! the source (a missing, unreadable or video-less file is answered with its own error kind).
-//! Voice (Go Live) is not built yet, so every request that needs it then fails with the kind a
-//! bot can explain (`not_in_voice`, `voice_connect_failed`) and a detail that says it is not
-//! implemented, instead of pretending to succeed.
+//! `status` and `shutdown` are answered here; every other order goes to the Go Live
+//! [`Session`], which logs in as the owner's account (only with `accept_selfbot_risk`), joins
+//! voice, starts the stream and plays the source, and answers with the step that failed.
 
-use lounge_ipc::to_bot::{Capabilities, ErrorKind, PlaybackState, Reply, Status};
-use lounge_ipc::to_streamer::{Command, Quality, Request, Source};
+use lounge_ipc::to_bot::{Capabilities, Reply};
+use lounge_ipc::to_streamer::{Command, Quality, Request};
 use lounge_ipc::{Responder, Server, ServerConfig};
 use tracing::{info, warn};
 
 use crate::config::{ConfigError, Loaded};
-use crate::encoder::{Selection, VideoBackend};
-use crate::pipeline::{self, PipelineConfig};
-use crate::source::{Resolved, SourcePolicy};
+use crate::encoder::Selection;
+use crate::golive::session::{Session, Settings};
+use crate::golive::voice::VoiceOptions;
+use crate::source::SourcePolicy;
 
 /// Printed by `run` every time: the owner must know what the opt-in means.
 pub const SELFBOT_WARNING: &str = "warning: the Go Live feature logs in to Discord as a user \
 account and automates it, which is against Discord's Terms of Service and can get that \
 account banned. It stays off unless `accept_selfbot_risk = true` is set in the streamer's \
 config; the rest of the streamer runs without it.";
-
-const NOT_BUILT: &str = "voice streaming (Go Live) is not implemented in this lounge-streamer \
-build yet";
 
 /// How long a `shutdown` reply gets to reach the bot before connections are closed.
 const REPLY_FLUSH_GRACE: std::time::Duration = std::time::Duration::from_millis(250);
@@ -38,110 +34,27 @@ pub enum DaemonError {
     Signal(std::io::Error),
 }
 
-/// What the daemon knows about itself; the answer to `status`.
-#[derive(Debug)]
+/// Routes orders: `shutdown` ends the loop, `status` is answered from the session's snapshot
+/// at once (even while a join is under way), the rest go to the Go Live session in order.
 struct State {
-    quality: Quality,
-    go_live_allowed: bool,
-    backend: Option<&'static dyn VideoBackend>,
-    sources: SourcePolicy,
+    session: Session,
 }
 
 impl State {
-    fn status(&self) -> Status {
-        Status {
-            state: PlaybackState::Disconnected,
-            guild_id: None,
-            channel_id: None,
-            source: None,
-            position_ms: 0,
-            duration_ms: None,
-            quality: self.quality,
-        }
-    }
-
     /// Answers one request; `true` means shut down.
-    fn handle(&mut self, request: Request, responder: Responder) -> bool {
+    fn handle(&self, request: Request, responder: Responder) -> bool {
         match request.command {
             Command::Status => {
-                responder.respond(Reply::Status(self.status()));
+                responder.respond(Reply::Status(self.session.status()));
             }
             Command::Shutdown => {
                 responder.respond(Reply::Ok);
                 return true;
             }
-            Command::SetQuality { quality } => match quality {
-                Quality::Unknown => {
-                    responder.fail(ErrorKind::InvalidRequest, "unknown quality");
-                }
-                q => {
-                    self.quality = q;
-                    responder.respond(Reply::Ok);
-                }
-            },
-            Command::JoinVoice { .. } => {
-                let detail = if self.go_live_allowed {
-                    NOT_BUILT.to_owned()
-                } else {
-                    format!("{NOT_BUILT}; it is also disabled because accept_selfbot_risk is false")
-                };
-                responder.fail(ErrorKind::VoiceConnectFailed, detail);
-            }
-            Command::Play { source, .. } => {
-                // Opening media blocks (probing, a network source): off the IPC task.
-                let backend = self.backend;
-                let policy = self.sources.clone();
-                tokio::task::spawn_blocking(move || {
-                    match check_source(&source, &policy, backend) {
-                    Err((kind, detail)) => responder.fail(kind, detail),
-                    Ok(_) => responder.fail(
-                        ErrorKind::NotInVoice,
-                        format!("the source plays, but the streamer is not in a voice channel: {NOT_BUILT}"),
-                    ),
-                }
-                });
-            }
-            Command::LeaveVoice { .. }
-            | Command::Pause
-            | Command::Resume
-            | Command::Seek { .. }
-            | Command::Stop => {
-                responder.fail(
-                    ErrorKind::NotInVoice,
-                    format!("the streamer is not in a voice channel: {NOT_BUILT}"),
-                );
-            }
-            other => {
-                responder.fail(
-                    ErrorKind::InvalidRequest,
-                    format!("this streamer does not handle {other:?}"),
-                );
-            }
+            command => self.session.submit(command, responder),
         }
         false
     }
-}
-
-/// Opens `source` the way playing it would (demuxer, decoders, encoders), so a bad source is
-/// reported before anything else is attempted.
-fn check_source(
-    source: &Source,
-    policy: &SourcePolicy,
-    backend: Option<&'static dyn VideoBackend>,
-) -> Result<Resolved, (ErrorKind, String)> {
-    let resolved = policy.resolve(source)?;
-    let Some(backend) = backend else {
-        return Err((
-            ErrorKind::EncoderFailed,
-            "no working video encoder was found; `lounge-streamer doctor` says why".to_owned(),
-        ));
-    };
-    pipeline::check(
-        resolved.input(),
-        &PipelineConfig::new(backend, 640, 360, 30),
-    )
-    .map_err(|e| (e.kind(), e.to_string()))?;
-    Ok(resolved)
 }
 
 /// Serves until a `shutdown` request, SIGINT or SIGTERM.
@@ -155,6 +68,7 @@ pub async fn run(loaded: &Loaded, selection: &Selection) -> Result<(), DaemonErr
         // The runtime dir may not exist yet on a fresh login; a failure shows up at bind.
         let _ = std::fs::create_dir_all(parent);
     }
+    let go_live = loaded.config.accept_selfbot_risk && selection.chosen.is_some();
     let capabilities = Capabilities {
         encoders: selection
             .reports
@@ -163,17 +77,22 @@ pub async fn run(loaded: &Loaded, selection: &Selection) -> Result<(), DaemonErr
             .map(|r| r.backend.to_owned())
             .collect(),
         qualities: vec![Quality::Auto, Quality::P480, Quality::P720, Quality::P1080],
-        // Nothing reaches Discord yet; the bot should not offer video.
-        video: false,
+        video: go_live,
     };
     let (server, mut requests) =
         Server::bind(ServerConfig::new(&socket, secret, capabilities)).await?;
     println!("lounge-streamer listening on {}", socket.display());
-    let mut state = State {
-        quality: Quality::Auto,
-        go_live_allowed: loaded.config.accept_selfbot_risk,
+    let token_config = loaded.clone();
+    let settings = Settings {
+        enabled: loaded.config.accept_selfbot_risk,
+        token: Box::new(move || token_config.token()),
+        gateway_url: loaded.config.gateway_url.clone(),
         backend: selection.chosen,
         sources: SourcePolicy::new(&loaded.config.media_roots, loaded.config.allow_urls),
+        voice: VoiceOptions::default(),
+    };
+    let state = State {
+        session: Session::spawn(settings, server.events()),
     };
     let mut terminate = terminate_signal()?;
     loop {

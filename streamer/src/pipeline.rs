@@ -208,6 +208,17 @@ pub struct Streams {
     pub duration: Option<Duration>,
 }
 
+/// Sends [`Control`] commands to a running pipeline; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PipelineControl(Sender<Control>);
+
+impl PipelineControl {
+    /// `false` if the pipeline has already ended.
+    pub fn send(&self, command: Control) -> bool {
+        self.0.send(command).is_ok()
+    }
+}
+
 /// Controls a running pipeline and receives its events. Dropping it stops the pipeline and
 /// waits for its thread.
 #[derive(Debug)]
@@ -226,6 +237,12 @@ impl PipelineHandle {
     /// Sends a command; `false` if the pipeline has already ended.
     pub fn send(&self, command: Control) -> bool {
         self.control.send(command).is_ok()
+    }
+
+    /// A control handle for another thread, so whoever reads the events (the sender thread)
+    /// and whoever takes orders (the daemon) need not share the handle.
+    pub fn controller(&self) -> PipelineControl {
+        PipelineControl(self.control.clone())
     }
 
     pub fn pause(&self) -> bool {

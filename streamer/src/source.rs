@@ -75,7 +75,7 @@ impl SourcePolicy {
                 "http" | "https" if self.allow_urls => return Ok(Resolved::Url(url.to_owned())),
                 "http" | "https" => {
                     return Err((
-                        ErrorKind::SourceUnavailable,
+                        ErrorKind::SourceNotAllowed,
                         format!(
                             "{url}: remote URLs are off on this streamer (set allow_urls = true \
                              to let members play them)"
@@ -203,7 +203,7 @@ mod tests {
     fn remote_urls_only_when_allowed() {
         let off = SourcePolicy::new(&[], false);
         let (kind, detail) = off.resolve(&url("https://example.com/a.mp4")).unwrap_err();
-        assert_eq!(kind, ErrorKind::SourceUnavailable);
+        assert_eq!(kind, ErrorKind::SourceNotAllowed);
         assert!(detail.contains("allow_urls"), "{detail}");
         let on = SourcePolicy::new(&[], true);
         assert_eq!(

@@ -600,11 +600,8 @@ fn run_answers_status_and_shuts_down_over_ipc() {
     }
     match join {
         Err(ClientError::Streamer { kind, detail }) => {
-            assert_eq!(kind, ErrorKind::VoiceConnectFailed);
-            assert!(
-                detail.contains("not implemented") && detail.contains("accept_selfbot_risk"),
-                "{detail}"
-            );
+            assert_eq!(kind, ErrorKind::GoLiveDisabled);
+            assert!(detail.contains("accept_selfbot_risk"), "{detail}");
         }
         other => panic!("{other:?}"),
     }
