@@ -436,7 +436,9 @@ impl Dave {
                 .encrypt_into(media, codec, frame, out)
                 .map_err(|e| match e {
                     davey::errors::EncryptError::NotReady => DaveError::NotReady,
-                    other => DaveError::Encrypt(other.to_string()),
+                    other @ davey::errors::EncryptError::EncryptionFailed(_) => {
+                        DaveError::Encrypt(other.to_string())
+                    }
                 })?;
             if kind == StreamKind::Audio || !inner_nal_ends_in_zero(out) {
                 return Ok(());

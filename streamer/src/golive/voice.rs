@@ -253,9 +253,9 @@ async fn discover_ip(
             Ok(Ok((n, from))) if from == to => {
                 return parse_ip_discovery_response(&buf[..n], ssrc).map_err(fail);
             }
-            Ok(Ok(_)) => {}
             Ok(Err(e)) => return Err(fail(e.to_string())),
-            Err(_) => {}
+            // A stray datagram or no reply yet: ask again.
+            Ok(Ok(_)) | Err(_) => {}
         }
     }
     Err(fail("no reply after 5 attempts".into()))
@@ -990,7 +990,7 @@ impl Link {
         commands: &mut mpsc::UnboundedReceiver<Command>,
     ) -> Ended {
         self.awaiting_ack = false;
-        let far = Duration::from_secs(3600);
+        let far = Duration::from_hours(1);
         let mut next_beat = tokio::time::Instant::now() + self.heartbeat.unwrap_or(far);
         loop {
             tokio::select! {

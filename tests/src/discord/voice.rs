@@ -487,7 +487,7 @@ async fn connection(stream: TcpStream, state: Arc<State>) {
             incoming = source.next() => match incoming {
                 Some(Ok(Message::Text(text))) => on_text(&state, &text),
                 Some(Ok(Message::Binary(bytes))) => on_binary(&state, &bytes),
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
                 Some(Ok(_)) => Vec::new(),
             },
         };
@@ -684,10 +684,10 @@ fn on_text(state: &State, text: &str) -> Vec<Message> {
                 match dave.viewer.execute_transition(id) {
                     Ok(true) => {}
                     Ok(false) => {
-                        state.violation(format!("transition ready for unknown transition {id}"))
+                        state.violation(format!("transition ready for unknown transition {id}"));
                     }
                     Err(e) => {
-                        state.violation(format!("viewer could not execute transition {id}: {e}"))
+                        state.violation(format!("viewer could not execute transition {id}: {e}"));
                     }
                 }
             }

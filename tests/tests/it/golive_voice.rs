@@ -23,7 +23,7 @@ const TOKEN: &str = "stream-token";
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 360;
 const FPS: u32 = 30;
-const WAIT: Duration = Duration::from_secs(60);
+const WAIT: Duration = Duration::from_mins(1);
 
 fn voice_server(fake: &FakeVoiceServer) -> VoiceServer {
     VoiceServer {
