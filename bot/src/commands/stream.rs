@@ -82,6 +82,14 @@ pub async fn start(
     // Logging in, the voice handshake and DAVE take a few seconds: answer within Discord's
     // three-second window first.
     ctx.defer().await?;
+    // A bad source must not leave the account sitting in a channel it joined for nothing.
+    let was_in_voice = match &ctx.data().streamer {
+        Some(link) => link
+            .status(STATUS_TIMEOUT)
+            .await
+            .is_ok_and(|s| s.state != PlaybackState::Disconnected),
+        None => false,
+    };
     order(
         ctx,
         Order::JoinVoice {
@@ -90,7 +98,7 @@ pub async fn start(
         },
     )
     .await?;
-    order(
+    let played = order(
         ctx,
         Order::Play {
             source: Source::Url {
@@ -99,7 +107,19 @@ pub async fn start(
             start_offset_ms: 0,
         },
     )
-    .await?;
+    .await;
+    if played.is_err()
+        && !was_in_voice
+        && let Some(link) = &ctx.data().streamer
+        && let Err(e) = link
+            .request(Order::LeaveVoice {
+                guild_id: guild_id.get(),
+            })
+            .await
+    {
+        tracing::warn!(error = %e, "could not leave after a failed start");
+    }
+    played?;
     ctx.say(format!(
         "Streaming `{}` in <#{channel_id}>. Open the stream from the channel to watch; \
          `/stream pause`, `/stream seek` and `/stream stop` control it.",
