@@ -166,7 +166,10 @@ pub fn load_file(path: &Path) -> Result<Token, TokenError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(path).map_err(unreadable)?.permissions().mode();
+        let mode = std::fs::metadata(path)
+            .map_err(unreadable)?
+            .permissions()
+            .mode();
         if mode & 0o077 != 0 {
             return Err(TokenError::FileTooOpen {
                 path: path.to_owned(),
@@ -277,4 +280,3 @@ mod tests {
         ));
     }
 }
-

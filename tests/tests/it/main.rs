@@ -2,6 +2,7 @@
 
 mod bot;
 mod fake_discord;
+mod golive_gateway;
 mod moderation;
 mod modules;
 mod perm;

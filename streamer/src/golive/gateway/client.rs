@@ -56,7 +56,9 @@ struct VoiceSlot {
 
 enum StreamPhase {
     /// After a re-identify: re-created once the call is rejoined.
-    AwaitingVoice { waiter: Option<Reply<StreamJoin>> },
+    AwaitingVoice {
+        waiter: Option<Reply<StreamJoin>>,
+    },
     Creating {
         deadline: Instant,
         rtc_server_id: Option<u64>,
@@ -340,10 +342,7 @@ impl Client {
             match flow {
                 Flow::Continue => {}
                 Flow::HeartbeatNow => {
-                    if let Err(e) = sink
-                        .send(Message::Text(payload::heartbeat(self.seq)))
-                        .await
-                    {
+                    if let Err(e) = sink.send(Message::Text(payload::heartbeat(self.seq))).await {
                         return retry(format!("could not send a heartbeat: {e}"));
                     }
                     awaiting_ack = true;
@@ -1072,7 +1071,10 @@ fn closed(frame: Option<&CloseFrame<'_>>) -> End {
         return retry("Discord closed the connection");
     };
     let code = u16::from(frame.code);
-    let reason = format!("Discord closed the connection with {code} ({})", frame.reason);
+    let reason = format!(
+        "Discord closed the connection with {code} ({})",
+        frame.reason
+    );
     match payload::classify_close(code) {
         CloseAction::Resume => retry(reason),
         CloseAction::Reidentify => End::Retry {

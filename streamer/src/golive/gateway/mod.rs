@@ -333,10 +333,7 @@ impl Gateway {
         self.user_id
     }
 
-    async fn ask<T>(
-        &self,
-        make: impl FnOnce(Reply<T>) -> Command,
-    ) -> Result<T, GatewayError> {
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, GatewayError> {
         let (reply, rx) = oneshot::channel();
         self.commands
             .send(make(reply))
@@ -347,7 +344,11 @@ impl Gateway {
 
     /// Joins a voice channel (op 4) and waits for this account's voice state and the voice
     /// server. Times out with [`GatewayError::VoiceJoinTimedOut`].
-    pub async fn join_voice(&self, guild_id: u64, channel_id: u64) -> Result<VoiceJoin, GatewayError> {
+    pub async fn join_voice(
+        &self,
+        guild_id: u64,
+        channel_id: u64,
+    ) -> Result<VoiceJoin, GatewayError> {
         self.ask(|reply| Command::JoinVoice {
             guild_id,
             channel_id,
@@ -358,7 +359,8 @@ impl Gateway {
 
     /// Leaves the guild's voice channel (op 4 with no channel); returns once sent.
     pub async fn leave_voice(&self, guild_id: u64) -> Result<(), GatewayError> {
-        self.ask(|reply| Command::LeaveVoice { guild_id, reply }).await
+        self.ask(|reply| Command::LeaveVoice { guild_id, reply })
+            .await
     }
 
     /// Starts a Go Live stream in the voice channel the account is in (op 18), waits for the
@@ -377,7 +379,11 @@ impl Gateway {
     }
 
     /// Op 22; returns once sent (so a burst of calls is paced by the send limit).
-    pub async fn set_stream_paused(&self, stream_key: &str, paused: bool) -> Result<(), GatewayError> {
+    pub async fn set_stream_paused(
+        &self,
+        stream_key: &str,
+        paused: bool,
+    ) -> Result<(), GatewayError> {
         self.ask(|reply| Command::SetPaused {
             stream_key: stream_key.to_owned(),
             paused,
@@ -399,7 +405,12 @@ impl Gateway {
     /// the task. Leave voice and delete the stream first to do it cleanly.
     pub async fn shutdown(&self) {
         let (reply, rx) = oneshot::channel();
-        if self.commands.send(Command::Shutdown { reply }).await.is_ok() {
+        if self
+            .commands
+            .send(Command::Shutdown { reply })
+            .await
+            .is_ok()
+        {
             let _ = rx.await;
         }
     }

@@ -268,10 +268,7 @@ impl Backoff {
     pub fn next_delay(&mut self) -> Duration {
         let delay = match self.failures {
             0 => Duration::ZERO,
-            n => self
-                .base
-                .saturating_mul(1 << (n - 1).min(16))
-                .min(self.max),
+            n => self.base.saturating_mul(1 << (n - 1).min(16)).min(self.max),
         };
         self.failures = self.failures.saturating_add(1);
         delay
@@ -365,7 +362,10 @@ mod tests {
             CloseAction::Fatal(FatalClose::AuthFailed)
         );
         for code in 4010..=4014 {
-            assert!(matches!(classify_close(code), CloseAction::Fatal(_)), "{code}");
+            assert!(
+                matches!(classify_close(code), CloseAction::Fatal(_)),
+                "{code}"
+            );
         }
         for code in [4007, 4009] {
             assert_eq!(classify_close(code), CloseAction::Reidentify);
