@@ -165,8 +165,13 @@ fn handle(
     }
     match opcode {
         Some(1) => {
-            if conn.kind != Some(SessionKind::User) {
-                shared.lock().heartbeats += 1;
+            let mut state = shared.lock();
+            if conn.kind == Some(SessionKind::User) {
+                if !state.user.ack_heartbeats {
+                    return vec![];
+                }
+            } else {
+                state.heartbeats += 1;
             }
             vec![Reply::Send(op(11, &Value::Null))]
         }

@@ -173,6 +173,8 @@ struct UserState {
     issued: Vec<IssuedVoiceToken>,
     revoked: bool,
     voice_endpoint: String,
+    /// Cleared to play a zombie connection: heartbeats go unanswered.
+    ack_heartbeats: bool,
     /// When set, `STREAM_CREATE` is answered with `STREAM_DELETE` and this reason.
     stream_refusal: Option<String>,
 }
@@ -286,6 +288,7 @@ impl State {
                 revoked: false,
                 voice_endpoint,
                 stream_refusal: None,
+                ack_heartbeats: true,
             },
             identifies: 0,
             resumes: 0,

@@ -420,6 +420,19 @@ impl FakeDiscord {
         self.shared.lock().user.stream_refusal = reason.map(str::to_owned);
     }
 
+    /// Stops (or restarts) answering the user's heartbeats: a zombie connection.
+    pub fn ack_user_heartbeats(&self, ack: bool) {
+        self.shared.lock().user.ack_heartbeats = ack;
+    }
+
+    /// Sends op 7 RECONNECT on the user's connection.
+    pub fn request_user_reconnect(&self) {
+        let state = self.shared.lock();
+        if let Some(conn) = state.user.session.as_ref().and_then(|s| s.conn.as_ref()) {
+            let _ = conn.send(ConnCmd::Send(json!({"op": 7, "d": null}).to_string()));
+        }
+    }
+
     /// Discord ends a live stream on its own (a moderator, a permission change).
     pub fn end_stream(&self, stream_key: &str, reason: &str) {
         let mut state = self.shared.lock();

@@ -261,6 +261,46 @@ async fn a_dropped_connection_resumes_and_keeps_working() {
 }
 
 #[tokio::test]
+async fn a_zombie_connection_and_a_reconnect_request_both_resume() {
+    let fake = fake_with(Options {
+        heartbeat_interval: Duration::from_millis(200),
+        ..Options::default()
+    })
+    .await;
+    let (gw, _events) = connect(&fake).await;
+    gw.join_voice(GUILD_ID, VOICE_CHANNEL_ID).await.unwrap();
+
+    // Heartbeats go unanswered: the client must notice, drop the connection and resume.
+    fake.ack_user_heartbeats(false);
+    fake.wait_until("a resume after missed ACKs", WAIT, |f| {
+        (f.user_resume_count() >= 1).then_some(())
+    })
+    .await;
+    fake.ack_user_heartbeats(true);
+    fake.wait_until("the resumed connection", WAIT, |f| {
+        f.connected_as(SessionKind::User).then_some(())
+    })
+    .await;
+    let resumes = fake.user_resume_count();
+
+    fake.request_user_reconnect();
+    fake.wait_until("a resume after op 7", WAIT, |f| {
+        (f.user_resume_count() > resumes).then_some(())
+    })
+    .await;
+    assert_eq!(fake.user_identify_count(), 1);
+    // Still the same call: nothing was rejoined.
+    assert_eq!(fake.user_ops_of(4).len(), 1);
+    gw.leave_voice(GUILD_ID).await.unwrap();
+    fake.wait_until("the leave", WAIT, |f| {
+        f.user_voice_channel(GUILD_ID).is_none().then_some(())
+    })
+    .await;
+    gw.shutdown().await;
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
 async fn an_invalid_session_re_identifies_and_rejoins() {
     let fake = fake().await;
     let (gw, mut events) = connect(&fake).await;
