@@ -19,9 +19,18 @@ pub const MEMBER_ID: u64 = 3_000_000_000_000_000_002;
 pub const MOD_ID: u64 = 3_000_000_000_000_000_003;
 /// Holds the top role, above the bot's: neither the moderator nor the bot can act on them.
 pub const ADMIN_ID: u64 = 3_000_000_000_000_000_004;
+/// The server owner's second account, which the streamer logs in as for Go Live: a user, not
+/// a bot, and a member of [`GUILD_ID`].
+pub const STREAMER_USER_ID: u64 = 3_000_000_000_000_000_005;
+/// The streamer account's user token: base64("3000000000000000005").timestamp.hmac, sent
+/// without a `Bot ` prefix.
+pub const STREAMER_USER_TOKEN: &str =
+    "MzAwMDAwMDAwMDAwMDAwMDAwNQ.GfAkEz.fake-user-hmac-used-only-by-lounge-tests";
 pub const GENERAL_CHANNEL_ID: u64 = 4_000_000_000_000_000_001;
 pub const OTHER_CHANNEL_ID: u64 = 4_000_000_000_000_000_002;
 pub const VOICE_CHANNEL_ID: u64 = 4_000_000_000_000_000_003;
+/// A voice channel whose permission overwrite denies the streamer account CONNECT.
+pub const DENIED_VOICE_CHANNEL_ID: u64 = 4_000_000_000_000_000_004;
 /// The only text channel of the other guild.
 pub const OTHER_GUILD_CHANNEL_ID: u64 = 4_000_000_000_000_000_102;
 pub const MOD_ROLE_ID: u64 = 5_000_000_000_000_000_001;
@@ -29,6 +38,12 @@ pub const MEMBER_ROLE_ID: u64 = 5_000_000_000_000_000_002;
 /// The bot's own (integration) role, above Moderator and below Admin.
 pub const BOT_ROLE_ID: u64 = 5_000_000_000_000_000_003;
 pub const ADMIN_ROLE_ID: u64 = 5_000_000_000_000_000_004;
+
+/// Permission bits the voice fakes check.
+pub const VIEW_CHANNEL: u64 = 1 << 10;
+pub const CONNECT: u64 = 1 << 20;
+/// "Video": starting a Go Live stream.
+pub const STREAM: u64 = 1 << 9;
 
 pub const TIMESTAMP: &str = "2026-11-24T10:00:00.000000+00:00";
 
@@ -52,6 +67,17 @@ pub fn bot_user() -> Value {
     u
 }
 
+/// The streamer account as its own READY describes it.
+pub fn streamer_user() -> Value {
+    let mut u = user(STREAMER_USER_ID, "streamer", false);
+    u["verified"] = json!(true);
+    u["mfa_enabled"] = json!(false);
+    u["flags"] = json!(0);
+    u["email"] = json!(null);
+    u["premium_type"] = json!(0);
+    u
+}
+
 /// Any user the fixture knows, as `GET /users/{id}` returns it.
 pub fn known_user(id: u64) -> Option<Value> {
     if id == BOT_ID {
@@ -72,6 +98,7 @@ pub fn members_of(guild: u64) -> Vec<(u64, &'static str, Vec<u64>)> {
             (MOD_ID, "moderator", vec![MOD_ROLE_ID, MEMBER_ROLE_ID]),
             (ADMIN_ID, "admin", vec![ADMIN_ROLE_ID, MEMBER_ROLE_ID]),
             (BOT_ID, "Lounge", vec![BOT_ROLE_ID]),
+            (STREAMER_USER_ID, "streamer", vec![MEMBER_ROLE_ID]),
         ]
     } else {
         vec![
@@ -165,6 +192,7 @@ pub fn channel(id: u64, guild: u64) -> Value {
         GENERAL_CHANNEL_ID => ("general", 0),
         OTHER_CHANNEL_ID => ("games", 0),
         VOICE_CHANNEL_ID => ("Lounge Voice", 2),
+        DENIED_VOICE_CHANNEL_ID => ("Staff Voice", 2),
         _ => ("channel", 0),
     };
     let mut c = json!({
@@ -172,7 +200,7 @@ pub fn channel(id: u64, guild: u64) -> Value {
         "type": kind,
         "guild_id": guild.to_string(),
         "position": 0,
-        "permission_overwrites": [],
+        "permission_overwrites": permission_overwrites(id),
         "name": name,
         "nsfw": false,
         "parent_id": null,
@@ -195,10 +223,67 @@ pub fn channels(guild: u64) -> Vec<Value> {
             channel(GENERAL_CHANNEL_ID, guild),
             channel(OTHER_CHANNEL_ID, guild),
             channel(VOICE_CHANNEL_ID, guild),
+            channel(DENIED_VOICE_CHANNEL_ID, guild),
         ]
     } else {
         vec![channel(OTHER_GUILD_CHANNEL_ID, guild)]
     }
+}
+
+/// A channel's overwrites: the staff voice channel keeps the streamer account out.
+fn permission_overwrites(channel: u64) -> Value {
+    if channel == DENIED_VOICE_CHANNEL_ID {
+        json!([{
+            "id": STREAMER_USER_ID.to_string(),
+            "type": 1,
+            "allow": "0",
+            "deny": CONNECT.to_string(),
+        }])
+    } else {
+        json!([])
+    }
+}
+
+/// A member's permissions in a channel: guild permissions, then the channel's overwrites for
+/// @everyone, the member's roles and the member, in Discord's order.
+pub fn channel_permissions(guild: u64, channel: u64, user: u64) -> u64 {
+    const ADMINISTRATOR: u64 = 8;
+    if guild_of_channel(&[guild], channel) != Some(guild) {
+        return 0;
+    }
+    let mut perms = member_permissions(guild, user);
+    if perms & ADMINISTRATOR != 0 {
+        return perms;
+    }
+    let roles: Vec<u64> = members_of(guild)
+        .into_iter()
+        .find(|(m, _, _)| *m == user)
+        .map(|(_, _, r)| r)
+        .unwrap_or_default();
+    let overwrites = permission_overwrites(channel);
+    let bits =
+        |o: &Value, key: &str| -> u64 { o[key].as_str().and_then(|s| s.parse().ok()).unwrap_or(0) };
+    let id_of = |o: &Value| o["id"].as_str().and_then(|s| s.parse::<u64>().ok());
+    let list = overwrites.as_array().cloned().unwrap_or_default();
+    for o in list.iter().filter(|o| id_of(o) == Some(guild)) {
+        perms = (perms & !bits(o, "deny")) | bits(o, "allow");
+    }
+    let (mut allow, mut deny) = (0, 0);
+    for o in list
+        .iter()
+        .filter(|o| o["type"] == 0 && id_of(o).is_some_and(|id| roles.contains(&id)))
+    {
+        allow |= bits(o, "allow");
+        deny |= bits(o, "deny");
+    }
+    perms = (perms & !deny) | allow;
+    for o in list
+        .iter()
+        .filter(|o| o["type"] == 1 && id_of(o) == Some(user))
+    {
+        perms = (perms & !bits(o, "deny")) | bits(o, "allow");
+    }
+    perms
 }
 
 /// The guild object as REST returns it (no members/channels).

@@ -1,7 +1,10 @@
 //! Gateway v10 over a plain websocket: HELLO, IDENTIFY → READY + `GUILD_CREATE`, heartbeats,
-//! RESUME with replay, invalid sessions, and the close codes Discord uses.
+//! RESUME with replay, invalid sessions, and the close codes Discord uses. A connection that
+//! identifies with the streamer's user token becomes a user session (v9, see [`super::user`]).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Instant;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -11,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::{ConnCmd, Session, Shared, fixtures};
+use super::{ConnCmd, Session, SessionKind, Shared, fixtures, user};
 
 pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     while let Ok((stream, _)) = listener.accept().await {
@@ -19,7 +22,7 @@ pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-fn op(op: u8, d: &Value) -> Message {
+pub(super) fn op(op: u8, d: &Value) -> Message {
     Message::Text(json!({"op": op, "d": d}).to_string())
 }
 
@@ -36,11 +39,17 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
         return;
     };
-    if !query.split('&').any(|p| p == "v=10") {
-        shared.violation(format!(
-            "gateway connected without ?v=10 (query: {query:?})"
-        ));
-    }
+    let version = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("v="))
+        .and_then(|v| v.parse::<u8>().ok());
+    let mut conn = Conn {
+        kind: None,
+        authenticated: false,
+        version,
+        query: query.clone(),
+        sends: VecDeque::new(),
+    };
     let (mut sink, mut source) = ws.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<ConnCmd>();
     if sink
@@ -65,7 +74,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                     Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                     Some(Ok(_)) => continue,
                 };
-                let replies = handle(&shared, &text, &tx);
+                let replies = handle(&shared, &mut conn, &text, &tx);
                 for reply in replies {
                     match reply {
                         Reply::Send(m) => if sink.send(m).await.is_err() { return },
@@ -79,6 +88,11 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
             }
             cmd = rx.recv() => match cmd {
                 Some(ConnCmd::Send(text)) => if sink.send(Message::Text(text)).await.is_err() { break },
+                Some(ConnCmd::Close(code, reason)) => {
+                    let frame = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
+                    let _ = sink.send(Message::Close(Some(frame))).await;
+                    break;
+                }
                 Some(ConnCmd::Drop) | None => return,
             }
         }
@@ -89,31 +103,99 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
 /// The connection is gone: the session (if this was its connection) waits for a RESUME.
 fn detach(shared: &Shared, tx: &mpsc::UnboundedSender<ConnCmd>) {
     let mut state = shared.lock();
-    if let Some(session) = state.session.as_mut()
-        && session.conn.as_ref().is_some_and(|c| c.same_channel(tx))
-    {
-        session.conn = None;
+    for kind in [SessionKind::Bot, SessionKind::User] {
+        if let Some(session) = state.session_mut(kind).as_mut()
+            && session.conn.as_ref().is_some_and(|c| c.same_channel(tx))
+        {
+            session.conn = None;
+        }
     }
 }
 
-enum Reply {
+/// One websocket's own state.
+pub(super) struct Conn {
+    /// Whose token the connection presented.
+    pub kind: Option<SessionKind>,
+    /// Set by a successful IDENTIFY or RESUME.
+    pub authenticated: bool,
+    /// `v` from the query string.
+    pub version: Option<u8>,
+    pub query: String,
+    /// When each recent payload arrived, for the send limit.
+    pub sends: VecDeque<Instant>,
+}
+
+pub(super) enum Reply {
     Send(Message),
     Close(u16, &'static str),
 }
 
-fn handle(shared: &Shared, text: &str, tx: &mpsc::UnboundedSender<ConnCmd>) -> Vec<Reply> {
+fn handle(
+    shared: &Shared,
+    conn: &mut Conn,
+    text: &str,
+    tx: &mpsc::UnboundedSender<ConnCmd>,
+) -> Vec<Reply> {
+    // Discord counts every payload, heartbeats included, against 120 per 60 s.
+    let now = Instant::now();
+    conn.sends.push_back(now);
+    while conn
+        .sends
+        .front()
+        .is_some_and(|t| now.duration_since(*t) > shared.send_window)
+    {
+        conn.sends.pop_front();
+    }
+    let over_limit = conn.sends.len() > shared.send_limit as usize;
     let Ok(payload) = serde_json::from_str::<Value>(text) else {
         shared.violation(format!("gateway payload is not JSON: {text}"));
         return vec![Reply::Close(4002, "Error while decoding payload.")];
     };
     let d = payload.get("d").cloned().unwrap_or(Value::Null);
-    match payload.get("op").and_then(Value::as_u64) {
+    let opcode = payload.get("op").and_then(Value::as_u64);
+    if conn.kind == Some(SessionKind::User) {
+        shared
+            .lock()
+            .user
+            .ops
+            .push((opcode.unwrap_or(u64::MAX), d.clone()));
+        if over_limit {
+            return vec![Reply::Close(4008, "Rate limited.")];
+        }
+    }
+    match opcode {
         Some(1) => {
-            shared.lock().heartbeats += 1;
+            let mut state = shared.lock();
+            if conn.kind == Some(SessionKind::User) {
+                if !state.user.ack_heartbeats {
+                    return vec![];
+                }
+            } else {
+                state.heartbeats += 1;
+            }
             vec![Reply::Send(op(11, &Value::Null))]
         }
-        Some(2) => identify(shared, &d, tx),
-        Some(6) => resume(shared, &d, tx),
+        Some(2 | 6) if conn.authenticated => {
+            shared.violation(format!("identified twice on one connection: {text}"));
+            vec![Reply::Close(4005, "Already authenticated.")]
+        }
+        Some(2) if is_user_token(&d) => {
+            let replies = user::identify(shared, conn, &d, tx);
+            record_login(shared, conn, 2, &d);
+            replies
+        }
+        Some(6) if is_user_token(&d) => {
+            let replies = user::resume(shared, conn, &d, tx);
+            record_login(shared, conn, 6, &d);
+            replies
+        }
+        Some(2) => identify(shared, conn, &d, tx),
+        Some(6) => resume(shared, conn, &d, tx),
+        Some(other) if !conn.authenticated => {
+            shared.violation(format!("gateway op {other} before IDENTIFY: {text}"));
+            vec![Reply::Close(4003, "Not authenticated.")]
+        }
+        Some(other) if conn.kind == Some(SessionKind::User) => user::op(shared, other, &d),
         // Presence update, voice state update, request guild members: accepted, nothing to say.
         Some(3 | 4 | 8 | 31) => vec![],
         other => {
@@ -123,12 +205,31 @@ fn handle(shared: &Shared, text: &str, tx: &mpsc::UnboundedSender<ConnCmd>) -> V
     }
 }
 
+/// A user login is recorded once the connection is known to be the user's.
+fn record_login(shared: &Shared, conn: &Conn, opcode: u64, d: &Value) {
+    if conn.kind == Some(SessionKind::User) {
+        shared.lock().user.ops.push((opcode, d.clone()));
+    }
+}
+
+/// The streamer's token exactly as a user client sends it (a `Bot ` prefix makes it a bot
+/// login, which the bot path refuses).
+fn is_user_token(d: &Value) -> bool {
+    d.get("token").and_then(Value::as_str) == Some(fixtures::STREAMER_USER_TOKEN)
+}
+
 fn check_token(d: &Value) -> bool {
     let token = d.get("token").and_then(Value::as_str).unwrap_or_default();
     token.trim_start_matches("Bot ") == fixtures::TOKEN
 }
 
-fn identify(shared: &Shared, d: &Value, tx: &mpsc::UnboundedSender<ConnCmd>) -> Vec<Reply> {
+fn identify(
+    shared: &Shared,
+    conn: &mut Conn,
+    d: &Value,
+    tx: &mpsc::UnboundedSender<ConnCmd>,
+) -> Vec<Reply> {
+    check_version(shared, conn, 10);
     let mut checker = super::schema::Checker::default();
     checker.identify(d);
     for e in checker.errors {
@@ -137,6 +238,13 @@ fn identify(shared: &Shared, d: &Value, tx: &mpsc::UnboundedSender<ConnCmd>) -> 
     if !check_token(d) {
         return vec![Reply::Close(4004, "Authentication failed.")];
     }
+    // The bot's token in a user-style identify (no intents): Discord refuses bots without
+    // intents, and a user client must not be handed the bot's token.
+    if d.get("intents").is_none() {
+        return vec![Reply::Close(4004, "Authentication failed.")];
+    }
+    conn.kind = Some(SessionKind::Bot);
+    conn.authenticated = true;
     let session_id = format!("session-{}", shared.snowflake());
     let shard_pair = d.get("shard").cloned().unwrap_or(json!([0, 1]));
     let guilds: Vec<Value> = shared
@@ -172,7 +280,23 @@ fn identify(shared: &Shared, d: &Value, tx: &mpsc::UnboundedSender<ConnCmd>) -> 
     vec![]
 }
 
-fn resume(shared: &Shared, d: &Value, tx: &mpsc::UnboundedSender<ConnCmd>) -> Vec<Reply> {
+/// The bot speaks v10, the user client v9 (like Discord's own clients).
+pub(super) fn check_version(shared: &Shared, conn: &Conn, want: u8) {
+    if conn.version != Some(want) {
+        shared.violation(format!(
+            "gateway connected without ?v={want} (query: {:?})",
+            conn.query
+        ));
+    }
+}
+
+fn resume(
+    shared: &Shared,
+    conn: &mut Conn,
+    d: &Value,
+    tx: &mpsc::UnboundedSender<ConnCmd>,
+) -> Vec<Reply> {
+    check_version(shared, conn, 10);
     let mut checker = super::schema::Checker::default();
     checker.resume(d);
     for e in checker.errors {
@@ -191,6 +315,17 @@ fn resume(shared: &Shared, d: &Value, tx: &mpsc::UnboundedSender<ConnCmd>) -> Ve
     let Some(session) = state.session.as_mut().filter(|s| s.valid && s.id == wanted) else {
         return vec![Reply::Send(op(9, &Value::Bool(false)))];
     };
+    conn.kind = Some(SessionKind::Bot);
+    conn.authenticated = true;
+    reattach(session, from_seq, tx)
+}
+
+/// Moves a session onto a new connection: replays what it missed, then RESUMED.
+pub(super) fn reattach(
+    session: &mut Session,
+    from_seq: u64,
+    tx: &mpsc::UnboundedSender<ConnCmd>,
+) -> Vec<Reply> {
     session.conn = Some(tx.clone());
     let mut replies: Vec<Reply> = session
         .events

@@ -2,11 +2,16 @@
 //! (a websocket on 127.0.0.1). It records every request the bot makes, checks payloads
 //! strictly (see [`schema`]), and lets a test play users: send messages, run slash commands,
 //! press buttons, and break the connection.
+//!
+//! The gateway also takes a USER session (the streamer's Go Live account, see [`user`]): it
+//! joins voice channels, creates streams and hands out voice tokens, under Discord's send
+//! limit.
 
 pub mod fixtures;
 mod gateway;
 mod rest;
 pub mod schema;
+mod user;
 pub mod voice;
 
 use std::collections::HashMap;
@@ -119,6 +124,60 @@ enum ConnCmd {
     Send(String),
     /// Drop the TCP connection without a close frame, like a network failure.
     Drop,
+    /// Close with a code, as Discord does when it ends a session.
+    Close(u16, &'static str),
+}
+
+/// Which kind of account a gateway session belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionKind {
+    /// The bot (`Bot` token, intents, gateway v10).
+    Bot,
+    /// The streamer's user account (bare user token, gateway v9).
+    User,
+}
+
+/// A voice or stream token the fake issued to the user account, for the voice fake to check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedVoiceToken {
+    /// `None` for the call itself; the stream key for a Go Live stream.
+    pub stream_key: Option<String>,
+    /// What the voice identify must carry as `server_id`: the guild for a call, the
+    /// `rtc_server_id` for a stream.
+    pub server_id: u64,
+    pub guild_id: u64,
+    pub channel_id: u64,
+    pub user_id: u64,
+    /// The voice session id (from `VOICE_STATE_UPDATE`).
+    pub session_id: String,
+    pub token: String,
+    pub endpoint: String,
+}
+
+#[derive(Clone, Debug)]
+struct FakeStream {
+    guild_id: u64,
+    rtc_server_id: u64,
+    paused: bool,
+}
+
+/// The user account's side of the fake.
+struct UserState {
+    session: Option<Session>,
+    identifies: u32,
+    resumes: u32,
+    /// Every payload the user's connections sent: (op, d).
+    ops: Vec<(u64, Value)>,
+    /// guild -> (channel, voice session id)
+    voice: HashMap<u64, (u64, String)>,
+    streams: HashMap<String, FakeStream>,
+    issued: Vec<IssuedVoiceToken>,
+    revoked: bool,
+    voice_endpoint: String,
+    /// Cleared to play a zombie connection: heartbeats go unanswered.
+    ack_heartbeats: bool,
+    /// When set, `STREAM_CREATE` is answered with `STREAM_DELETE` and this reason.
+    stream_refusal: Option<String>,
 }
 
 struct Session {
@@ -130,11 +189,11 @@ struct Session {
     valid: bool,
 }
 
-#[derive(Default)]
 struct State {
     requests: Vec<Recorded>,
     violations: Vec<String>,
     session: Option<Session>,
+    user: UserState,
     identifies: u32,
     resumes: u32,
     heartbeats: u32,
@@ -161,6 +220,9 @@ pub(crate) struct Shared {
     gateway_url: String,
     heartbeat_interval_ms: u64,
     guilds: Vec<u64>,
+    /// Discord's gateway send limit, enforced on user connections.
+    send_limit: u32,
+    send_window: Duration,
 }
 
 impl Shared {
@@ -180,19 +242,68 @@ impl Shared {
         self.lock().violations.push(v);
     }
 
-    /// Queues a dispatch on the current session, sending it now if connected.
+    /// Queues a dispatch on the bot's session, sending it now if connected.
     fn dispatch(&self, event: &str, d: Value) {
-        let mut state = self.lock();
-        let Some(session) = state.session.as_mut().filter(|s| s.valid) else {
-            drop(state);
+        if !self.dispatch_to(SessionKind::Bot, event, d) {
             self.violation(format!("test dispatched {event} with no gateway session"));
-            return;
+        }
+    }
+
+    /// Queues a dispatch on a session, sending it now if connected. False if there is no
+    /// valid session of that kind.
+    fn dispatch_to(&self, kind: SessionKind, event: &str, d: Value) -> bool {
+        let mut state = self.lock();
+        let Some(session) = state.session_mut(kind).as_mut().filter(|s| s.valid) else {
+            return false;
         };
-        session.seq += 1;
-        let text = json!({"op": 0, "t": event, "s": session.seq, "d": d}).to_string();
-        session.events.push((session.seq, text.clone()));
-        if let Some(conn) = &session.conn {
+        session.push(event, &d);
+        true
+    }
+}
+
+impl Session {
+    fn push(&mut self, event: &str, d: &Value) {
+        self.seq += 1;
+        let text = json!({"op": 0, "t": event, "s": self.seq, "d": d}).to_string();
+        self.events.push((self.seq, text.clone()));
+        if let Some(conn) = &self.conn {
             let _ = conn.send(ConnCmd::Send(text));
+        }
+    }
+}
+
+impl State {
+    fn new(voice_endpoint: String) -> Self {
+        Self {
+            requests: Vec::new(),
+            violations: Vec::new(),
+            session: None,
+            user: UserState {
+                session: None,
+                identifies: 0,
+                resumes: 0,
+                ops: Vec::new(),
+                voice: HashMap::new(),
+                streams: HashMap::new(),
+                issued: Vec::new(),
+                revoked: false,
+                voice_endpoint,
+                stream_refusal: None,
+                ack_heartbeats: true,
+            },
+            identifies: 0,
+            resumes: 0,
+            heartbeats: 0,
+            messages: HashMap::new(),
+            interactions: HashMap::new(),
+            commands: HashMap::new(),
+        }
+    }
+
+    fn session_mut(&mut self, kind: SessionKind) -> &mut Option<Session> {
+        match kind {
+            SessionKind::Bot => &mut self.session,
+            SessionKind::User => &mut self.user.session,
         }
     }
 }
@@ -204,6 +315,13 @@ pub struct Options {
     pub heartbeat_interval: Duration,
     /// Guilds the bot is in.
     pub guilds: Vec<u64>,
+    /// `host:port` put in `VOICE_SERVER_UPDATE` and `STREAM_SERVER_UPDATE` (the fake voice
+    /// server's address); see also [`FakeDiscord::set_voice_endpoint`].
+    pub voice_endpoint: String,
+    /// Discord's gateway send limit (120 per 60 s), enforced on user connections with close
+    /// code 4008.
+    pub gateway_send_limit: u32,
+    pub gateway_send_window: Duration,
 }
 
 impl Default for Options {
@@ -211,6 +329,10 @@ impl Default for Options {
         Self {
             heartbeat_interval: Duration::from_secs(1),
             guilds: vec![GUILD_ID, OTHER_GUILD_ID],
+            // The discard port: nothing listens unless a test sets a real voice fake.
+            voice_endpoint: "127.0.0.1:9".to_owned(),
+            gateway_send_limit: 120,
+            gateway_send_window: Duration::from_mins(1),
         }
     }
 }
@@ -247,11 +369,13 @@ impl FakeDiscord {
         let rest_addr = rest.local_addr().expect("REST address");
         let gateway_url = format!("ws://{}", ws.local_addr().expect("gateway address"));
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State::new(options.voice_endpoint)),
             next_id: AtomicU64::new(6_000_000_000_000_000_000),
             gateway_url,
             heartbeat_interval_ms: options.heartbeat_interval.as_millis() as u64,
             guilds: options.guilds,
+            send_limit: options.gateway_send_limit,
+            send_window: options.gateway_send_window,
         });
         let tasks = vec![
             tokio::spawn(rest::serve(rest, shared.clone())),
@@ -477,32 +601,55 @@ impl FakeDiscord {
         self.shared.lock().messages.get(&id).cloned()
     }
 
-    /// Drops the gateway connection without a close frame (a network failure). The session
-    /// stays valid, so the bot should RESUME.
+    /// Drops the bot's gateway connection without a close frame (a network failure). The
+    /// session stays valid, so the bot should RESUME.
     pub fn drop_connection(&self) {
-        let state = self.shared.lock();
-        if let Some(conn) = state.session.as_ref().and_then(|s| s.conn.as_ref()) {
+        self.drop_connection_of(SessionKind::Bot);
+    }
+
+    /// Drops a session's gateway connection without a close frame; the session stays valid.
+    pub fn drop_connection_of(&self, kind: SessionKind) {
+        let mut state = self.shared.lock();
+        if let Some(conn) = state
+            .session_mut(kind)
+            .as_ref()
+            .and_then(|s| s.conn.as_ref())
+        {
             let _ = conn.send(ConnCmd::Drop);
         }
     }
 
-    /// Invalidates the session and drops the connection: the bot's RESUME gets op 9 and it
-    /// must identify again.
+    /// Invalidates the bot's session and drops the connection: the bot's RESUME gets op 9
+    /// and it must identify again.
     pub fn invalidate_session(&self) {
+        self.invalidate_session_of(SessionKind::Bot);
+    }
+
+    /// Invalidates a session and drops its connection. For the user account Discord also
+    /// forgets its voice states and streams with the session.
+    pub fn invalidate_session_of(&self, kind: SessionKind) {
         let mut state = self.shared.lock();
-        if let Some(session) = state.session.as_mut() {
+        if let Some(session) = state.session_mut(kind).as_mut() {
             session.valid = false;
             if let Some(conn) = session.conn.take() {
                 let _ = conn.send(ConnCmd::Drop);
             }
         }
+        if kind == SessionKind::User {
+            state.user.voice.clear();
+            state.user.streams.clear();
+        }
     }
 
     /// Whether the bot currently has a live gateway connection.
     pub fn connected(&self) -> bool {
+        self.connected_as(SessionKind::Bot)
+    }
+
+    pub fn connected_as(&self, kind: SessionKind) -> bool {
         self.shared
             .lock()
-            .session
+            .session_mut(kind)
             .as_ref()
             .is_some_and(|s| s.valid && s.conn.is_some())
     }

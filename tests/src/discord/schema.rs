@@ -589,6 +589,174 @@ impl Checker {
         }
     }
 
+    /// The d of a user account's IDENTIFY: a client's properties and capabilities, and no
+    /// intents or shard (those are for bots).
+    pub fn user_identify(&mut self, v: &Value) {
+        let path = "identify (user)";
+        let allowed = [
+            "token",
+            "capabilities",
+            "properties",
+            "presence",
+            "compress",
+            "client_state",
+        ];
+        let Some(map) = self.object(v, path, &allowed) else {
+            return;
+        };
+        for key in ["token", "capabilities", "properties"] {
+            if !map.contains_key(key) {
+                self.err(path, format!("missing `{key}`"));
+            }
+        }
+        if map.get("capabilities").is_some_and(|c| !c.is_u64()) {
+            self.err(path, "`capabilities` must be an integer bitfield");
+        }
+        if let Some(p) = map.get("properties") {
+            let allowed = [
+                "os",
+                "browser",
+                "device",
+                "release_channel",
+                "client_version",
+                "os_version",
+                "os_arch",
+                "app_arch",
+                "system_locale",
+                "has_client_mods",
+                "client_launch_id",
+                "browser_user_agent",
+                "browser_version",
+                "os_sdk_version",
+                "client_build_number",
+                "native_build_number",
+                "client_event_source",
+                "client_app_state",
+                "client_heartbeat_session_id",
+                "design_id",
+            ];
+            if let Some(props) = self.object(p, "identify.properties", &allowed) {
+                for key in ["os", "browser", "client_build_number"] {
+                    if !props.contains_key(key) {
+                        self.err("identify.properties", format!("missing `{key}`"));
+                    }
+                }
+            }
+        }
+        if let Some(p) = map.get("presence") {
+            self.object(
+                p,
+                "identify.presence",
+                &["since", "activities", "status", "afk"],
+            );
+        }
+    }
+
+    fn required<'m>(
+        &mut self,
+        map: &'m Map<String, Value>,
+        path: &str,
+        key: &str,
+    ) -> Option<&'m Value> {
+        let v = map.get(key);
+        if v.is_none() {
+            self.err(path, format!("missing `{key}`"));
+        }
+        v
+    }
+
+    fn boolean(&mut self, map: &Map<String, Value>, path: &str, key: &str) {
+        if let Some(v) = self.required(map, path, key)
+            && !v.is_boolean()
+        {
+            self.err(path, format!("`{key}` must be a boolean, got {v}"));
+        }
+    }
+
+    fn stream_key(&mut self, map: &Map<String, Value>, path: &str) {
+        if let Some(v) = self.required(map, path, "stream_key") {
+            let ok = v.as_str().is_some_and(|k| {
+                let parts: Vec<&str> = k.split(':').collect();
+                (parts.len() == 4 && parts[0] == "guild" || parts.len() == 3 && parts[0] == "call")
+                    && parts[1..].iter().all(|p| p.parse::<u64>().is_ok())
+            });
+            if !ok {
+                self.err(path, format!("`stream_key` is not a stream key: {v}"));
+            }
+        }
+    }
+
+    /// The d of gateway op 4 (voice state update).
+    pub fn voice_state_update(&mut self, v: &Value) {
+        let path = "voice state update";
+        let allowed = [
+            "guild_id",
+            "channel_id",
+            "self_mute",
+            "self_deaf",
+            "self_video",
+            "preferred_regions",
+            "flags",
+        ];
+        let Some(map) = self.object(v, path, &allowed) else {
+            return;
+        };
+        if let Some(g) = self.required(map, path, "guild_id") {
+            self.snowflake(g, "voice state update.guild_id");
+        }
+        match self.required(map, path, "channel_id") {
+            None | Some(Value::Null) => {}
+            Some(c) => self.snowflake(c, "voice state update.channel_id"),
+        }
+        for key in ["self_mute", "self_deaf", "self_video"] {
+            self.boolean(map, path, key);
+        }
+    }
+
+    /// The d of gateway op 18 (stream create).
+    pub fn stream_create(&mut self, v: &Value) {
+        let path = "stream create";
+        let allowed = ["type", "guild_id", "channel_id", "preferred_region"];
+        let Some(map) = self.object(v, path, &allowed) else {
+            return;
+        };
+        match self.required(map, path, "type").and_then(Value::as_str) {
+            Some("guild" | "call") | None => {}
+            Some(other) => self.err(path, format!("unknown stream type `{other}`")),
+        }
+        if map.get("type").and_then(Value::as_str) == Some("guild")
+            && let Some(g) = self.required(map, path, "guild_id")
+        {
+            self.snowflake(g, "stream create.guild_id");
+        }
+        if let Some(c) = self.required(map, path, "channel_id") {
+            self.snowflake(c, "stream create.channel_id");
+        }
+        match map.get("preferred_region") {
+            None | Some(Value::Null | Value::String(_)) => {}
+            Some(other) => self.err(
+                path,
+                format!("`preferred_region` must be a string or null, got {other}"),
+            ),
+        }
+    }
+
+    /// The d of gateway op 22 (stream set paused).
+    pub fn stream_set_paused(&mut self, v: &Value) {
+        let path = "stream set paused";
+        if let Some(map) = self.object(v, path, &["stream_key", "paused"]) {
+            self.stream_key(map, path);
+            self.boolean(map, path, "paused");
+        }
+    }
+
+    /// The d of gateway ops 19 (stream delete), 20 (watch) and 21 (stream ping).
+    pub fn stream_key_only(&mut self, v: &Value, path: &str) {
+        if let Some(map) = self.object(v, path, &["stream_key"]) {
+            self.stream_key(map, path);
+        }
+    }
+
     /// The d of gateway RESUME.
     pub fn resume(&mut self, v: &Value) {
         if let Some(map) = self.object(v, "resume", &["token", "session_id", "seq"]) {

@@ -2,6 +2,7 @@
 
 mod bot;
 mod fake_discord;
+mod golive_gateway;
 mod golive_voice;
 mod moderation;
 mod modules;
