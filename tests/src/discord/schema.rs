@@ -394,7 +394,14 @@ impl Checker {
         };
         let kind = map.get("type").and_then(Value::as_u64);
         match kind {
-            Some(1 | 5 | 6) => {
+            // A deferred reply's data is a message body, of which Discord reads only `flags`
+            // (serenity sends an empty `attachments` list with it).
+            Some(5) => {
+                if let Some(data) = map.get("data") {
+                    self.object(data, &format!("{path}.data"), &["flags", "attachments"]);
+                }
+            }
+            Some(1 | 6) => {
                 if let Some(data) = map.get("data") {
                     self.object(data, &format!("{path}.data"), &["flags"]);
                 }

@@ -119,7 +119,7 @@ async fn stream(
     .expect("the streaming thread")
 }
 
-fn decrypted(frames: &[ReceivedFrame], kind: FrameKind) -> Vec<Vec<u8>> {
+pub(crate) fn decrypted(frames: &[ReceivedFrame], kind: FrameKind) -> Vec<Vec<u8>> {
     frames
         .iter()
         .filter(|f| f.kind == kind)
@@ -132,7 +132,7 @@ fn decrypted(frames: &[ReceivedFrame], kind: FrameKind) -> Vec<Vec<u8>> {
 }
 
 /// Decodes H.264 access units with FFmpeg: (frames out, every frame's size).
-fn decode_h264(units: &[Vec<u8>]) -> (usize, Vec<(u32, u32)>) {
+pub(crate) fn decode_h264(units: &[Vec<u8>]) -> (usize, Vec<(u32, u32)>) {
     use ffmpeg_next as ff;
     lounge_streamer::init_ffmpeg().expect("FFmpeg initialises");
     let codec = ff::decoder::find(ff::codec::Id::H264).expect("an H.264 decoder");

@@ -2,6 +2,7 @@
 
 mod bot;
 mod fake_discord;
+mod golive;
 mod golive_gateway;
 mod golive_voice;
 mod moderation;

@@ -1,0 +1,361 @@
+//! Go Live end to end: the real `lounge` bot and the real `lounge-streamer run`, both against
+//! the fake Discord (the bot's gateway and REST, the streamer account's user gateway) and the
+//! fake voice server (voice gateway, UDP, DAVE). A member's `/stream start` ends with frames
+//! the fake's DAVE viewer decrypts and FFmpeg decodes; pause, seek and stop show up as the
+//! gateway ops Discord would see.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use lounge_tests::bin::{self, Running};
+use lounge_tests::db::TestDb;
+use lounge_tests::discord::voice::{FakeVoiceServer, FrameKind};
+use lounge_tests::discord::{
+    DENIED_VOICE_CHANNEL_ID, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, Recorded,
+    STREAMER_USER_TOKEN, VOICE_CHANNEL_ID,
+};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use crate::golive_voice::{decode_h264, decrypted};
+use crate::util::{Harness, READY_TIMEOUT};
+
+const SECRET: &str = "golive shared secret";
+const WIDTH: u32 = 1280;
+const HEIGHT: u32 = 720;
+/// Login, voice join, stream creation and the DAVE handshake, on a busy 2-core machine.
+const ORDER_TIMEOUT: Duration = Duration::from_mins(1);
+
+/// A streamer set up for Go Live against the fakes: opted in, token in a 0600 file, media in
+/// `dir/media`.
+struct GoLiveStreamer {
+    dir: TempDir,
+}
+
+impl GoLiveStreamer {
+    /// The bot must know the socket before the streamer's config can name the fake's
+    /// gateway, so the directory comes first: see [`bot_env`].
+    fn at(
+        dir: TempDir,
+        fake: &lounge_tests::discord::FakeDiscord,
+        opted_in: bool,
+        token: &str,
+    ) -> Self {
+        let socket = dir.path().join("streamer.sock");
+        let media = dir.path().join("media");
+        std::fs::create_dir_all(&media).expect("media dir");
+        let token_file = dir.path().join("token");
+        std::fs::write(&token_file, token).expect("token file");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))
+                .expect("chmod 600");
+        }
+        std::fs::write(
+            dir.path().join("lounge-streamer.toml"),
+            format!(
+                "socket = {:?}\nipc_secret = {SECRET:?}\nencoder = \"x264\"\nlog_level = \"info\"\n\
+                 accept_selfbot_risk = {opted_in}\ntoken_file = {:?}\ngateway_url = {:?}\n\
+                 media_roots = [{:?}]\n",
+                socket.to_str().expect("UTF-8"),
+                token_file.to_str().expect("UTF-8"),
+                fake.gateway_url(),
+                media.to_str().expect("UTF-8"),
+            ),
+        )
+        .expect("write the streamer config");
+        Self { dir }
+    }
+
+    fn media(&self) -> PathBuf {
+        self.dir.path().join("media")
+    }
+
+    async fn start(&self, h: &Harness) -> Running {
+        let mut cmd = Command::new(bin::binary("lounge-streamer"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .arg("--config")
+            .arg(self.dir.path().join("lounge-streamer.toml"))
+            .arg("run");
+        let streamer = Running::spawn(cmd);
+        h.fake
+            .wait_until("lounge-streamer to listen", READY_TIMEOUT, |_| {
+                streamer.output().contains("listening on").then_some(())
+            })
+            .await;
+        // The bot reconnects on its own (with backoff); order only once its link is up.
+        let deadline = Instant::now() + ORDER_TIMEOUT;
+        loop {
+            let status = stream_cmd(h, "status", json!([])).await;
+            if status.text().contains("Streamer: connected") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the bot never reached the streamer: {}",
+                status.text()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        streamer
+    }
+}
+
+/// A clip with picture and sound, made by the ffmpeg CLI.
+fn clip(dir: &Path, name: &str, seconds: u32) -> PathBuf {
+    let path = dir.join(name);
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg("testsrc2=size=640x360:rate=30")
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+        ])
+        .arg(seconds.to_string())
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"])
+        .arg(&path)
+        .output()
+        .expect("the tests need the ffmpeg CLI");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
+
+/// Runs a `/stream` subcommand and returns the bot's answer: the interaction response, or the
+/// follow-up after a deferral.
+async fn stream_cmd(h: &Harness, sub: &str, options: Value) -> Recorded {
+    let skip = h.fake.requests().len();
+    let i = h.fake.send_slash(
+        GUILD_ID,
+        GENERAL_CHANNEL_ID,
+        MEMBER_ID,
+        "stream",
+        json!([{"type": 1, "name": sub, "options": options}]),
+    );
+    let callback = i.callback_path();
+    let webhook = format!("/{}", i.token);
+    let first = h
+        .fake
+        .wait_for_request(skip, ORDER_TIMEOUT, |r| r.path == callback)
+        .await;
+    // Type 5 is "deferred": the answer follows on the interaction's webhook.
+    if first.body["type"] != 5 {
+        return first;
+    }
+    h.fake
+        .wait_for_request(skip, ORDER_TIMEOUT, |r| {
+            (r.method == "POST" || r.method == "PATCH")
+                && r.path.starts_with("/webhooks/")
+                && r.path.contains(&webhook)
+        })
+        .await
+}
+
+fn option(name: &str, value: Value) -> Value {
+    json!({"type": 3, "name": name, "value": value})
+}
+
+fn channel_option(channel: u64) -> Value {
+    json!({"type": 7, "name": "channel", "value": channel.to_string()})
+}
+
+/// The bot's `[streamer]` settings for a streamer whose socket is in `dir`.
+fn bot_env(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "LOUNGE_STREAMER__SOCKET",
+            dir.join("streamer.sock")
+                .to_str()
+                .expect("UTF-8")
+                .to_owned(),
+        ),
+        ("LOUNGE_STREAMER__SECRET", SECRET.to_owned()),
+    ]
+}
+
+/// The bot, the fakes and a streamer (opted in or not, with `token`) with a clip in its media
+/// folder.
+async fn setup(opted_in: bool, token: &str) -> (Harness, FakeVoiceServer, GoLiveStreamer, Running) {
+    let voice = FakeVoiceServer::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env = bot_env(dir.path());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let h = Harness::start_with_env(TestDb::sqlite(), &env).await;
+    h.fake.set_voice_endpoint(&voice.endpoint());
+    let setup = GoLiveStreamer::at(dir, &h.fake, opted_in, token);
+    clip(&setup.media(), "clip.mp4", 4);
+    let streamer = setup.start(&h).await;
+    (h, voice, setup, streamer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_start_pause_seek_and_stop_reach_discord_end_to_end_encrypted() {
+    let (h, voice, _setup, streamer) = setup(true, STREAMER_USER_TOKEN).await;
+
+    let started_at = Instant::now();
+    let reply = stream_cmd(
+        &h,
+        "start",
+        json!([
+            option("source", json!("clip.mp4")),
+            channel_option(VOICE_CHANNEL_ID),
+        ]),
+    )
+    .await;
+    assert!(
+        reply.text().contains("Streaming"),
+        "{}\n{}",
+        reply.text(),
+        streamer.output()
+    );
+    let frames = voice
+        .wait_frames(ORDER_TIMEOUT, "30 video frames", |f| {
+            f.iter().filter(|f| f.kind == FrameKind::Video).count() >= 30
+        })
+        .await;
+    eprintln!(
+        "first frame {:?} after /stream start",
+        frames[0].packets[0]
+            .arrived
+            .saturating_duration_since(started_at)
+    );
+    let video = decrypted(&frames, FrameKind::Video);
+    let (count, sizes) = decode_h264(&video);
+    assert!(
+        count >= 25,
+        "only {count} of {} frames decoded",
+        video.len()
+    );
+    assert!(
+        sizes.iter().all(|&s| s == (WIDTH, HEIGHT)),
+        "{:?}",
+        sizes.first()
+    );
+    // The streamer account joined the member's chosen channel and went live there.
+    assert_eq!(h.fake.user_voice_channel(GUILD_ID), Some(VOICE_CHANNEL_ID));
+    let streams = h.fake.user_streams();
+    assert_eq!(streams.len(), 1, "{streams:?}");
+
+    let paused = stream_cmd(&h, "pause", json!([])).await;
+    assert!(paused.text().contains("Paused"), "{}", paused.text());
+    let pause_ops = h.fake.user_ops_of(22);
+    assert_eq!(
+        pause_ops.last().map(|d| d["paused"].clone()),
+        Some(json!(true)),
+        "{pause_ops:?}"
+    );
+    let status = stream_cmd(&h, "status", json!([])).await;
+    assert!(status.text().contains("Paused at"), "{}", status.text());
+
+    let resumed = stream_cmd(&h, "resume", json!([])).await;
+    assert!(resumed.text().contains("Resumed"), "{}", resumed.text());
+    let seek = stream_cmd(&h, "seek", json!([option("position", json!("0:01"))])).await;
+    assert!(seek.text().contains("Jumped to 0:01"), "{}", seek.text());
+    let late = voice.frames().len();
+    voice
+        .wait_frames(ORDER_TIMEOUT, "frames after the seek", |f| {
+            f.len() > late + 10
+        })
+        .await;
+
+    let stopped = stream_cmd(&h, "stop", json!([])).await;
+    assert!(stopped.text().contains("Stopped"), "{}", stopped.text());
+    assert!(!h.fake.user_ops_of(19).is_empty(), "the stream was deleted");
+    assert_eq!(
+        h.fake.user_voice_channel(GUILD_ID),
+        None,
+        "left the channel"
+    );
+    assert_eq!(voice.violations(), Vec::<String>::new());
+    h.fake.assert_no_violations();
+    drop(streamer);
+    h.finish().await;
+}
+
+/// What a member sees when Go Live cannot start, one case per cause, each with the sentence
+/// that says what to fix; the streamer stays up for the next order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_start_explains_each_way_it_can_fail() {
+    let (h, _voice, _setup, streamer) = setup(true, STREAMER_USER_TOKEN).await;
+    let start = |source: &str, channel: u64| {
+        json!([option("source", json!(source)), channel_option(channel),])
+    };
+    let cases = [
+        (
+            start("clip.mp4", DENIED_VOICE_CHANNEL_ID),
+            "Connect permissions",
+        ),
+        (
+            start("nope.mp4", VOICE_CHANNEL_ID),
+            "couldn't find that media",
+        ),
+        (
+            start("/etc/passwd", VOICE_CHANNEL_ID),
+            "couldn't find that media",
+        ),
+        (
+            start("https://example.com/a.mp4", VOICE_CHANNEL_ID),
+            "doesn't play web links",
+        ),
+    ];
+    for (options, words) in cases {
+        let reply = stream_cmd(&h, "start", options.clone()).await;
+        assert!(
+            reply.text().contains(words),
+            "{options}: {}\n{}",
+            reply.text(),
+            streamer.output()
+        );
+        crate::util::assert_pings_nobody(&reply);
+    }
+    let nothing = stream_cmd(&h, "pause", json!([])).await;
+    assert!(
+        nothing.text().contains("isn't in a voice channel"),
+        "{}",
+        nothing.text()
+    );
+    assert!(
+        h.fake.user_streams().is_empty(),
+        "no stream was left behind"
+    );
+    drop(streamer);
+    h.finish().await;
+
+    // A revoked token: the member learns the owner must fix the login.
+    let (h, _voice, _setup, streamer) = setup(true, STREAMER_USER_TOKEN).await;
+    h.fake.revoke_user_token();
+    let reply = stream_cmd(&h, "start", start("clip.mp4", VOICE_CHANNEL_ID)).await;
+    assert!(reply.text().contains("couldn't log in"), "{}", reply.text());
+    drop(streamer);
+    h.finish().await;
+
+    // Not opted in: nothing logs in at all.
+    let (h, _voice, _setup, streamer) = setup(false, STREAMER_USER_TOKEN).await;
+    let reply = stream_cmd(&h, "start", start("clip.mp4", VOICE_CHANNEL_ID)).await;
+    assert!(reply.text().contains("hasn't opted in"), "{}", reply.text());
+    assert_eq!(
+        h.fake.user_identify_count(),
+        0,
+        "no login without the opt-in"
+    );
+    drop(streamer);
+    h.finish().await;
+}
