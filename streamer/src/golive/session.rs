@@ -204,7 +204,7 @@ impl Actor {
                 source,
                 start_offset_ms,
             } => {
-                self.play(source, Duration::from_millis(start_offset_ms))
+                self.play(source, Duration::from_millis(start_offset_ms), None)
                     .await
             }
             Command::Pause => self.set_paused(true).await,
@@ -372,7 +372,14 @@ impl Actor {
         }
     }
 
-    async fn play(&mut self, source: Source, start_at: Duration) -> Result<(), Refusal> {
+    /// Plays `source` from `start_at` on a new stream, or on `stream` when Discord has just
+    /// re-created ours (after a re-identify).
+    async fn play(
+        &mut self,
+        source: Source,
+        start_at: Duration,
+        stream: Option<StreamJoin>,
+    ) -> Result<(), Refusal> {
         let Some(backend) = self.settings.backend else {
             return Err((
                 ErrorKind::EncoderFailed,
@@ -394,11 +401,15 @@ impl Actor {
         let (guild_id, channel_id) = (call.guild_id, call.channel_id);
         self.stop_playback(EndReason::Stopped, None).await;
 
-        let gateway = self.gateway().await?;
-        let stream = gateway
-            .create_stream(guild_id, channel_id)
-            .await
-            .map_err(|e| (voice_kind(&e), e.to_string()))?;
+        let stream = match stream {
+            Some(stream) => stream,
+            None => self
+                .gateway()
+                .await?
+                .create_stream(guild_id, channel_id)
+                .await
+                .map_err(|e| (voice_kind(&e), e.to_string()))?,
+        };
         let video = VideoInfo {
             width,
             height,
@@ -533,18 +544,33 @@ impl Actor {
 
     /// Stops the pipeline, waits for the sender thread, ends the stream on Discord.
     async fn stop_playback(&mut self, reason: EndReason, detail: Option<String>) {
-        let Some(mut playback) = self.playback.take() else {
+        let Some(playback) = self.halt_sender().await else {
             return;
         };
-        playback.control.send(Control::Stop);
-        if let Some(thread) = playback.thread.take() {
-            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
-        }
         if let Some((gateway, _)) = &self.gateway
             && let Err(e) = gateway.delete_stream(&playback.stream.stream_key).await
         {
             warn!(error = %e, "could not end the stream on Discord");
         }
+        self.finish_playback(playback, reason, detail).await;
+    }
+
+    /// Stops the pipeline and waits for the sender thread, leaving the stream on Discord.
+    async fn halt_sender(&mut self) -> Option<Playback> {
+        let mut playback = self.playback.take()?;
+        playback.control.send(Control::Stop);
+        if let Some(thread) = playback.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+        Some(playback)
+    }
+
+    async fn finish_playback(
+        &mut self,
+        playback: Playback,
+        reason: EndReason,
+        detail: Option<String>,
+    ) {
         if let Ok(conn) = Arc::try_unwrap(playback.conn) {
             conn.close().await;
         }
@@ -586,18 +612,36 @@ impl Actor {
                     }
                 }
             }
-            GatewayEvent::StreamServerChanged(_) | GatewayEvent::StreamDeleted { .. } => {
-                // A re-made stream has a new connection and DAVE group; starting the source
-                // again where it was is simpler and as quick as moving the sender over.
-                if let Some(playback) = &self.playback {
+            GatewayEvent::StreamServerChanged(stream) => {
+                // Discord re-made our stream (new server, token and DAVE group): open its
+                // connection and start the source again where it was. The old connection is
+                // dead, and moving a live sender over would gain nothing.
+                if let Some(playback) = self.halt_sender().await {
                     let source = playback.source.clone();
                     let at = Duration::from_millis(self.position.load(Ordering::Relaxed));
-                    let deleted = matches!(event, GatewayEvent::StreamDeleted { .. });
-                    self.stop_playback(EndReason::Failed, Some(format!("{event:?}")))
-                        .await;
-                    if !deleted && let Err((kind, detail)) = self.play(source, at).await {
-                        self.events.send(Event::Error { kind, detail });
+                    if let Ok(conn) = Arc::try_unwrap(playback.conn) {
+                        conn.close().await;
                     }
+                    info!(stream_key = %stream.stream_key, "stream re-created; resuming");
+                    if let Err((kind, detail)) = self.play(source, at, Some(stream)).await {
+                        self.events.send(Event::Error { kind, detail });
+                        self.publish();
+                    }
+                }
+            }
+            GatewayEvent::StreamDeleted { stream_key, reason } => {
+                if self
+                    .playback
+                    .as_ref()
+                    .is_some_and(|p| p.stream.stream_key == stream_key)
+                    && let Some(playback) = self.halt_sender().await
+                {
+                    let detail = format!(
+                        "Discord ended the stream ({})",
+                        reason.as_deref().unwrap_or("no reason given")
+                    );
+                    self.finish_playback(playback, EndReason::Failed, Some(detail))
+                        .await;
                 }
             }
             GatewayEvent::VoiceLost { guild_id, .. } => {

@@ -152,6 +152,9 @@ struct State {
     violations: Mutex<Vec<String>>,
     mode: Mutex<Option<String>>,
     discovered: Mutex<Option<SocketAddr>>,
+    /// Every address IP discovery ran on: one per connection (a call and its stream, or a
+    /// connection reopened after a re-identify), each of which may send media.
+    peers: Mutex<std::collections::HashSet<SocketAddr>>,
     dave: Mutex<Option<Dave>>,
     dave_ready: AtomicBool,
     /// Drop rate of incoming UDP media, in parts per million.
@@ -218,6 +221,7 @@ impl FakeVoiceServer {
             violations: Mutex::default(),
             mode: Mutex::default(),
             discovered: Mutex::default(),
+            peers: Mutex::default(),
             dave: Mutex::default(),
             dave_ready: AtomicBool::new(false),
             loss_ppm: AtomicU32::new(0),
@@ -795,6 +799,7 @@ async fn serve_udp(socket: UdpSocket, state: Arc<State>) {
             reply[8..8 + ip.len()].copy_from_slice(ip.as_bytes());
             reply[72..].copy_from_slice(&from.port().to_be_bytes());
             *state.discovered.lock().unwrap() = Some(from);
+            state.peers.lock().unwrap().insert(from);
             let _ = socket.send_to(&reply, from).await;
             continue;
         }
@@ -812,7 +817,7 @@ fn on_media(state: &State, mut packet: Vec<u8>, from: SocketAddr) {
     if !state.dave_ready.load(Ordering::SeqCst) && state.options.dave_protocol_version > 0 {
         state.violation("a media packet arrived before the DAVE transition was executed");
     }
-    if *state.discovered.lock().unwrap() != Some(from) {
+    if !state.peers.lock().unwrap().contains(&from) {
         state.violation(format!(
             "media from {from}, not the address IP discovery ran on"
         ));

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use lounge_tests::bin::{self, Running};
 use lounge_tests::db::TestDb;
-use lounge_tests::discord::voice::{FakeVoiceServer, FrameKind};
+use lounge_tests::discord::voice::{FakeVoiceServer, FrameKind, ReceivedFrame};
 use lounge_tests::discord::{
     DENIED_VOICE_CHANNEL_ID, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, Recorded,
-    STREAMER_USER_TOKEN, VOICE_CHANNEL_ID,
+    STREAMER_USER_TOKEN, SessionKind, VOICE_CHANNEL_ID,
 };
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -193,7 +193,11 @@ fn bot_env(dir: &Path) -> Vec<(&'static str, String)> {
 
 /// The bot, the fakes and a streamer (opted in or not, with `token`) with a clip in its media
 /// folder.
-async fn setup(opted_in: bool, token: &str) -> (Harness, FakeVoiceServer, GoLiveStreamer, Running) {
+async fn setup(
+    opted_in: bool,
+    token: &str,
+    seconds: u32,
+) -> (Harness, FakeVoiceServer, GoLiveStreamer, Running) {
     let voice = FakeVoiceServer::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let env = bot_env(dir.path());
@@ -201,14 +205,14 @@ async fn setup(opted_in: bool, token: &str) -> (Harness, FakeVoiceServer, GoLive
     let h = Harness::start_with_env(TestDb::sqlite(), &env).await;
     h.fake.set_voice_endpoint(&voice.endpoint());
     let setup = GoLiveStreamer::at(dir, &h.fake, opted_in, token);
-    clip(&setup.media(), "clip.mp4", 4);
+    clip(&setup.media(), "clip.mp4", seconds);
     let streamer = setup.start(&h).await;
     (h, voice, setup, streamer)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_start_pause_seek_and_stop_reach_discord_end_to_end_encrypted() {
-    let (h, voice, _setup, streamer) = setup(true, STREAMER_USER_TOKEN).await;
+    let (h, voice, _setup, streamer) = setup(true, STREAMER_USER_TOKEN, 10).await;
 
     let started_at = Instant::now();
     let reply = stream_cmd(
@@ -294,7 +298,7 @@ async fn stream_start_pause_seek_and_stop_reach_discord_end_to_end_encrypted() {
 /// that says what to fix; the streamer stays up for the next order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_start_explains_each_way_it_can_fail() {
-    let (h, _voice, _setup, streamer) = setup(true, STREAMER_USER_TOKEN).await;
+    let (h, _voice, _setup, streamer) = setup(true, STREAMER_USER_TOKEN, 1).await;
     let start = |source: &str, channel: u64| {
         json!([option("source", json!(source)), channel_option(channel),])
     };
@@ -340,7 +344,7 @@ async fn stream_start_explains_each_way_it_can_fail() {
     h.finish().await;
 
     // A revoked token: the member learns the owner must fix the login.
-    let (h, _voice, _setup, streamer) = setup(true, STREAMER_USER_TOKEN).await;
+    let (h, _voice, _setup, streamer) = setup(true, STREAMER_USER_TOKEN, 1).await;
     h.fake.revoke_user_token();
     let reply = stream_cmd(&h, "start", start("clip.mp4", VOICE_CHANNEL_ID)).await;
     assert!(reply.text().contains("couldn't log in"), "{}", reply.text());
@@ -348,7 +352,7 @@ async fn stream_start_explains_each_way_it_can_fail() {
     h.finish().await;
 
     // Not opted in: nothing logs in at all.
-    let (h, _voice, _setup, streamer) = setup(false, STREAMER_USER_TOKEN).await;
+    let (h, _voice, _setup, streamer) = setup(false, STREAMER_USER_TOKEN, 1).await;
     let reply = stream_cmd(&h, "start", start("clip.mp4", VOICE_CHANNEL_ID)).await;
     assert!(reply.text().contains("hasn't opted in"), "{}", reply.text());
     assert_eq!(
@@ -358,4 +362,94 @@ async fn stream_start_explains_each_way_it_can_fail() {
     );
     drop(streamer);
     h.finish().await;
+}
+
+/// Discord invalidates the streamer account's session mid-stream: the streamer identifies
+/// again, rejoins the channel, re-creates the stream and carries on playing, and the voice
+/// server's viewer decodes frames from the new stream connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalidated_session_rejoins_and_the_stream_carries_on() {
+    let (h, voice, _setup, streamer) = setup(true, STREAMER_USER_TOKEN, 30).await;
+    let reply = stream_cmd(
+        &h,
+        "start",
+        json!([
+            option("source", json!("clip.mp4")),
+            channel_option(VOICE_CHANNEL_ID)
+        ]),
+    )
+    .await;
+    assert!(reply.text().contains("Streaming"), "{}", reply.text());
+    voice
+        .wait_frames(ORDER_TIMEOUT, "frames before the fault", |f| {
+            f.iter().filter(|f| f.kind == FrameKind::Video).count() >= 10
+        })
+        .await;
+    let identifies = voice.identifies().len();
+    let fault_at = voice.frames().len();
+    h.fake.invalidate_session_of(SessionKind::User);
+    h.fake
+        .wait_until("the streamer to identify again", ORDER_TIMEOUT, |_| {
+            (h.fake.user_identify_count() >= 2).then_some(())
+        })
+        .await;
+    let deadline = Instant::now() + ORDER_TIMEOUT;
+    while !(h.fake.user_streams().len() == 1
+        && h.fake.user_voice_channel(GUILD_ID) == Some(VOICE_CHANNEL_ID))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the stream was not re-created: {:?}\n{}",
+            h.fake.user_streams(),
+            streamer.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // New voice connections (call and stream) identified with the new session's values, and
+    // the new stream's frames reach the viewer.
+    h.fake
+        .wait_until("the stream's new voice connection", ORDER_TIMEOUT, |_| {
+            (voice.identifies().len() > identifies).then_some(())
+        })
+        .await;
+    // Frames the old connection still had in flight cannot be read in the new group; the new
+    // stream's frames come after the last of those, open with a keyframe, and must decode.
+    let new_stream = |f: &[ReceivedFrame]| -> Vec<Vec<u8>> {
+        let video: Vec<&ReceivedFrame> = f[fault_at..]
+            .iter()
+            .filter(|f| f.kind == FrameKind::Video)
+            .collect();
+        let start = video
+            .iter()
+            .rposition(|f| f.decrypted.is_err())
+            .map_or(0, |i| i + 1);
+        video[start..]
+            .iter()
+            .filter_map(|f| f.decrypted.clone().ok())
+            .skip_while(|unit| !is_keyframe(unit))
+            .collect()
+    };
+    let frames = voice
+        .wait_frames(ORDER_TIMEOUT, "30 frames of the new stream", |f| {
+            new_stream(f).len() >= 30
+        })
+        .await;
+    let fresh = new_stream(&frames);
+    let (count, _) = decode_h264(&fresh);
+    assert_eq!(count, fresh.len(), "every frame of the new stream decodes");
+    let status = stream_cmd(&h, "status", json!([])).await;
+    assert!(
+        status.text().contains("Playing"),
+        "{}\n{}",
+        status.text(),
+        streamer.output()
+    );
+    drop(streamer);
+    h.finish().await;
+}
+
+/// Whether an Annex B access unit holds an IDR slice (NAL type 5).
+fn is_keyframe(unit: &[u8]) -> bool {
+    unit.windows(4)
+        .any(|w| w[..3] == [0, 0, 1] && w[3] & 0x1F == 5)
 }
