@@ -709,25 +709,119 @@ fn send_loop(
     mut sink: MediaSink,
     position: &AtomicU64,
 ) -> (EndReason, Option<String>) {
+    let mut order = Interleave::new(INTERLEAVE_WINDOW);
+    let send = |sink: &mut MediaSink, packet: &pipeline::EncodedPacket| {
+        position.store(millis(packet.source_position), Ordering::Relaxed);
+        sink.send(&MediaUnit::from_encoded(packet))
+            .map_err(|e| (EndReason::Failed, Some(e.to_string())))
+    };
     while let Some(event) = handle.recv() {
-        match event {
-            PipelineEvent::Packet(packet) => {
-                position.store(millis(packet.source_position), Ordering::Relaxed);
-                if let Err(e) = sink.send(&MediaUnit::from_encoded(&packet)) {
-                    return (EndReason::Failed, Some(e.to_string()));
-                }
-            }
+        let result = match event {
+            PipelineEvent::Packet(packet) => order
+                .push(packet.stream_time(), packet)
+                .try_for_each(|p| send(&mut sink, &p)),
             // The pipeline's timeline continues after a pause or seek; the wall clock
-            // jumped, so the pacer must not try to catch up in a burst.
-            PipelineEvent::Resumed | PipelineEvent::Seeked(_) => sink.reset_pacing(),
-            PipelineEvent::Paused => {}
-            PipelineEvent::Warning(w) => warn!(warning = %w, "pipeline"),
-            PipelineEvent::Finished => return (EndReason::Finished, None),
+            // jumped, so the pacer must not try to catch up in a burst. What is held back
+            // belongs before the jump: out it goes first.
+            PipelineEvent::Resumed | PipelineEvent::Seeked(_) => {
+                let flushed = order.drain().try_for_each(|p| send(&mut sink, &p));
+                sink.reset_pacing();
+                flushed
+            }
+            PipelineEvent::Paused => order.drain().try_for_each(|p| send(&mut sink, &p)),
+            PipelineEvent::Warning(w) => {
+                warn!(warning = %w, "pipeline");
+                Ok(())
+            }
+            PipelineEvent::Finished => {
+                return match order.drain().try_for_each(|p| send(&mut sink, &p)) {
+                    Ok(()) => (EndReason::Finished, None),
+                    Err(e) => e,
+                };
+            }
             PipelineEvent::Stopped => return (EndReason::Stopped, None),
             PipelineEvent::Failed(e) => return (EndReason::Failed, Some(e.to_string())),
+        };
+        if let Err(e) = result {
+            return e;
         }
     }
     (EndReason::Stopped, None)
+}
+
+/// How far ahead of the oldest held packet the sender reads before sending it.
+const INTERLEAVE_WINDOW: Duration = Duration::from_millis(120);
+
+/// Puts audio and video back in media-time order before pacing.
+///
+/// The pipeline emits each stream as its encoder finishes, so an Opus packet can come out
+/// tens of milliseconds after the video frame that follows it in time (and the other way
+/// round). One pacer serves both streams in send order, so every packet queued behind a later
+/// one left late: that was frame-time jitter of 10 ms on average and 27 ms at worst. Holding
+/// a short window and releasing the earliest first sends each packet at its own time.
+struct Interleave<T> {
+    window: Duration,
+    held: std::collections::BinaryHeap<std::cmp::Reverse<Held<T>>>,
+    next: u64,
+}
+
+struct Held<T> {
+    at: Duration,
+    /// Arrival order, so equal times keep the order the pipeline gave them.
+    seq: u64,
+    item: T,
+}
+
+impl<T> PartialEq for Held<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl<T> Eq for Held<T> {}
+
+impl<T> PartialOrd for Held<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T> Ord for Held<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+impl<T> Interleave<T> {
+    fn new(window: Duration) -> Self {
+        Self {
+            window,
+            held: std::collections::BinaryHeap::new(),
+            next: 0,
+        }
+    }
+
+    /// Holds `item` and returns, earliest first, everything that is `window` older than it.
+    fn push(&mut self, at: Duration, item: T) -> impl Iterator<Item = T> + '_ {
+        self.held.push(std::cmp::Reverse(Held {
+            at,
+            seq: self.next,
+            item,
+        }));
+        self.next += 1;
+        let newest = at;
+        std::iter::from_fn(move || {
+            let std::cmp::Reverse(oldest) = self.held.peek()?;
+            (oldest.at + self.window <= newest)
+                .then(|| self.held.pop().map(|std::cmp::Reverse(h)| h.item))
+                .flatten()
+        })
+    }
+
+    /// Everything held, earliest first.
+    fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
+        std::iter::from_fn(move || self.held.pop().map(|std::cmp::Reverse(h)| h.item))
+    }
 }
 
 fn login_kind(e: &GatewayError) -> ErrorKind {
@@ -752,4 +846,57 @@ fn voice_kind(e: &GatewayError) -> ErrorKind {
 
 fn voice_error_kind(_: &VoiceError) -> ErrorKind {
     ErrorKind::VoiceConnectFailed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn interleave_sends_in_media_time_order() {
+        let mut order = Interleave::new(ms(100));
+        let mut out = Vec::new();
+        // Video frames every 33 ms, audio every 20 ms, audio running 60 ms behind in the
+        // pipeline's output, as an encoder delay makes it.
+        let input = [
+            (0, "v0"),
+            (33, "v33"),
+            (66, "v66"),
+            (0, "a0"),
+            (20, "a20"),
+            (100, "v100"),
+            (40, "a40"),
+            (133, "v133"),
+            (60, "a60"),
+            (80, "a80"),
+            (166, "v166"),
+        ];
+        for (at, name) in input {
+            out.extend(order.push(ms(at), name));
+        }
+        // Released once the newest is a window later: up to 66 ms when 166 arrives.
+        assert_eq!(out, ["v0", "a0", "a20", "v33", "a40", "a60", "v66"]);
+        out.extend(order.drain());
+        assert_eq!(
+            out,
+            [
+                "v0", "a0", "a20", "v33", "a40", "a60", "v66", "a80", "v100", "v133", "v166"
+            ]
+        );
+        assert_eq!(order.drain().count(), 0);
+    }
+
+    #[test]
+    fn equal_times_keep_their_order() {
+        let mut order = Interleave::new(ms(10));
+        let mut out: Vec<&str> = order.push(ms(5), "first").collect();
+        out.extend(order.push(ms(5), "second"));
+        out.extend(order.push(ms(50), "late"));
+        out.extend(order.drain());
+        assert_eq!(out, ["first", "second", "late"]);
+    }
 }
