@@ -43,7 +43,7 @@ mod text {
 #[poise::command(
     slash_command,
     prefix_command,
-    subcommands("start", "pause", "resume", "seek", "stop", "status"),
+    subcommands("start", "pause", "resume", "seek", "stop", "quality", "status"),
     subcommand_required
 )]
 #[allow(
@@ -185,6 +185,40 @@ pub async fn stop(ctx: Context<'_>) -> Result<(), Error> {
     .await?;
     ctx.say("Stopped the stream and left the voice channel.")
         .await?;
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug, poise::ChoiceParameter)]
+pub enum QualityChoice {
+    #[name = "auto"]
+    Auto,
+    #[name = "480p"]
+    P480,
+    #[name = "720p"]
+    P720,
+    #[name = "1080p"]
+    P1080,
+}
+
+/// Set the picture size for the next video the streamer plays
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn quality(
+    ctx: Context<'_>,
+    #[description = "480p, 720p, 1080p, or auto (720p)"] quality: QualityChoice,
+) -> Result<(), Error> {
+    let quality = match quality {
+        QualityChoice::Auto => Quality::Auto,
+        QualityChoice::P480 => Quality::P480,
+        QualityChoice::P720 => Quality::P720,
+        QualityChoice::P1080 => Quality::P1080,
+    };
+    order(ctx, Order::SetQuality { quality }).await?;
+    ctx.say(format!(
+        "Quality set to {}: it applies from the next `/stream start` (a stream that is \
+         already live keeps its size).",
+        quality_name(quality)
+    ))
+    .await?;
     Ok(())
 }
 

@@ -23,8 +23,8 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
 pub use osrs::{
-    AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError, Ranked, Trip,
-    TripKind,
+    ANNOUNCE_LEASE_MS, AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError,
+    Ranked, Trip, TripKind,
 };
 pub use pokemon::{
     BattleRecord, NewPokemon, NewSpawn, Pokemon, PokemonError, Progress, Spawn, TradeSide,

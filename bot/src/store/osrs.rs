@@ -3,7 +3,9 @@
 //! Items change hands only through conditional updates inside one transaction: supplies are
 //! taken when a trip starts (`qty >= needed`), and a trip is paid by the transaction that
 //! claims it (`UPDATE ... WHERE id = $1 AND state = 'active'`), so several bot processes
-//! catching up on the same due trip pay it exactly once.
+//! catching up on the same due trip pay it exactly once. Posting the result is owed from that
+//! commit on: a lease taken in the same transaction says who posts it, and `announced_at` that
+//! it was posted, so a crash between paying and posting delays the result but never loses it.
 
 use lounge_osrs::{Bank, MAX_XP, Skill, Skills, TripOutcome, level_for_xp};
 use sqlx::Row;
@@ -112,6 +114,8 @@ pub struct Trip {
     pub started_at: i64,
     pub ends_at: i64,
     pub finished_at: Option<i64>,
+    /// Achievement names fixed for its announcement; `None` until first worked out.
+    pub earned: Option<Vec<String>>,
 }
 
 /// A leaderboard to rank by.
@@ -163,10 +167,14 @@ impl LockRace for OsrsStoreError {
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// The columns `trip_from_row` reads, in its order.
+/// How long a process may take to post a trip result before another may post it instead.
+/// Longer than a slow Discord request; short enough that a crash delays a result only a little.
+pub const ANNOUNCE_LEASE_MS: i64 = 15_000;
+
 macro_rules! trip_columns {
     () => {
         "id, user_id, guild_id, channel_id, kind, target, seed, outcome, state, started_at, \
-         ends_at, finished_at"
+         ends_at, finished_at, earned"
     };
 }
 
@@ -466,12 +474,13 @@ impl Store {
     async fn try_claim_trip(&self, id: i64) -> Result<Option<Trip>, OsrsStoreError> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(concat!(
-            "UPDATE osrs_trips SET state = 'done', finished_at = $2 \
+            "UPDATE osrs_trips SET state = 'done', finished_at = $2, announce_lease = $3 \
              WHERE id = $1 AND state = 'active' RETURNING ",
             trip_columns!()
         ))
         .bind(id)
         .bind(now_ms())
+        .bind(now_ms() + ANNOUNCE_LEASE_MS)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
@@ -508,6 +517,84 @@ impl Store {
         }
         tx.commit().await?;
         Ok(Some(trip))
+    }
+
+    /// Paid trips whose result is still owed to their channel and whose announcement lease
+    /// has run out (the process holding it died or gave up for now), the oldest first.
+    pub async fn osrs_owed_announcements(
+        &self,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM osrs_trips WHERE state = 'done' AND announced_at IS NULL \
+             AND announce_lease <= $1 ORDER BY id LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    /// Takes the lease on announcing trip `id` if it is owed and nobody holds it; the trip if
+    /// this call took it.
+    pub async fn osrs_take_announcement(
+        &self,
+        id: i64,
+        now: i64,
+    ) -> Result<Option<Trip>, StoreError> {
+        let row = sqlx::query(concat!(
+            "UPDATE osrs_trips SET announce_lease = $3 \
+             WHERE id = $1 AND state = 'done' AND announced_at IS NULL AND announce_lease <= $2 \
+             RETURNING ",
+            trip_columns!()
+        ))
+        .bind(id)
+        .bind(now)
+        .bind(now + ANNOUNCE_LEASE_MS)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(trip_from_row).transpose()
+    }
+
+    /// Fixes the achievements trip `id` announces, unless an earlier attempt already did;
+    /// returns the ones fixed.
+    pub async fn osrs_fix_earned(
+        &self,
+        id: i64,
+        names: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let json = serde_json::to_string(names).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let row = sqlx::query(
+            "UPDATE osrs_trips SET earned = COALESCE(earned, $2) WHERE id = $1 RETURNING earned",
+        )
+        .bind(id)
+        .bind(json)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some(row) => {
+                let earned: Option<String> = row.try_get(0)?;
+                Ok(earned
+                    .map(|e| serde_json::from_str(&e).map_err(|e| sqlx::Error::Decode(e.into())))
+                    .transpose()?
+                    .unwrap_or_default())
+            }
+            None => Ok(names.to_vec()),
+        }
+    }
+
+    /// Records that trip `id`'s result reached its channel (or never can).
+    pub async fn osrs_mark_announced(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE osrs_trips SET announced_at = $2 WHERE id = $1 AND announced_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     /// Records achievements; returns those the character did not have before (each is
@@ -645,6 +732,10 @@ fn trip_from_row(r: &AnyRow) -> Result<Trip, StoreError> {
         started_at: r.try_get(9)?,
         ends_at: r.try_get(10)?,
         finished_at: r.try_get(11)?,
+        earned: r
+            .try_get::<Option<String>, _>(12)?
+            .map(|e| serde_json::from_str(&e).map_err(|e| sqlx::Error::Decode(e.into())))
+            .transpose()?,
     })
 }
 

@@ -138,6 +138,8 @@ struct Playback {
     source: Source,
     duration_ms: Option<u64>,
     paused: bool,
+    /// What it was started with; a later `set_quality` applies to the next play.
+    quality: Quality,
 }
 
 /// How the sender thread ended.
@@ -253,7 +255,7 @@ impl Actor {
                 source: self.playback.as_ref().map(|p| p.source.clone()),
                 position_ms: status.position_ms,
                 duration_ms: self.playback.as_ref().and_then(|p| p.duration_ms),
-                quality: self.quality,
+                quality: self.playback.as_ref().map_or(self.quality, |p| p.quality),
             };
             changed
         };
@@ -463,6 +465,7 @@ impl Actor {
             source,
             duration_ms,
             paused: false,
+            quality: self.quality,
         });
         self.publish();
         Ok(())

@@ -436,5 +436,8 @@ pub fn message(
     if let Some(g) = guild {
         msg["guild_id"] = json!(g.to_string());
     }
+    if let Some(nonce) = body.get("nonce") {
+        msg["nonce"] = nonce.clone();
+    }
     msg
 }

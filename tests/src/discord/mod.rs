@@ -601,6 +601,19 @@ impl FakeDiscord {
         self.shared.lock().messages.get(&id).cloned()
     }
 
+    /// Messages that exist in `channel` now (created, not deleted), oldest first.
+    pub fn channel_messages(&self, channel: u64) -> Vec<Value> {
+        let state = self.shared.lock();
+        let mut found: Vec<(u64, Value)> = state
+            .messages
+            .iter()
+            .filter(|(_, m)| m["channel_id"] == serde_json::json!(channel.to_string()))
+            .map(|(&id, m)| (id, m.clone()))
+            .collect();
+        found.sort_by_key(|(id, _)| *id);
+        found.into_iter().map(|(_, m)| m).collect()
+    }
+
     /// Drops the bot's gateway connection without a close frame (a network failure). The
     /// session stays valid, so the bot should RESUME.
     pub fn drop_connection(&self) {

@@ -304,7 +304,23 @@ fn overwrite_commands(shared: &Shared, app: &str, guild: Option<u64>, body: &Val
 }
 
 /// Turns a create-message body into the message object Discord would return, and keeps it.
+/// With `enforce_nonce`, a nonce this author already used in the channel returns the earlier
+/// message instead (Discord does so for a few minutes; the fake for its whole life).
 fn store_message(shared: &Shared, channel: u64, interaction: Option<u64>, body: &Value) -> Value {
+    if body.get("enforce_nonce") == Some(&json!(true))
+        && let Some(nonce) = body.get("nonce").filter(|n| !n.is_null())
+    {
+        let state = shared.lock();
+        let bot = fixtures::bot_user()["id"].clone();
+        let earlier = state.messages.values().find(|m| {
+            m["channel_id"] == json!(channel.to_string())
+                && m["author"]["id"] == bot
+                && m.get("nonce") == Some(nonce)
+        });
+        if let Some(m) = earlier {
+            return m.clone();
+        }
+    }
     let id = shared.snowflake();
     let guild = fixtures::guild_of_channel(&shared.guilds, channel);
     let kind = if interaction.is_some() { 20 } else { 0 };

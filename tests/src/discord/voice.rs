@@ -557,6 +557,9 @@ fn on_text(state: &State, text: &str) -> Vec<Message> {
                 .as_ref()
                 .is_none_or(|t| *t == id.token);
             state.recorded.lock().unwrap().identifies.push(id);
+            // A new connection numbers its packets afresh: a frame half-received from the old
+            // one is gone, and the first new packet is no gap.
+            state.partial.lock().unwrap().clear();
             if !token_ok {
                 return vec![close(4004, "Authentication failed")];
             }

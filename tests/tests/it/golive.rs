@@ -173,6 +173,30 @@ fn option(name: &str, value: Value) -> Value {
     json!({"type": 3, "name": name, "value": value})
 }
 
+/// A `/stream <sub>` choice option as Discord sends it: the value the bot registered for the
+/// choice shown as `shown`.
+fn choice(h: &Harness, sub: &str, shown: &str) -> Value {
+    let commands = h.fake.registered_commands(None);
+    let stream = commands
+        .iter()
+        .find(|c| c["name"] == "stream")
+        .expect("/stream registered");
+    let option = stream["options"]
+        .as_array()
+        .and_then(|subs| subs.iter().find(|o| o["name"] == sub))
+        .and_then(|o| o["options"].as_array())
+        .and_then(|opts| opts.first())
+        .expect("the subcommand's option");
+    let value = option["choices"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == shown))
+        .map_or_else(
+            || panic!("no choice {shown} in {option}"),
+            |c| c["value"].clone(),
+        );
+    json!({"type": option["type"], "name": option["name"], "value": value})
+}
+
 fn channel_option(channel: u64) -> Value {
     json!({"type": 7, "name": "channel", "value": channel.to_string()})
 }
@@ -279,6 +303,47 @@ async fn stream_start_pause_seek_and_stop_reach_discord_end_to_end_encrypted() {
             f.len() > late + 10
         })
         .await;
+
+    // A new quality applies from the next start; the live stream keeps its size.
+    let quality = stream_cmd(&h, "quality", json!([choice(&h, "quality", "480p")])).await;
+    assert!(quality.text().contains("480p"), "{}", quality.text());
+    let status = stream_cmd(&h, "status", json!([])).await;
+    // The live stream was started at the default quality and shows it until restarted.
+    assert!(
+        status.text().contains("(quality auto)"),
+        "{}",
+        status.text()
+    );
+    let again = stream_cmd(
+        &h,
+        "start",
+        json!([
+            option("source", json!("clip.mp4")),
+            channel_option(VOICE_CHANNEL_ID),
+        ]),
+    )
+    .await;
+    assert!(again.text().contains("Streaming"), "{}", again.text());
+    // The old sender was stopped and joined before the new stream was asked for.
+    let restarted = voice.frames().len();
+    let frames = voice
+        .wait_frames(ORDER_TIMEOUT, "frames at 480p", |f| {
+            decrypted_ok(&f[restarted..]).len() >= 60
+        })
+        .await;
+    let small = decrypted_ok(&frames[restarted..]);
+    let key = small
+        .iter()
+        .position(|u| is_keyframe(u))
+        .expect("the new stream opens with a keyframe");
+    let (_, sizes) = decode_h264(&small[key..]);
+    let at_480 = sizes.iter().filter(|&&s| s == (854, 480)).count();
+    assert!(
+        at_480 >= 50 && at_480 == sizes.len(),
+        "{at_480} of {} frames at 480p; sizes {:?}",
+        sizes.len(),
+        sizes.iter().collect::<std::collections::BTreeSet<_>>()
+    );
 
     let stopped = stream_cmd(&h, "stop", json!([])).await;
     assert!(stopped.text().contains("Stopped"), "{}", stopped.text());
@@ -452,4 +517,13 @@ async fn an_invalidated_session_rejoins_and_the_stream_carries_on() {
 fn is_keyframe(unit: &[u8]) -> bool {
     unit.windows(4)
         .any(|w| w[..3] == [0, 0, 1] && w[3] & 0x1F == 5)
+}
+
+/// The video frames the viewer could decrypt, in arrival order.
+fn decrypted_ok(frames: &[ReceivedFrame]) -> Vec<Vec<u8>> {
+    frames
+        .iter()
+        .filter(|f| f.kind == FrameKind::Video)
+        .filter_map(|f| f.decrypted.clone().ok())
+        .collect()
 }

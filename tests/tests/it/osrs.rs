@@ -32,6 +32,7 @@ conformance!(
     osrs_travel_moves_the_character,
     osrs_leaderboards_rank_per_guild_and_globally,
     osrs_achievements_are_granted_once,
+    osrs_owed_result_is_taken_by_one_process_after_its_lease,
 );
 
 fn item(name: &str) -> u32 {
@@ -428,6 +429,93 @@ async fn osrs_achievements_are_granted_once(store: Store, _: &TestDb) {
     assert_eq!(all.len(), 3);
 }
 
+/// A paid trip's result is owed until recorded as posted. The payer holds the lease; once
+/// it runs out, one of many racing processes takes it, and the achievements it announces are
+/// fixed by the first attempt.
+async fn osrs_owed_result_is_taken_by_one_process_after_its_lease(store: Store, _: &TestDb) {
+    make_character(&store, 1, "Owed").await;
+    let id = store.osrs_start_trip(&due_trip(1, 100, 2)).await.unwrap();
+    let now = chrono_now();
+    assert!(
+        store
+            .osrs_owed_announcements(now, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.osrs_claim_trip(id).await.unwrap().expect("paid");
+    // The payer's lease: nobody else may post it yet.
+    assert!(
+        store
+            .osrs_owed_announcements(now, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .osrs_take_announcement(id, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let later = now + lounge::store::ANNOUNCE_LEASE_MS + 1_000;
+    assert_eq!(
+        store.osrs_owed_announcements(later, 10).await.unwrap(),
+        vec![id]
+    );
+    let store = Arc::new(store);
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.osrs_take_announcement(id, later).await.unwrap() })
+        })
+        .collect();
+    let mut taken = 0;
+    for r in racers {
+        if let Some(trip) = r.await.unwrap() {
+            assert_eq!(trip.id, id);
+            assert!(!trip.active);
+            taken += 1;
+        }
+    }
+    assert_eq!(taken, 1, "the lease was taken {taken} times");
+    // Taken again, it is not owed until that lease runs out too.
+    assert!(
+        store
+            .osrs_owed_announcements(later, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let first = vec!["First blood".to_owned()];
+    assert_eq!(store.osrs_fix_earned(id, &first).await.unwrap(), first);
+    assert_eq!(store.osrs_fix_earned(id, &[]).await.unwrap(), first);
+    assert_eq!(
+        store.osrs_trip(id).await.unwrap().unwrap().earned,
+        Some(first)
+    );
+
+    store.osrs_mark_announced(id, later).await.unwrap();
+    let much_later = later + 10 * lounge::store::ANNOUNCE_LEASE_MS;
+    assert!(
+        store
+            .osrs_owed_announcements(much_later, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .osrs_take_announcement(id, much_later)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 // ---- end to end ----
 
 /// Trips in tests last a thousandth of their game time.
@@ -528,9 +616,101 @@ async fn kill_trip_result_is_posted_where_it_started(backend: Backend) {
         store.osrs_kills(MEMBER_ID).await.unwrap(),
         vec![("Goblin".to_owned(), 5)]
     );
-    store.close().await;
     assert_eq!(results_posted(&h.fake, "Zezima killed"), 1);
+    let sent_nonce = result.body.get("nonce").cloned();
+    assert!(
+        sent_nonce
+            .as_ref()
+            .is_some_and(serde_json::Value::is_string)
+            && result.body["enforce_nonce"] == json!(true),
+        "the result carries no enforced nonce: {}",
+        result.body
+    );
+
+    // A bot that posted and died before recording it: the result is owed again, and the
+    // re-post, with the same nonce, gives back the message Discord already has.
+    let trip = store
+        .osrs_last_trip(MEMBER_ID)
+        .await
+        .unwrap()
+        .expect("the trip");
+    sqlx::query("UPDATE osrs_trips SET announced_at = NULL, announce_lease = 0 WHERE id = $1")
+        .bind(trip.id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    h.fake
+        .wait_until("the owed result to be posted again", REPLY_TIMEOUT, |f| {
+            (results_posted(f, "Zezima killed") == 2).then_some(())
+        })
+        .await;
+    let again = h
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| is_result(r, "Zezima killed"))
+        .nth(1)
+        .expect("the re-post");
+    assert_eq!(
+        again.body.get("nonce"),
+        sent_nonce.as_ref(),
+        "a different nonce"
+    );
+    let shown = h
+        .fake
+        .channel_messages(c)
+        .into_iter()
+        .filter(|m| m["content"].as_str().is_some_and(|t| t.starts_with("<@")))
+        .count();
+    assert_eq!(shown, 1, "the channel shows the result {shown} times");
+    wait_announced(&store, trip.id).await;
+
+    // A bot that paid a trip and died before posting anything: the result is not posted
+    // while its lease lasts, then it is, once.
+    make_character(&store, MOD_ID, "Owed").await;
+    let mut owed = due_trip(MOD_ID, 100, 3);
+    owed.channel = c;
+    owed.ends_at = chrono_now() + 3_600_000;
+    let id = store.osrs_start_trip(&owed).await.unwrap();
+    store.osrs_claim_trip(id).await.unwrap().expect("paid");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(
+        results_posted(&h.fake, "Owed killed"),
+        0,
+        "posted under another's lease"
+    );
+    sqlx::query("UPDATE osrs_trips SET announce_lease = 0 WHERE id = $1")
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let late = posted(&h.fake, 0, c, "Owed killed 3 × Goblin").await;
+    assert_pings_nobody(&late);
+    wait_announced(&store, id).await;
+    assert_eq!(results_posted(&h.fake, "Owed killed"), 1);
+    store.close().await;
     h.finish().await;
+}
+
+/// Waits until the worker has recorded trip `id`'s result as posted.
+async fn wait_announced(store: &Store, id: i64) {
+    let deadline = std::time::Instant::now() + REPLY_TIMEOUT;
+    loop {
+        let row: Option<i64> =
+            sqlx::query_scalar("SELECT announced_at FROM osrs_trips WHERE id = $1")
+                .bind(id)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        if row.is_some() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "trip {id} never recorded as posted"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -924,6 +924,7 @@ async fn start_trip(
         started_at: now,
         ends_at,
         finished_at: None,
+        earned: None,
     };
     ctx.say(format!(
         "**{}** is now {} ({} of game time). You'll be back <t:{}:R>; the result will be posted here.",

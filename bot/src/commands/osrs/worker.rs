@@ -3,8 +3,15 @@
 //! One task per bot process, started once the bot is connected. It catches up on every trip
 //! that ended while no bot was running, then sleeps until the next trip ends (at most
 //! [`POLL`], since other processes start trips too). Paying is the store's conditional claim,
-//! so any number of processes can run this loop over one database and each trip is paid,
-//! and announced, by exactly one of them.
+//! so any number of processes can run this loop over one database and each trip is paid by
+//! exactly one of them.
+//!
+//! The result is posted after the payout commits, so it can be lost to a crash in between
+//! unless it is remembered: the claim also takes a lease on the announcement, the post is
+//! recorded once it succeeds, and a result still owed when the lease runs out is posted by
+//! whichever process looks next. A process that dies after posting but before recording it
+//! would post twice, so every post carries the trip's nonce with `enforce_nonce`, which makes
+//! Discord return the earlier message instead of creating a second one.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +21,15 @@ use tokio::sync::{Notify, watch};
 
 use super::{messages, rules};
 use crate::store::{Store, Trip, now_ms};
+
+/// How a post went, for what to record.
+enum Posted {
+    Yes,
+    /// Discord refused it for good (channel deleted, access lost): recorded, not retried.
+    Never,
+    /// A transient failure: left owed for the next process whose lease comes up.
+    Later,
+}
 
 /// Longest sleep between looks for due trips: bounds how late a trip started by another
 /// process is paid.
@@ -34,7 +50,11 @@ pub fn spawn(
             if *stop.borrow() {
                 break;
             }
-            let wait = match pay_due(&http, &store).await {
+            let paid = pay_due(&http, &store).await;
+            if let Err(e) = announce_owed(&http, &store).await {
+                tracing::error!(error = %e, "posting owed trip results failed; retrying shortly");
+            }
+            let wait = match paid {
                 Ok(paid) => {
                     if !caught_up {
                         caught_up = true;
@@ -103,11 +123,33 @@ async fn pay_due(http: &serenity::Http, store: &Store) -> Result<u64, crate::Err
     }
 }
 
-/// Grants the achievements the trip earned and posts the result. The trip is already paid,
-/// so a failure here is logged, never retried (that could post twice).
+/// Posts the results still owed whose lease has run out: left by a process that died
+/// between paying and posting, or by a transient Discord failure.
+async fn announce_owed(http: &serenity::Http, store: &Store) -> Result<(), crate::Error> {
+    for id in store.osrs_owed_announcements(now_ms(), BATCH).await? {
+        if let Some(trip) = store.osrs_take_announcement(id, now_ms()).await? {
+            tracing::info!(trip = id, "posting a trip result that was still owed");
+            announce(http, store, &trip).await;
+        }
+    }
+    Ok(())
+}
+
+/// Posts the result of a paid trip whose announcement lease this process holds, and records
+/// it unless the failure was transient.
 async fn announce(http: &serenity::Http, store: &Store, trip: &Trip) {
+    let outcome = post(http, store, trip).await;
+    if matches!(outcome, Posted::Yes | Posted::Never)
+        && let Err(e) = store.osrs_mark_announced(trip.id, now_ms()).await
+    {
+        // Owed again once the lease runs out; the nonce keeps the re-post from doubling.
+        tracing::warn!(error = %e, trip = trip.id, "could not record a posted trip result");
+    }
+}
+
+async fn post(http: &serenity::Http, store: &Store, trip: &Trip) -> Posted {
     let data = lounge_osrs::data();
-    let (name, new) = match achievements(store, trip.user_id).await {
+    let (name, new) = match achievements(store, trip).await {
         Ok(found) => found,
         Err(e) => {
             tracing::warn!(error = %e, trip = trip.id, "could not work out achievements");
@@ -118,28 +160,57 @@ async fn announce(http: &serenity::Http, store: &Store, trip: &Trip) {
     let message = serenity::CreateMessage::new()
         .content(format!("<@{}>", trip.user_id))
         .embed(embed)
-        .allowed_mentions(serenity::CreateAllowedMentions::new());
-    if let Err(e) = serenity::ChannelId::new(trip.channel_id)
+        .allowed_mentions(serenity::CreateAllowedMentions::new())
+        .nonce(serenity::Nonce::String(nonce(trip.id)))
+        .enforce_nonce(true);
+    match serenity::ChannelId::new(trip.channel_id)
         .send_message(http, message)
         .await
     {
-        tracing::warn!(error = %e, trip = trip.id, channel = trip.channel_id, "could not post a trip result");
+        Ok(_) => Posted::Yes,
+        Err(e) => {
+            let permanent = matches!(&e, serenity::Error::Http(h)
+                if h.status_code().is_some_and(|s| s.is_client_error() && s.as_u16() != 429));
+            tracing::warn!(
+                error = %e,
+                trip = trip.id,
+                channel = trip.channel_id,
+                retried = !permanent,
+                "could not post a trip result"
+            );
+            if permanent {
+                Posted::Never
+            } else {
+                Posted::Later
+            }
+        }
     }
 }
 
-/// The character's name and the achievements it has just earned (by name).
-async fn achievements(store: &Store, user: u64) -> Result<(String, Vec<String>), crate::Error> {
-    let Some(ch) = store.osrs_character(user).await? else {
+/// Discord keeps nonces for a few minutes per author; the trip id makes it unique to this
+/// result (at most 25 characters).
+fn nonce(trip: i64) -> String {
+    format!("osrs-trip-{trip}")
+}
+
+/// The character's name and the achievements this trip earned (by name). Granting returns an
+/// achievement to one caller only, so the names are fixed on the trip before the first post
+/// and a re-post shows the same ones.
+async fn achievements(store: &Store, trip: &Trip) -> Result<(String, Vec<String>), crate::Error> {
+    let Some(ch) = store.osrs_character(trip.user_id).await? else {
         return Ok((String::from("Your character"), Vec::new()));
     };
-    let kills = store.osrs_kills(user).await?;
+    if let Some(earned) = &trip.earned {
+        return Ok((ch.name, earned.clone()));
+    }
+    let kills = store.osrs_kills(trip.user_id).await?;
     let reached = rules::achievements(&ch.skills, &kills);
     let keys: Vec<&str> = reached.iter().map(|a| a.key.as_str()).collect();
-    let new = store.osrs_grant_achievements(user, &keys).await?;
-    let names = reached
+    let new = store.osrs_grant_achievements(trip.user_id, &keys).await?;
+    let names: Vec<String> = reached
         .into_iter()
         .filter(|a| new.contains(&a.key))
         .map(|a| a.name)
         .collect();
-    Ok((ch.name, names))
+    Ok((ch.name, store.osrs_fix_earned(trip.id, &names).await?))
 }

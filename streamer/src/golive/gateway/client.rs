@@ -120,6 +120,10 @@ pub(super) struct Client {
     had_session: bool,
     voice: Option<VoiceSlot>,
     stream: Option<StreamSlot>,
+    /// Keys of streams we ended with op 19 whose `STREAM_DELETE` has not come back yet. Discord
+    /// reuses a channel's stream key, so without this the echo of ending one stream would
+    /// read as a refusal of the next one started in the same channel.
+    own_deletes: Vec<String>,
     outbox: VecDeque<Outgoing>,
     backoff: Backoff,
 }
@@ -144,6 +148,7 @@ impl Client {
             had_session: false,
             voice: None,
             stream: None,
+            own_deletes: Vec::new(),
             outbox: VecDeque::new(),
             backoff,
         }
@@ -420,6 +425,8 @@ impl Client {
                     resume_url: payload::string(d, "resume_gateway_url"),
                 });
                 self.user_id = user_id;
+                // A new session replays nothing of the old one: echoes still owed are gone.
+                self.own_deletes.clear();
                 *ready = true;
                 self.backoff.reset();
                 if let Some(tx) = self.ready_tx.take() {
@@ -666,6 +673,14 @@ impl Client {
 
     fn on_stream_delete(&mut self, d: &Value) {
         let reason = payload::string(d, "reason");
+        let key = d.get("stream_key").and_then(Value::as_str).unwrap_or("");
+        if reason.as_deref() == Some("user_requested")
+            && let Some(at) = self.own_deletes.iter().position(|k| k == key)
+        {
+            self.own_deletes.remove(at);
+            tracing::debug!(stream_key = %key, "Discord confirmed the end of our stream");
+            return;
+        }
         let Some(stream) = self.our_stream(d) else {
             return;
         };
@@ -796,6 +811,7 @@ impl Client {
                     let guild_id = self.stream.as_ref().map_or(0, |s| s.guild_id);
                     self.drop_stream_in(guild_id, &GatewayError::Superseded);
                 }
+                self.own_deletes.push(stream_key.clone());
                 self.queue_with_reply(payload::stream_delete(&stream_key), reply);
             }
             Command::Shutdown { reply } => {
