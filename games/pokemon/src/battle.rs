@@ -62,6 +62,19 @@ pub enum Action {
     Struggle,
 }
 
+/// A side's legal actions: `list[..moves]` are moves (or Struggle), `list[moves..len]` switches.
+struct Legal {
+    list: [Action; 9],
+    moves: usize,
+    len: usize,
+}
+
+impl Legal {
+    fn actions(&self) -> &[Action] {
+        &self.list[..self.len]
+    }
+}
+
 /// Which side: 0 or 1.
 pub type SideId = u8;
 
@@ -152,6 +165,9 @@ pub struct BattlePokemon {
     pub ability: Ability,
     pub item: Item,
     pub moves: [u16; 4],
+    /// `moves` resolved once, so a turn reads priority and the move itself without a dex
+    /// lookup; slots past `move_count` hold Struggle and are never used.
+    move_data: [&'static Move; 4],
     pub move_count: u8,
     pub stats: StatTable<u16>,
     pub hp: u16,
@@ -168,16 +184,20 @@ pub struct BattlePokemon {
 }
 
 impl BattlePokemon {
+    /// The set's moves must exist (checked by [`Battle::new`]).
     fn new(set: PokemonSet) -> BattlePokemon {
         let stats = calc_stats(set.species, set.level, &set.spread, set.nature);
+        let d = dex();
+        let struggle = d.move_by_num(STRUGGLE).expect("Struggle is in the dex");
         let mut pp = [0; 4];
         let mut moves = [0; 4];
-        for ((slot, num), &m) in pp.iter_mut().zip(moves.iter_mut()).zip(&set.moves) {
+        let mut move_data = [struggle; 4];
+        for (i, &m) in set.moves.iter().take(4).enumerate() {
+            let mv = d.move_by_num(m).expect("moves are validated");
             // Full PP Ups, as competitive play assumes.
-            *slot = dex()
-                .move_by_num(m)
-                .map_or(0, |m| m.pp.saturating_mul(8) / 5);
-            *num = m;
+            pp[i] = mv.pp.saturating_mul(8) / 5;
+            moves[i] = m;
+            move_data[i] = mv;
         }
         BattlePokemon {
             hp: stats.0[0],
@@ -187,6 +207,7 @@ impl BattlePokemon {
             ability: set.ability,
             item: set.item,
             moves,
+            move_data,
             move_count: set.moves.len().min(4) as u8,
             status: None,
             sleep_turns: 0,
@@ -396,19 +417,23 @@ impl Battle {
 
     /// The actions `side` may choose now, written into `out` (cleared first).
     pub fn legal_actions(&self, side: SideId, out: &mut Vec<Action>) {
-        let (list, len) = self.legal_array(side);
+        let legal = self.legal_array(side);
         out.clear();
-        out.extend_from_slice(&list[..len]);
+        out.extend_from_slice(legal.actions());
     }
 
     /// Legal actions without allocating: at most 4 moves (or Struggle) and 5 switches.
-    fn legal_array(&self, side: SideId) -> ([Action; 9], usize) {
+    fn legal_array(&self, side: SideId) -> Legal {
         let mut list = [Action::Struggle; 9];
         let mut len = 0;
         let s = &self.sides[usize::from(side)];
         let p = s.active();
         if self.outcome.is_some() || p.fainted() {
-            return (list, 0);
+            return Legal {
+                list,
+                moves: 0,
+                len: 0,
+            };
         }
         for i in 0..usize::from(p.move_count) {
             if p.pp[i] > 0 && p.choice_lock.is_none_or(|l| usize::from(l) == i) {
@@ -419,13 +444,14 @@ impl Battle {
         if len == 0 {
             len = 1;
         }
+        let moves = len;
         let mut reserves = s.reserves();
         while reserves != 0 {
             list[len] = Action::Switch(reserves.trailing_zeros() as u8);
             len += 1;
             reserves &= reserves - 1;
         }
-        (list, len)
+        Legal { list, moves, len }
     }
 
     /// Sends in `slot` for a side whose active Pokémon fainted.
@@ -478,15 +504,12 @@ impl Battle {
         rng: &mut R,
     ) -> Result<&[Event], Error> {
         let start = self.log.len();
-        self.play_turn(actions, rng)?;
+        self.check_turn(actions)?;
+        self.play_turn(actions, rng);
         Ok(&self.log[start..])
     }
 
-    fn play_turn<R: Rng + ?Sized>(
-        &mut self,
-        actions: [Action; 2],
-        rng: &mut R,
-    ) -> Result<(), Error> {
+    fn check_turn(&self, actions: [Action; 2]) -> Result<(), Error> {
         if self.outcome.is_some() {
             return Err(Error::Invalid("the battle is over".into()));
         }
@@ -496,7 +519,11 @@ impl Battle {
             ));
         }
         self.check_action(0, actions[0])?;
-        self.check_action(1, actions[1])?;
+        self.check_action(1, actions[1])
+    }
+
+    /// One turn of actions already known to be legal.
+    fn play_turn<R: Rng + ?Sized>(&mut self, actions: [Action; 2], rng: &mut R) {
         self.turn += 1;
         self.log.push(Event::Turn(self.turn));
 
@@ -525,12 +552,11 @@ impl Battle {
             let foe_moves_later = i == 0;
             self.use_move(s, mv, foe_moves_later, rng);
             if self.check_end() {
-                return Ok(());
+                return;
             }
         }
         self.end_of_turn();
         self.check_end();
-        Ok(())
     }
 
     fn speed_order(&self) -> [SideId; 2] {
@@ -546,10 +572,7 @@ impl Battle {
             Action::Switch(_) => 7,
             Action::Struggle => 0,
             Action::Move(slot) => {
-                let p = self.sides[usize::from(side)].active();
-                dex()
-                    .move_by_num(p.moves[usize::from(slot)])
-                    .map_or(0, |m| m.priority)
+                self.sides[usize::from(side)].active().move_data[usize::from(slot)].priority
             }
         }
     }
@@ -743,7 +766,6 @@ impl Battle {
             self.log.push(Event::Cant { side, reason });
             return;
         }
-        let d = dex();
         let user = self.sides[usize::from(side)].active_mut();
         let mv = match slot {
             Some(i) => {
@@ -754,11 +776,10 @@ impl Battle {
                 ) {
                     user.choice_lock = Some(i);
                 }
-                d.move_by_num(user.moves[usize::from(i)])
+                user.move_data[usize::from(i)]
             }
-            None => d.move_by_num(STRUGGLE),
+            None => dex().move_by_num(STRUGGLE).expect("Struggle is in the dex"),
         };
-        let Some(mv) = mv else { return };
         self.log.push(Event::UseMove {
             side,
             move_num: mv.num,
@@ -897,9 +918,9 @@ impl Battle {
         let mut landed = 0;
         for _ in 0..hits {
             let crit = Self::crit_roll(mv, rng);
-            let attacker = self.sides[usize::from(side)].active().combatant();
-            let defender = self.sides[usize::from(foe)].active().combatant();
             let mut dmg = if struggle {
+                let attacker = self.sides[usize::from(side)].active().combatant();
+                let defender = self.sides[usize::from(foe)].active().combatant();
                 let p = Prepared::Formula {
                     base: struggle_base(&attacker, &defender, crit),
                     eff_quarters: 4,
@@ -917,6 +938,8 @@ impl Battle {
                 let p = if let Some(p) = reuse {
                     p
                 } else {
+                    let attacker = self.sides[usize::from(side)].active().combatant();
+                    let defender = self.sides[usize::from(foe)].active().combatant();
                     let cond = Conditions { crit, ..cond };
                     let Ok(p) = prepare(&attacker, &defender, mv, &cond) else {
                         return;
@@ -1088,6 +1111,13 @@ impl Battle {
 
     /// Marks fainted sides for replacement and decides the battle when a side is out.
     fn check_end(&mut self) -> bool {
+        // The usual case after a move: both still standing, well inside the turn limit.
+        if !self.sides[0].active().fainted()
+            && !self.sides[1].active().fainted()
+            && self.turn < TURN_LIMIT
+        {
+            return false;
+        }
         let out = [0, 1].map(|s: usize| {
             let side = &self.sides[s];
             side.active().fainted() && !side.has_reserves()
@@ -1131,6 +1161,8 @@ fn struggle_base(a: &Combatant, d: &Combatant, crit: bool) -> u32 {
 /// Plays a whole battle with both sides choosing uniformly among their legal actions, and
 /// replacing fainted Pokémon with a random healthy one. For benchmarks and fuzzing.
 pub fn play_random<R: Rng + ?Sized>(battle: &mut Battle, rng: &mut R) -> Outcome {
+    // The log is cleared every turn, but a cloned battle's log starts with no spare room.
+    battle.log.reserve(32);
     loop {
         if let Some(o) = battle.outcome() {
             return o;
@@ -1150,12 +1182,8 @@ pub fn play_random<R: Rng + ?Sized>(battle: &mut Battle, rng: &mut R) -> Outcome
         }
         let mut actions = [Action::Struggle; 2];
         for (s, a) in actions.iter_mut().enumerate() {
-            let (list, len) = battle.legal_array(s as u8);
+            let Legal { list, moves, len } = battle.legal_array(s as u8);
             // Prefer moves three times out of four so random battles end in reasonable time.
-            let moves = list[..len]
-                .iter()
-                .filter(|a| !matches!(a, Action::Switch(_)))
-                .count();
             let pick = if moves < len && below(rng, 4) == 0 {
                 moves + below(rng, (len - moves) as u32) as usize
             } else {
@@ -1163,9 +1191,9 @@ pub fn play_random<R: Rng + ?Sized>(battle: &mut Battle, rng: &mut R) -> Outcome
             };
             *a = list[pick];
         }
-        battle
-            .step(actions, rng)
-            .expect("random play only picks legal actions");
+        // Both actions come from the legal list, so the checks `step` makes are skipped.
+        debug_assert!(battle.check_turn(actions).is_ok());
+        battle.play_turn(actions, rng);
         battle.clear_log();
     }
 }
