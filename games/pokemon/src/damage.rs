@@ -119,45 +119,30 @@ fn round_4096(n: u64) -> u64 {
     if r > 2048 { q + 1 } else { q }
 }
 
-/// Chains 4096-based modifiers the way the games do, clamped to the given bounds.
-fn chain(mods: &[u32], lo: u32, hi: u32) -> u32 {
-    let mut m: u32 = 4096;
-    for &x in mods {
-        if x != 4096 {
-            m = (m * x + 2048) >> 12;
-        }
-    }
-    m.clamp(lo, hi)
-}
-
-/// Applies a chained modifier to a stat or power: `max(1, round(v * m / 4096))`, 16-bit.
-fn apply(v: u32, mods: &[u32], lo: u32, hi: u32) -> u32 {
-    let m = chain(mods, lo, hi);
-    let r = round_4096(u64::from(v) * u64::from(m)).max(1);
-    (r % 65536) as u32
-}
-
-/// A small fixed-capacity list: modifiers never number more than a handful.
-struct Mods {
-    buf: [u32; 8],
-    len: usize,
-}
+/// 4096-based modifiers chained the way the games do: each one rounds the running product, so
+/// the order of `push` matters. The product is kept as it goes rather than collecting a list.
+struct Mods(u32);
 
 impl Mods {
     fn new() -> Mods {
-        Mods {
-            buf: [0; 8],
-            len: 0,
+        Mods(4096)
+    }
+
+    fn push(&mut self, x: u32) {
+        if x != 4096 {
+            self.0 = (self.0 * x + 2048) >> 12;
         }
     }
 
-    fn push(&mut self, m: u32) {
-        self.buf[self.len] = m;
-        self.len += 1;
+    /// The chained modifier, clamped to the given bounds.
+    fn chain(&self, lo: u32, hi: u32) -> u32 {
+        self.0.clamp(lo, hi)
     }
 
-    fn as_slice(&self) -> &[u32] {
-        &self.buf[..self.len]
+    /// Applies the chain to a stat or power: `max(1, round(v * m / 4096))`, 16-bit.
+    fn apply(&self, v: u32, lo: u32, hi: u32) -> u32 {
+        let r = round_4096(u64::from(v) * u64::from(self.chain(lo, hi))).max(1);
+        (r % 65536) as u32
     }
 }
 
@@ -335,7 +320,7 @@ pub fn prepare(
         Item::WiseGlasses if !physical => bp_mods.push(4505),
         _ => {}
     }
-    let bp = apply(power, bp_mods.as_slice(), 41, 2_097_152);
+    let bp = bp_mods.apply(power, 41, 2_097_152);
 
     // Attack: Body Press uses the user's Defense, Foul Play the target's Attack.
     let (source, a_idx, raw_a) = match special {
@@ -402,7 +387,7 @@ pub fn prepare(
     {
         at_mods.push(6144);
     }
-    let attack = apply(attack, at_mods.as_slice(), 410, 131_072);
+    let attack = at_mods.apply(attack, 410, 131_072);
 
     // Defense.
     let (d_idx, raw_d) = if hits_def {
@@ -436,7 +421,7 @@ pub fn prepare(
     {
         df_mods.push(6144);
     }
-    let defense = apply(defense, df_mods.as_slice(), 410, 131_072);
+    let defense = df_mods.apply(defense, 410, 131_072);
 
     // Base damage.
     let level = u64::from(att.level);
@@ -511,7 +496,7 @@ pub fn prepare(
         eff_quarters: eff,
         stab,
         burn,
-        final_mod: chain(fin.as_slice(), 41, 131_072),
+        final_mod: fin.chain(41, 131_072),
         crit,
     })
 }
@@ -626,7 +611,14 @@ mod tests {
     fn rounding_helpers() {
         assert_eq!(round_4096(4096 + 2048), 1);
         assert_eq!(round_4096(4096 + 2049), 2);
-        assert_eq!(chain(&[6144, 6144], 41, 131_072), 9216);
-        assert_eq!(chain(&[5324], 41, 131_072), 5324);
+        let chain = |mods: &[u32]| {
+            let mut m = Mods::new();
+            for &x in mods {
+                m.push(x);
+            }
+            m.chain(41, 131_072)
+        };
+        assert_eq!(chain(&[6144, 6144]), 9216);
+        assert_eq!(chain(&[5324]), 5324);
     }
 }
