@@ -259,6 +259,17 @@ impl BattlePokemon {
         s
     }
 
+    /// Whether anything happens to this Pokémon at the end of a turn (besides weather).
+    fn has_residual(&self) -> bool {
+        !self.fainted()
+            && (self.item == Item::Leftovers
+                || matches!(
+                    self.status,
+                    Some(Status::Burn | Status::Poison | Status::Toxic)
+                )
+                || self.ability == Ability::SpeedBoost)
+    }
+
     fn switch_out(&mut self) {
         self.boosts = [0; 7];
         self.flinched = false;
@@ -797,12 +808,12 @@ impl Battle {
         let user = self.sides[usize::from(side)].active();
         let target = self.sides[usize::from(1 - side)].active();
         let stage = (user.boosts[5] - target.boosts[6]).clamp(-6, 6);
-        let (num, den) = if stage >= 0 {
-            (3 + stage as u32, 3)
-        } else {
-            (3, 3 + u32::from(stage.unsigned_abs()))
-        };
-        let mut acc = u32::from(acc) * num / den;
+        let mut acc = u32::from(acc);
+        if stage > 0 {
+            acc = acc * (3 + stage as u32) / 3;
+        } else if stage < 0 {
+            acc = acc * 3 / (3 + u32::from(stage.unsigned_abs()));
+        }
         if user.ability == Ability::Hustle && mv.category == Category::Physical {
             acc = acc * 4 / 5;
         }
@@ -1079,7 +1090,14 @@ impl Battle {
                 }
             }
         }
-        for s in self.speed_order() {
+        // The order only shows when both sides have something to do at the end of the turn.
+        let busy = [0, 1].map(|s| self.sides[s].active().has_residual());
+        let order = if busy == [true, true] {
+            self.speed_order()
+        } else {
+            [0, 1]
+        };
+        for s in order {
             let p = self.sides[usize::from(s)].active_mut();
             p.flinched = false;
             if p.fainted() {
@@ -1110,14 +1128,20 @@ impl Battle {
     }
 
     /// Marks fainted sides for replacement and decides the battle when a side is out.
+    // Inlined so the usual case after a move (both standing, inside the turn limit) costs a
+    // few compares rather than a call to the whole decision.
+    #[inline]
     fn check_end(&mut self) -> bool {
-        // The usual case after a move: both still standing, well inside the turn limit.
         if !self.sides[0].active().fainted()
             && !self.sides[1].active().fainted()
             && self.turn < TURN_LIMIT
         {
             return false;
         }
+        self.decide_end()
+    }
+
+    fn decide_end(&mut self) -> bool {
         let out = [0, 1].map(|s: usize| {
             let side = &self.sides[s];
             side.active().fainted() && !side.has_reserves()
