@@ -292,25 +292,24 @@ pub fn prepare(
     } else if special == Special::CollisionCourse && eff >= 8 {
         bp_mods.push(5461);
     }
-    if (aa == Ability::Technician && power <= 60)
-        || (aa == Ability::MegaLauncher && mv.has(flags::PULSE))
-        || (aa == Ability::StrongJaw && mv.has(flags::BITE))
-        || (aa == Ability::Sharpness && mv.has(flags::SLICING))
-    {
-        bp_mods.push(6144);
-    }
-    if (aa == Ability::SandForce
-        && cond.weather == Some(Weather::Sand)
-        && matches!(mt, Type::Rock | Type::Ground | Type::Steel))
-        || (aa == Ability::ToughClaws && mv.has(flags::CONTACT))
-    {
-        bp_mods.push(5325);
-    }
-    if (aa == Ability::Reckless && (mv.recoil.is_some() || mv.has(flags::CRASH)))
-        || (aa == Ability::IronFist && mv.has(flags::PUNCH))
-    {
-        bp_mods.push(4915);
-    }
+    // Each ability, and each item, has one modifier here: one `match` per holder finds it
+    // (4096, the identity, when none applies) in place of a compare per ability.
+    bp_mods.push(match aa {
+        Ability::Technician if power <= 60 => 6144,
+        Ability::MegaLauncher if mv.has(flags::PULSE) => 6144,
+        Ability::StrongJaw if mv.has(flags::BITE) => 6144,
+        Ability::Sharpness if mv.has(flags::SLICING) => 6144,
+        Ability::SandForce
+            if cond.weather == Some(Weather::Sand)
+                && matches!(mt, Type::Rock | Type::Ground | Type::Steel) =>
+        {
+            5325
+        }
+        Ability::ToughClaws if mv.has(flags::CONTACT) => 5325,
+        Ability::Reckless if mv.recoil.is_some() || mv.has(flags::CRASH) => 4915,
+        Ability::IronFist if mv.has(flags::PUNCH) => 4915,
+        _ => 4096,
+    });
     if def_ability == Ability::DrySkin && mt == Type::Fire {
         bp_mods.push(5120);
     }
@@ -342,51 +341,40 @@ pub fn prepare(
     let pinch = u32::from(att.hp) * 3 <= u32::from(att.max_hp());
     // One attacker-ability modifier at most, as the games chain them with else-ifs; every
     // x1.5 ability is folded into one test.
-    let x15 = (aa == Ability::SolarPower && cond.weather == Some(Weather::Sun) && !physical)
-        || (aa == Ability::GorillaTactics && physical)
-        || (aa == Ability::Guts && att.status.is_some() && physical)
-        || (pinch
-            && matches!(
-                (aa, mt),
-                (Ability::Overgrow, Type::Grass)
-                    | (Ability::Blaze, Type::Fire)
-                    | (Ability::Torrent, Type::Water)
-                    | (Ability::Swarm, Type::Bug)
-            ))
-        || matches!(
-            (aa, mt),
-            (Ability::Steelworker, Type::Steel)
-                | (Ability::DragonsMaw, Type::Dragon)
-                | (Ability::RockyPayload, Type::Rock)
-        );
-    if x15 {
-        at_mods.push(6144);
-    } else if aa == Ability::Transistor && mt == Type::Electric {
-        at_mods.push(5325);
-    } else if (aa == Ability::WaterBubble && mt == Type::Water)
-        || (matches!(aa, Ability::HugePower | Ability::PurePower) && physical)
-    {
-        at_mods.push(8192);
-    }
-    if (def_ability == Ability::ThickFat && matches!(mt, Type::Fire | Type::Ice))
-        || (def_ability == Ability::WaterBubble && mt == Type::Fire)
-        || (def_ability == Ability::PurifyingSalt && mt == Type::Ghost)
-    {
-        at_mods.push(2048);
-    }
-    if def_ability == Ability::Heatproof && mt == Type::Fire {
-        at_mods.push(2048);
-    }
+    at_mods.push(match (aa, mt) {
+        (Ability::SolarPower, _) if cond.weather == Some(Weather::Sun) && !physical => 6144,
+        (Ability::GorillaTactics, _) if physical => 6144,
+        (Ability::Guts, _) if att.status.is_some() && physical => 6144,
+        (Ability::Overgrow, Type::Grass)
+        | (Ability::Blaze, Type::Fire)
+        | (Ability::Torrent, Type::Water)
+        | (Ability::Swarm, Type::Bug)
+            if pinch =>
+        {
+            6144
+        }
+        (Ability::Steelworker, Type::Steel)
+        | (Ability::DragonsMaw, Type::Dragon)
+        | (Ability::RockyPayload, Type::Rock) => 6144,
+        (Ability::Transistor, Type::Electric) => 5325,
+        (Ability::WaterBubble, Type::Water) => 8192,
+        (Ability::HugePower | Ability::PurePower, _) if physical => 8192,
+        _ => 4096,
+    });
+    at_mods.push(match (def_ability, mt) {
+        (Ability::ThickFat, Type::Fire | Type::Ice)
+        | (Ability::WaterBubble | Ability::Heatproof, Type::Fire)
+        | (Ability::PurifyingSalt, Type::Ghost) => 2048,
+        _ => 4096,
+    });
     let sp = att.species.num;
-    if (att.item == Item::ThickClub && matches!(sp, 104 | 105) && physical)
-        || (att.item == Item::LightBall && sp == 25)
-    {
-        at_mods.push(8192);
-    } else if (att.item == Item::ChoiceBand && physical)
-        || (att.item == Item::ChoiceSpecs && !physical)
-    {
-        at_mods.push(6144);
-    }
+    at_mods.push(match att.item {
+        Item::ThickClub if matches!(sp, 104 | 105) && physical => 8192,
+        Item::LightBall if sp == 25 => 8192,
+        Item::ChoiceBand if physical => 6144,
+        Item::ChoiceSpecs if !physical => 6144,
+        _ => 4096,
+    });
     let attack = at_mods.apply(attack, 410, 131_072);
 
     // Defense.
@@ -411,16 +399,16 @@ pub fn prepare(
         defense = defense * 3 / 2;
     }
     let mut df_mods = Mods::new();
-    if def_ability == Ability::MarvelScale && def.status.is_some() && hits_def {
-        df_mods.push(6144);
-    } else if def_ability == Ability::FurCoat && hits_def {
-        df_mods.push(8192);
-    }
-    if (def.item == Item::Eviolite && def.species.nfe)
-        || (!hits_def && def.item == Item::AssaultVest)
-    {
-        df_mods.push(6144);
-    }
+    df_mods.push(match def_ability {
+        Ability::MarvelScale if def.status.is_some() && hits_def => 6144,
+        Ability::FurCoat if hits_def => 8192,
+        _ => 4096,
+    });
+    df_mods.push(match def.item {
+        Item::Eviolite if def.species.nfe => 6144,
+        Item::AssaultVest if !hits_def => 6144,
+        _ => 4096,
+    });
     let defense = df_mods.apply(defense, 410, 131_072);
 
     // Base damage.
@@ -462,35 +450,31 @@ pub fn prepare(
     {
         fin.push(2048);
     }
-    if aa == Ability::Sniper && crit {
-        fin.push(6144);
-    } else if aa == Ability::TintedLens && eff < 4 {
-        fin.push(8192);
+    fin.push(match aa {
+        Ability::Sniper if crit => 6144,
+        Ability::TintedLens if eff < 4 => 8192,
+        _ => 4096,
+    });
+    match def_ability {
+        Ability::Multiscale | Ability::ShadowShield if def.hp == def.max_hp() => fin.push(2048),
+        Ability::IceScales if !physical => fin.push(2048),
+        Ability::SolidRock | Ability::Filter | Ability::PrismArmor if eff > 4 => fin.push(3072),
+        // Fluffy halves contact and doubles Fire, two modifiers in this order.
+        Ability::Fluffy => {
+            if mv.has(flags::CONTACT) {
+                fin.push(2048);
+            }
+            if mt == Type::Fire {
+                fin.push(8192);
+            }
+        }
+        _ => {}
     }
-    if matches!(def_ability, Ability::Multiscale | Ability::ShadowShield) && def.hp == def.max_hp()
-    {
-        fin.push(2048);
-    }
-    if (def_ability == Ability::Fluffy && mv.has(flags::CONTACT))
-        || (def_ability == Ability::IceScales && !physical)
-    {
-        fin.push(2048);
-    }
-    if matches!(
-        def_ability,
-        Ability::SolidRock | Ability::Filter | Ability::PrismArmor
-    ) && eff > 4
-    {
-        fin.push(3072);
-    }
-    if def_ability == Ability::Fluffy && mt == Type::Fire {
-        fin.push(8192);
-    }
-    if att.item == Item::ExpertBelt && eff > 4 {
-        fin.push(4915);
-    } else if att.item == Item::LifeOrb {
-        fin.push(5324);
-    }
+    fin.push(match att.item {
+        Item::ExpertBelt if eff > 4 => 4915,
+        Item::LifeOrb => 5324,
+        _ => 4096,
+    });
     Ok(Prepared::Formula {
         base: base as u32,
         eff_quarters: eff,
