@@ -62,17 +62,44 @@ pub enum Action {
     Struggle,
 }
 
-/// A side's legal actions: `list[..moves]` are moves (or Struggle), `list[moves..len]` switches.
+/// A side's legal actions, listed as [`Battle::legal_actions`] gives them: the usable move
+/// slots in order (or Struggle), then the team members it may switch to in order.
 struct Legal {
-    list: [Action; 9],
-    moves: usize,
-    len: usize,
+    /// Usable move slots as bits.
+    moves: u8,
+    /// Team members it may switch to, as bits.
+    switches: u8,
+    /// How many of the listed actions are moves or Struggle: 0 when the side cannot act.
+    move_count: usize,
 }
 
 impl Legal {
-    fn actions(&self) -> &[Action] {
-        &self.list[..self.len]
+    fn len(&self) -> usize {
+        if self.move_count == 0 {
+            0
+        } else {
+            self.move_count + self.switches.count_ones() as usize
+        }
     }
+
+    /// The action at `i` in the list (`i < len()`).
+    fn get(&self, i: usize) -> Action {
+        if i >= self.move_count {
+            Action::Switch(nth_bit(self.switches, i - self.move_count))
+        } else if self.moves == 0 {
+            Action::Struggle
+        } else {
+            Action::Move(nth_bit(self.moves, i))
+        }
+    }
+}
+
+/// The index of the `n`th set bit of `bits`, counting from the lowest.
+fn nth_bit(mut bits: u8, n: usize) -> u8 {
+    for _ in 0..n {
+        bits &= bits - 1;
+    }
+    bits.trailing_zeros() as u8
 }
 
 /// Which side: 0 or 1.
@@ -430,39 +457,32 @@ impl Battle {
     pub fn legal_actions(&self, side: SideId, out: &mut Vec<Action>) {
         let legal = self.legal_array(side);
         out.clear();
-        out.extend_from_slice(legal.actions());
+        out.extend((0..legal.len()).map(|i| legal.get(i)));
     }
 
-    /// Legal actions without allocating: at most 4 moves (or Struggle) and 5 switches.
+    /// Legal actions as bit sets, without building a list.
     fn legal_array(&self, side: SideId) -> Legal {
-        let mut list = [Action::Struggle; 9];
-        let mut len = 0;
         let s = &self.sides[usize::from(side)];
         let p = s.active();
         if self.outcome.is_some() || p.fainted() {
             return Legal {
-                list,
                 moves: 0,
-                len: 0,
+                switches: 0,
+                move_count: 0,
             };
         }
+        let mut moves = 0;
         for i in 0..usize::from(p.move_count) {
             if p.pp[i] > 0 && p.choice_lock.is_none_or(|l| usize::from(l) == i) {
-                list[len] = Action::Move(i as u8);
-                len += 1;
+                moves |= 1 << i;
             }
         }
-        if len == 0 {
-            len = 1;
+        Legal {
+            moves,
+            switches: s.reserves(),
+            // Struggle stands in for the moves when none is usable.
+            move_count: (moves.count_ones() as usize).max(1),
         }
-        let moves = len;
-        let mut reserves = s.reserves();
-        while reserves != 0 {
-            list[len] = Action::Switch(reserves.trailing_zeros() as u8);
-            len += 1;
-            reserves &= reserves - 1;
-        }
-        Legal { list, moves, len }
     }
 
     /// Sends in `slot` for a side whose active Pokémon fainted.
@@ -1090,19 +1110,22 @@ impl Battle {
                 }
             }
         }
-        // The order only shows when both sides have something to do at the end of the turn.
+        for side in &mut self.sides {
+            side.active_mut().flinched = false;
+        }
+        // Nothing here touches the other side, so the order only shows when both sides have
+        // something to do.
         let busy = [0, 1].map(|s| self.sides[s].active().has_residual());
-        let order = if busy == [true, true] {
-            self.speed_order()
-        } else {
-            [0, 1]
+        let order = match busy {
+            [false, false] => return,
+            [true, true] => self.speed_order(),
+            _ => [0, 1],
         };
         for s in order {
-            let p = self.sides[usize::from(s)].active_mut();
-            p.flinched = false;
-            if p.fainted() {
+            if !busy[usize::from(s)] {
                 continue;
             }
+            let p = self.sides[usize::from(s)].active_mut();
             let max = p.max_hp();
             if p.item == Item::Leftovers {
                 self.heal(s, (max / 16).max(1));
@@ -1206,14 +1229,15 @@ pub fn play_random<R: Rng + ?Sized>(battle: &mut Battle, rng: &mut R) -> Outcome
         }
         let mut actions = [Action::Struggle; 2];
         for (s, a) in actions.iter_mut().enumerate() {
-            let Legal { list, moves, len } = battle.legal_array(s as u8);
+            let legal = battle.legal_array(s as u8);
+            let (moves, len) = (legal.move_count, legal.len());
             // Prefer moves three times out of four so random battles end in reasonable time.
             let pick = if moves < len && below(rng, 4) == 0 {
                 moves + below(rng, (len - moves) as u32) as usize
             } else {
                 below(rng, moves as u32) as usize
             };
-            *a = list[pick];
+            *a = legal.get(pick);
         }
         // Both actions come from the legal list, so the checks `step` makes are skipped.
         debug_assert!(battle.check_turn(actions).is_ok());
