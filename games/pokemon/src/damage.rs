@@ -504,21 +504,26 @@ fn effectiveness(
     mt: Type,
 ) -> Option<u8> {
     let scrappy = att.ability == Ability::Scrappy && matches!(mt, Type::Normal | Type::Fighting);
-    let mut eff: u8 = def
-        .types()
-        .iter()
-        .map(|&t| {
-            if scrappy && t == Type::Ghost {
-                2
-            } else if mv.special == Special::FreezeDry && t == Type::Water {
-                4
-            } else if mv.special == Special::FlyingPress {
-                mt.halves_against(t) * Type::Flying.halves_against(t) / 2
-            } else {
-                mt.halves_against(t)
-            }
-        })
-        .fold(4u8, |acc, h| acc * h / 2);
+    let mut eff: u8 = if scrappy || matches!(mv.special, Special::FreezeDry | Special::FlyingPress)
+    {
+        def.types()
+            .iter()
+            .map(|&t| {
+                if scrappy && t == Type::Ghost {
+                    2
+                } else if mv.special == Special::FreezeDry && t == Type::Water {
+                    4
+                } else if mv.special == Special::FlyingPress {
+                    mt.halves_against(t) * Type::Flying.halves_against(t) / 2
+                } else {
+                    mt.halves_against(t)
+                }
+            })
+            .fold(4u8, |acc, h| acc * h / 2)
+    } else {
+        // The usual case: the chart alone.
+        mt.quarters_against(def.types())
+    };
     let arrows = mv.special == Special::ThousandArrows;
     if eff == 0 && arrows {
         eff = 4;
