@@ -115,8 +115,8 @@ fn of32(n: u64) -> u64 {
 
 /// `n / 4096` rounded the games' way: halves round down.
 fn round_4096(n: u64) -> u64 {
-    let (q, r) = (n / 4096, n % 4096);
-    if r > 2048 { q + 1 } else { q }
+    // Adding 2047 carries into the quotient exactly when the remainder exceeds 2048.
+    (n + 2047) >> 12
 }
 
 /// 4096-based modifiers chained the way the games do: each one rounds the running product, so
@@ -446,7 +446,7 @@ pub fn prepare(
         && special != Special::Facade;
 
     let mut fin = Mods::new();
-    if !crit && !screens_broken && ((cond.reflect && physical) || (cond.light_screen && !physical))
+    if ((cond.reflect && physical) || (cond.light_screen && !physical)) && !crit && !screens_broken
     {
         fin.push(2048);
     }
@@ -600,6 +600,10 @@ mod tests {
     fn rounding_helpers() {
         assert_eq!(round_4096(4096 + 2048), 1);
         assert_eq!(round_4096(4096 + 2049), 2);
+        for n in (0..5 * 4096).chain(u64::from(u32::MAX) - 4096..u64::from(u32::MAX) + 4096) {
+            let (q, r) = (n / 4096, n % 4096);
+            assert_eq!(round_4096(n), if r > 2048 { q + 1 } else { q }, "{n}");
+        }
         let chain = |mods: &[u32]| {
             let mut m = Mods::new();
             for &x in mods {
