@@ -456,13 +456,13 @@ impl Battle {
 
     /// The actions `side` may choose now, written into `out` (cleared first).
     pub fn legal_actions(&self, side: SideId, out: &mut Vec<Action>) {
-        let legal = self.legal_array(side);
+        let legal = self.legal_set(side);
         out.clear();
         out.extend((0..legal.len()).map(|i| legal.get(i)));
     }
 
     /// Legal actions as bit sets, without building a list.
-    fn legal_array(&self, side: SideId) -> Legal {
+    fn legal_set(&self, side: SideId) -> Legal {
         let s = &self.sides[usize::from(side)];
         let p = s.active();
         if self.outcome.is_some() || p.fainted() {
@@ -1230,7 +1230,7 @@ pub fn play_random<R: Rng + ?Sized>(battle: &mut Battle, rng: &mut R) -> Outcome
         }
         let mut actions = [Action::Struggle; 2];
         for (s, a) in actions.iter_mut().enumerate() {
-            let legal = battle.legal_array(s as u8);
+            let legal = battle.legal_set(s as u8);
             let (moves, len) = (legal.move_count, legal.len());
             // Prefer moves three times out of four so random battles end in reasonable time.
             let pick = if moves < len && below(rng, 4) == 0 {
