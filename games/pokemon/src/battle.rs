@@ -62,6 +62,46 @@ pub enum Action {
     Struggle,
 }
 
+/// A side's legal actions, listed as [`Battle::legal_actions`] gives them: the usable move
+/// slots in order (or Struggle), then the team members it may switch to in order.
+struct Legal {
+    /// Usable move slots as bits.
+    moves: u8,
+    /// Team members it may switch to, as bits.
+    switches: u8,
+    /// How many of the listed actions are moves or Struggle: 0 when the side cannot act.
+    move_count: usize,
+}
+
+impl Legal {
+    fn len(&self) -> usize {
+        if self.move_count == 0 {
+            0
+        } else {
+            self.move_count + self.switches.count_ones() as usize
+        }
+    }
+
+    /// The action at `i` in the list (`i < len()`).
+    fn get(&self, i: usize) -> Action {
+        if i >= self.move_count {
+            Action::Switch(nth_bit(self.switches, i - self.move_count))
+        } else if self.moves == 0 {
+            Action::Struggle
+        } else {
+            Action::Move(nth_bit(self.moves, i))
+        }
+    }
+}
+
+/// The index of the `n`th set bit of `bits`, counting from the lowest.
+fn nth_bit(mut bits: u8, n: usize) -> u8 {
+    for _ in 0..n {
+        bits &= bits - 1;
+    }
+    bits.trailing_zeros() as u8
+}
+
 /// Which side: 0 or 1.
 pub type SideId = u8;
 
@@ -144,14 +184,18 @@ pub enum Event {
     Tie,
 }
 
-/// A Pokémon during battle. Plain data with no heap parts, so cloning a battle is cheap.
-#[derive(Debug, Clone)]
+/// A Pokémon during battle. Plain data with no heap parts (`Copy`), so cloning a battle copies
+/// each team in one block.
+#[derive(Debug, Clone, Copy)]
 pub struct BattlePokemon {
     pub species: &'static Species,
     pub level: u8,
     pub ability: Ability,
     pub item: Item,
     pub moves: [u16; 4],
+    /// `moves` resolved once, so a turn reads priority and the move itself without a dex
+    /// lookup; slots past `move_count` hold Struggle and are never used.
+    move_data: [&'static Move; 4],
     pub move_count: u8,
     pub stats: StatTable<u16>,
     pub hp: u16,
@@ -168,16 +212,20 @@ pub struct BattlePokemon {
 }
 
 impl BattlePokemon {
+    /// The set's moves must exist (checked by [`Battle::new`]).
     fn new(set: PokemonSet) -> BattlePokemon {
         let stats = calc_stats(set.species, set.level, &set.spread, set.nature);
+        let d = dex();
+        let struggle = d.move_by_num(STRUGGLE).expect("Struggle is in the dex");
         let mut pp = [0; 4];
         let mut moves = [0; 4];
-        for ((slot, num), &m) in pp.iter_mut().zip(moves.iter_mut()).zip(&set.moves) {
+        let mut move_data = [struggle; 4];
+        for (i, &m) in set.moves.iter().take(4).enumerate() {
+            let mv = d.move_by_num(m).expect("moves are validated");
             // Full PP Ups, as competitive play assumes.
-            *slot = dex()
-                .move_by_num(m)
-                .map_or(0, |m| m.pp.saturating_mul(8) / 5);
-            *num = m;
+            pp[i] = mv.pp.saturating_mul(8) / 5;
+            moves[i] = m;
+            move_data[i] = mv;
         }
         BattlePokemon {
             hp: stats.0[0],
@@ -187,6 +235,7 @@ impl BattlePokemon {
             ability: set.ability,
             item: set.item,
             moves,
+            move_data,
             move_count: set.moves.len().min(4) as u8,
             status: None,
             sleep_turns: 0,
@@ -236,6 +285,17 @@ impl BattlePokemon {
             s /= 2;
         }
         s
+    }
+
+    /// Whether anything happens to this Pokémon at the end of a turn (besides weather).
+    fn has_residual(&self) -> bool {
+        !self.fainted()
+            && (self.item == Item::Leftovers
+                || matches!(
+                    self.status,
+                    Some(Status::Burn | Status::Poison | Status::Toxic)
+                )
+                || self.ability == Ability::SpeedBoost)
     }
 
     fn switch_out(&mut self) {
@@ -396,36 +456,34 @@ impl Battle {
 
     /// The actions `side` may choose now, written into `out` (cleared first).
     pub fn legal_actions(&self, side: SideId, out: &mut Vec<Action>) {
-        let (list, len) = self.legal_array(side);
+        let legal = self.legal_set(side);
         out.clear();
-        out.extend_from_slice(&list[..len]);
+        out.extend((0..legal.len()).map(|i| legal.get(i)));
     }
 
-    /// Legal actions without allocating: at most 4 moves (or Struggle) and 5 switches.
-    fn legal_array(&self, side: SideId) -> ([Action; 9], usize) {
-        let mut list = [Action::Struggle; 9];
-        let mut len = 0;
+    /// Legal actions as bit sets, without building a list.
+    fn legal_set(&self, side: SideId) -> Legal {
         let s = &self.sides[usize::from(side)];
         let p = s.active();
         if self.outcome.is_some() || p.fainted() {
-            return (list, 0);
+            return Legal {
+                moves: 0,
+                switches: 0,
+                move_count: 0,
+            };
         }
+        let mut moves = 0;
         for i in 0..usize::from(p.move_count) {
             if p.pp[i] > 0 && p.choice_lock.is_none_or(|l| usize::from(l) == i) {
-                list[len] = Action::Move(i as u8);
-                len += 1;
+                moves |= 1 << i;
             }
         }
-        if len == 0 {
-            len = 1;
+        Legal {
+            moves,
+            switches: s.reserves(),
+            // Struggle stands in for the moves when none is usable.
+            move_count: (moves.count_ones() as usize).max(1),
         }
-        let mut reserves = s.reserves();
-        while reserves != 0 {
-            list[len] = Action::Switch(reserves.trailing_zeros() as u8);
-            len += 1;
-            reserves &= reserves - 1;
-        }
-        (list, len)
     }
 
     /// Sends in `slot` for a side whose active Pokémon fainted.
@@ -478,15 +536,12 @@ impl Battle {
         rng: &mut R,
     ) -> Result<&[Event], Error> {
         let start = self.log.len();
-        self.play_turn(actions, rng)?;
+        self.check_turn(actions)?;
+        self.play_turn(actions, rng);
         Ok(&self.log[start..])
     }
 
-    fn play_turn<R: Rng + ?Sized>(
-        &mut self,
-        actions: [Action; 2],
-        rng: &mut R,
-    ) -> Result<(), Error> {
+    fn check_turn(&self, actions: [Action; 2]) -> Result<(), Error> {
         if self.outcome.is_some() {
             return Err(Error::Invalid("the battle is over".into()));
         }
@@ -496,7 +551,11 @@ impl Battle {
             ));
         }
         self.check_action(0, actions[0])?;
-        self.check_action(1, actions[1])?;
+        self.check_action(1, actions[1])
+    }
+
+    /// One turn of actions already known to be legal.
+    fn play_turn<R: Rng + ?Sized>(&mut self, actions: [Action; 2], rng: &mut R) {
         self.turn += 1;
         self.log.push(Event::Turn(self.turn));
 
@@ -525,12 +584,11 @@ impl Battle {
             let foe_moves_later = i == 0;
             self.use_move(s, mv, foe_moves_later, rng);
             if self.check_end() {
-                return Ok(());
+                return;
             }
         }
         self.end_of_turn();
         self.check_end();
-        Ok(())
     }
 
     fn speed_order(&self) -> [SideId; 2] {
@@ -546,10 +604,7 @@ impl Battle {
             Action::Switch(_) => 7,
             Action::Struggle => 0,
             Action::Move(slot) => {
-                let p = self.sides[usize::from(side)].active();
-                dex()
-                    .move_by_num(p.moves[usize::from(slot)])
-                    .map_or(0, |m| m.priority)
+                self.sides[usize::from(side)].active().move_data[usize::from(slot)].priority
             }
         }
     }
@@ -743,7 +798,6 @@ impl Battle {
             self.log.push(Event::Cant { side, reason });
             return;
         }
-        let d = dex();
         let user = self.sides[usize::from(side)].active_mut();
         let mv = match slot {
             Some(i) => {
@@ -754,11 +808,10 @@ impl Battle {
                 ) {
                     user.choice_lock = Some(i);
                 }
-                d.move_by_num(user.moves[usize::from(i)])
+                user.move_data[usize::from(i)]
             }
-            None => d.move_by_num(STRUGGLE),
+            None => dex().move_by_num(STRUGGLE).expect("Struggle is in the dex"),
         };
-        let Some(mv) = mv else { return };
         self.log.push(Event::UseMove {
             side,
             move_num: mv.num,
@@ -776,12 +829,12 @@ impl Battle {
         let user = self.sides[usize::from(side)].active();
         let target = self.sides[usize::from(1 - side)].active();
         let stage = (user.boosts[5] - target.boosts[6]).clamp(-6, 6);
-        let (num, den) = if stage >= 0 {
-            (3 + stage as u32, 3)
-        } else {
-            (3, 3 + u32::from(stage.unsigned_abs()))
-        };
-        let mut acc = u32::from(acc) * num / den;
+        let mut acc = u32::from(acc);
+        if stage > 0 {
+            acc = acc * (3 + stage as u32) / 3;
+        } else if stage < 0 {
+            acc = acc * 3 / (3 + u32::from(stage.unsigned_abs()));
+        }
         if user.ability == Ability::Hustle && mv.category == Category::Physical {
             acc = acc * 4 / 5;
         }
@@ -897,9 +950,9 @@ impl Battle {
         let mut landed = 0;
         for _ in 0..hits {
             let crit = Self::crit_roll(mv, rng);
-            let attacker = self.sides[usize::from(side)].active().combatant();
-            let defender = self.sides[usize::from(foe)].active().combatant();
             let mut dmg = if struggle {
+                let attacker = self.sides[usize::from(side)].active().combatant();
+                let defender = self.sides[usize::from(foe)].active().combatant();
                 let p = Prepared::Formula {
                     base: struggle_base(&attacker, &defender, crit),
                     eff_quarters: 4,
@@ -917,6 +970,8 @@ impl Battle {
                 let p = if let Some(p) = reuse {
                     p
                 } else {
+                    let attacker = self.sides[usize::from(side)].active().combatant();
+                    let defender = self.sides[usize::from(foe)].active().combatant();
                     let cond = Conditions { crit, ..cond };
                     let Ok(p) = prepare(&attacker, &defender, mv, &cond) else {
                         return;
@@ -1056,12 +1111,22 @@ impl Battle {
                 }
             }
         }
-        for s in self.speed_order() {
-            let p = self.sides[usize::from(s)].active_mut();
-            p.flinched = false;
-            if p.fainted() {
+        for side in &mut self.sides {
+            side.active_mut().flinched = false;
+        }
+        // Nothing here touches the other side, so the order only shows when both sides have
+        // something to do.
+        let busy = [0, 1].map(|s| self.sides[s].active().has_residual());
+        let order = match busy {
+            [false, false] => return,
+            [true, true] => self.speed_order(),
+            _ => [0, 1],
+        };
+        for s in order {
+            if !busy[usize::from(s)] {
                 continue;
             }
+            let p = self.sides[usize::from(s)].active_mut();
             let max = p.max_hp();
             if p.item == Item::Leftovers {
                 self.heal(s, (max / 16).max(1));
@@ -1087,7 +1152,20 @@ impl Battle {
     }
 
     /// Marks fainted sides for replacement and decides the battle when a side is out.
+    // Inlined so the usual case after a move (both standing, inside the turn limit) costs a
+    // few compares rather than a call to the whole decision.
+    #[inline]
     fn check_end(&mut self) -> bool {
+        if !self.sides[0].active().fainted()
+            && !self.sides[1].active().fainted()
+            && self.turn < TURN_LIMIT
+        {
+            return false;
+        }
+        self.decide_end()
+    }
+
+    fn decide_end(&mut self) -> bool {
         let out = [0, 1].map(|s: usize| {
             let side = &self.sides[s];
             side.active().fainted() && !side.has_reserves()
@@ -1131,6 +1209,8 @@ fn struggle_base(a: &Combatant, d: &Combatant, crit: bool) -> u32 {
 /// Plays a whole battle with both sides choosing uniformly among their legal actions, and
 /// replacing fainted Pokémon with a random healthy one. For benchmarks and fuzzing.
 pub fn play_random<R: Rng + ?Sized>(battle: &mut Battle, rng: &mut R) -> Outcome {
+    // The log is cleared every turn, but a cloned battle's log starts with no spare room.
+    battle.log.reserve(32);
     loop {
         if let Some(o) = battle.outcome() {
             return o;
@@ -1150,22 +1230,19 @@ pub fn play_random<R: Rng + ?Sized>(battle: &mut Battle, rng: &mut R) -> Outcome
         }
         let mut actions = [Action::Struggle; 2];
         for (s, a) in actions.iter_mut().enumerate() {
-            let (list, len) = battle.legal_array(s as u8);
+            let legal = battle.legal_set(s as u8);
+            let (moves, len) = (legal.move_count, legal.len());
             // Prefer moves three times out of four so random battles end in reasonable time.
-            let moves = list[..len]
-                .iter()
-                .filter(|a| !matches!(a, Action::Switch(_)))
-                .count();
             let pick = if moves < len && below(rng, 4) == 0 {
                 moves + below(rng, (len - moves) as u32) as usize
             } else {
                 below(rng, moves as u32) as usize
             };
-            *a = list[pick];
+            *a = legal.get(pick);
         }
-        battle
-            .step(actions, rng)
-            .expect("random play only picks legal actions");
+        // Both actions come from the legal list, so the checks `step` makes are skipped.
+        debug_assert!(battle.check_turn(actions).is_ok());
+        battle.play_turn(actions, rng);
         battle.clear_log();
     }
 }

@@ -115,49 +115,34 @@ fn of32(n: u64) -> u64 {
 
 /// `n / 4096` rounded the games' way: halves round down.
 fn round_4096(n: u64) -> u64 {
-    let (q, r) = (n / 4096, n % 4096);
-    if r > 2048 { q + 1 } else { q }
+    // Adding 2047 carries into the quotient exactly when the remainder exceeds 2048.
+    (n + 2047) >> 12
 }
 
-/// Chains 4096-based modifiers the way the games do, clamped to the given bounds.
-fn chain(mods: &[u32], lo: u32, hi: u32) -> u32 {
-    let mut m: u32 = 4096;
-    for &x in mods {
-        if x != 4096 {
-            m = (m * x + 2048) >> 12;
-        }
-    }
-    m.clamp(lo, hi)
-}
-
-/// Applies a chained modifier to a stat or power: `max(1, round(v * m / 4096))`, 16-bit.
-fn apply(v: u32, mods: &[u32], lo: u32, hi: u32) -> u32 {
-    let m = chain(mods, lo, hi);
-    let r = round_4096(u64::from(v) * u64::from(m)).max(1);
-    (r % 65536) as u32
-}
-
-/// A small fixed-capacity list: modifiers never number more than a handful.
-struct Mods {
-    buf: [u32; 8],
-    len: usize,
-}
+/// 4096-based modifiers chained the way the games do: each one rounds the running product, so
+/// the order of `push` matters. The product is kept as it goes rather than collecting a list.
+struct Mods(u32);
 
 impl Mods {
     fn new() -> Mods {
-        Mods {
-            buf: [0; 8],
-            len: 0,
+        Mods(4096)
+    }
+
+    fn push(&mut self, x: u32) {
+        if x != 4096 {
+            self.0 = (self.0 * x + 2048) >> 12;
         }
     }
 
-    fn push(&mut self, m: u32) {
-        self.buf[self.len] = m;
-        self.len += 1;
+    /// The chained modifier, clamped to the given bounds.
+    fn chain(&self, lo: u32, hi: u32) -> u32 {
+        self.0.clamp(lo, hi)
     }
 
-    fn as_slice(&self) -> &[u32] {
-        &self.buf[..self.len]
+    /// Applies the chain to a stat or power: `max(1, round(v * m / 4096))`, 16-bit.
+    fn apply(&self, v: u32, lo: u32, hi: u32) -> u32 {
+        let r = round_4096(u64::from(v) * u64::from(self.chain(lo, hi))).max(1);
+        (r % 65536) as u32
     }
 }
 
@@ -307,25 +292,24 @@ pub fn prepare(
     } else if special == Special::CollisionCourse && eff >= 8 {
         bp_mods.push(5461);
     }
-    if (aa == Ability::Technician && power <= 60)
-        || (aa == Ability::MegaLauncher && mv.has(flags::PULSE))
-        || (aa == Ability::StrongJaw && mv.has(flags::BITE))
-        || (aa == Ability::Sharpness && mv.has(flags::SLICING))
-    {
-        bp_mods.push(6144);
-    }
-    if (aa == Ability::SandForce
-        && cond.weather == Some(Weather::Sand)
-        && matches!(mt, Type::Rock | Type::Ground | Type::Steel))
-        || (aa == Ability::ToughClaws && mv.has(flags::CONTACT))
-    {
-        bp_mods.push(5325);
-    }
-    if (aa == Ability::Reckless && (mv.recoil.is_some() || mv.has(flags::CRASH)))
-        || (aa == Ability::IronFist && mv.has(flags::PUNCH))
-    {
-        bp_mods.push(4915);
-    }
+    // Each ability, and each item, has one modifier here: one `match` per holder finds it
+    // (4096, the identity, when none applies) in place of a compare per ability.
+    bp_mods.push(match aa {
+        Ability::Technician if power <= 60 => 6144,
+        Ability::MegaLauncher if mv.has(flags::PULSE) => 6144,
+        Ability::StrongJaw if mv.has(flags::BITE) => 6144,
+        Ability::Sharpness if mv.has(flags::SLICING) => 6144,
+        Ability::SandForce
+            if cond.weather == Some(Weather::Sand)
+                && matches!(mt, Type::Rock | Type::Ground | Type::Steel) =>
+        {
+            5325
+        }
+        Ability::ToughClaws if mv.has(flags::CONTACT) => 5325,
+        Ability::Reckless if mv.recoil.is_some() || mv.has(flags::CRASH) => 4915,
+        Ability::IronFist if mv.has(flags::PUNCH) => 4915,
+        _ => 4096,
+    });
     if def_ability == Ability::DrySkin && mt == Type::Fire {
         bp_mods.push(5120);
     }
@@ -335,7 +319,7 @@ pub fn prepare(
         Item::WiseGlasses if !physical => bp_mods.push(4505),
         _ => {}
     }
-    let bp = apply(power, bp_mods.as_slice(), 41, 2_097_152);
+    let bp = bp_mods.apply(power, 41, 2_097_152);
 
     // Attack: Body Press uses the user's Defense, Foul Play the target's Attack.
     let (source, a_idx, raw_a) = match special {
@@ -357,52 +341,41 @@ pub fn prepare(
     let pinch = u32::from(att.hp) * 3 <= u32::from(att.max_hp());
     // One attacker-ability modifier at most, as the games chain them with else-ifs; every
     // x1.5 ability is folded into one test.
-    let x15 = (aa == Ability::SolarPower && cond.weather == Some(Weather::Sun) && !physical)
-        || (aa == Ability::GorillaTactics && physical)
-        || (aa == Ability::Guts && att.status.is_some() && physical)
-        || (pinch
-            && matches!(
-                (aa, mt),
-                (Ability::Overgrow, Type::Grass)
-                    | (Ability::Blaze, Type::Fire)
-                    | (Ability::Torrent, Type::Water)
-                    | (Ability::Swarm, Type::Bug)
-            ))
-        || matches!(
-            (aa, mt),
-            (Ability::Steelworker, Type::Steel)
-                | (Ability::DragonsMaw, Type::Dragon)
-                | (Ability::RockyPayload, Type::Rock)
-        );
-    if x15 {
-        at_mods.push(6144);
-    } else if aa == Ability::Transistor && mt == Type::Electric {
-        at_mods.push(5325);
-    } else if (aa == Ability::WaterBubble && mt == Type::Water)
-        || (matches!(aa, Ability::HugePower | Ability::PurePower) && physical)
-    {
-        at_mods.push(8192);
-    }
-    if (def_ability == Ability::ThickFat && matches!(mt, Type::Fire | Type::Ice))
-        || (def_ability == Ability::WaterBubble && mt == Type::Fire)
-        || (def_ability == Ability::PurifyingSalt && mt == Type::Ghost)
-    {
-        at_mods.push(2048);
-    }
-    if def_ability == Ability::Heatproof && mt == Type::Fire {
-        at_mods.push(2048);
-    }
+    at_mods.push(match (aa, mt) {
+        (Ability::SolarPower, _) if cond.weather == Some(Weather::Sun) && !physical => 6144,
+        (Ability::GorillaTactics, _) if physical => 6144,
+        (Ability::Guts, _) if att.status.is_some() && physical => 6144,
+        (Ability::Overgrow, Type::Grass)
+        | (Ability::Blaze, Type::Fire)
+        | (Ability::Torrent, Type::Water)
+        | (Ability::Swarm, Type::Bug)
+            if pinch =>
+        {
+            6144
+        }
+        (Ability::Steelworker, Type::Steel)
+        | (Ability::DragonsMaw, Type::Dragon)
+        | (Ability::RockyPayload, Type::Rock) => 6144,
+        (Ability::Transistor, Type::Electric) => 5325,
+        (Ability::WaterBubble, Type::Water) => 8192,
+        (Ability::HugePower | Ability::PurePower, _) if physical => 8192,
+        _ => 4096,
+    });
+    at_mods.push(match (def_ability, mt) {
+        (Ability::ThickFat, Type::Fire | Type::Ice)
+        | (Ability::WaterBubble | Ability::Heatproof, Type::Fire)
+        | (Ability::PurifyingSalt, Type::Ghost) => 2048,
+        _ => 4096,
+    });
     let sp = att.species.num;
-    if (att.item == Item::ThickClub && matches!(sp, 104 | 105) && physical)
-        || (att.item == Item::LightBall && sp == 25)
-    {
-        at_mods.push(8192);
-    } else if (att.item == Item::ChoiceBand && physical)
-        || (att.item == Item::ChoiceSpecs && !physical)
-    {
-        at_mods.push(6144);
-    }
-    let attack = apply(attack, at_mods.as_slice(), 410, 131_072);
+    at_mods.push(match att.item {
+        Item::ThickClub if matches!(sp, 104 | 105) && physical => 8192,
+        Item::LightBall if sp == 25 => 8192,
+        Item::ChoiceBand if physical => 6144,
+        Item::ChoiceSpecs if !physical => 6144,
+        _ => 4096,
+    });
+    let attack = at_mods.apply(attack, 410, 131_072);
 
     // Defense.
     let (d_idx, raw_d) = if hits_def {
@@ -426,17 +399,17 @@ pub fn prepare(
         defense = defense * 3 / 2;
     }
     let mut df_mods = Mods::new();
-    if def_ability == Ability::MarvelScale && def.status.is_some() && hits_def {
-        df_mods.push(6144);
-    } else if def_ability == Ability::FurCoat && hits_def {
-        df_mods.push(8192);
-    }
-    if (def.item == Item::Eviolite && def.species.nfe)
-        || (!hits_def && def.item == Item::AssaultVest)
-    {
-        df_mods.push(6144);
-    }
-    let defense = apply(defense, df_mods.as_slice(), 410, 131_072);
+    df_mods.push(match def_ability {
+        Ability::MarvelScale if def.status.is_some() && hits_def => 6144,
+        Ability::FurCoat if hits_def => 8192,
+        _ => 4096,
+    });
+    df_mods.push(match def.item {
+        Item::Eviolite if def.species.nfe => 6144,
+        Item::AssaultVest if !hits_def => 6144,
+        _ => 4096,
+    });
+    let defense = df_mods.apply(defense, 410, 131_072);
 
     // Base damage.
     let level = u64::from(att.level);
@@ -473,45 +446,41 @@ pub fn prepare(
         && special != Special::Facade;
 
     let mut fin = Mods::new();
-    if !crit && !screens_broken && ((cond.reflect && physical) || (cond.light_screen && !physical))
+    if ((cond.reflect && physical) || (cond.light_screen && !physical)) && !crit && !screens_broken
     {
         fin.push(2048);
     }
-    if aa == Ability::Sniper && crit {
-        fin.push(6144);
-    } else if aa == Ability::TintedLens && eff < 4 {
-        fin.push(8192);
+    fin.push(match aa {
+        Ability::Sniper if crit => 6144,
+        Ability::TintedLens if eff < 4 => 8192,
+        _ => 4096,
+    });
+    match def_ability {
+        Ability::Multiscale | Ability::ShadowShield if def.hp == def.max_hp() => fin.push(2048),
+        Ability::IceScales if !physical => fin.push(2048),
+        Ability::SolidRock | Ability::Filter | Ability::PrismArmor if eff > 4 => fin.push(3072),
+        // Fluffy halves contact and doubles Fire, two modifiers in this order.
+        Ability::Fluffy => {
+            if mv.has(flags::CONTACT) {
+                fin.push(2048);
+            }
+            if mt == Type::Fire {
+                fin.push(8192);
+            }
+        }
+        _ => {}
     }
-    if matches!(def_ability, Ability::Multiscale | Ability::ShadowShield) && def.hp == def.max_hp()
-    {
-        fin.push(2048);
-    }
-    if (def_ability == Ability::Fluffy && mv.has(flags::CONTACT))
-        || (def_ability == Ability::IceScales && !physical)
-    {
-        fin.push(2048);
-    }
-    if matches!(
-        def_ability,
-        Ability::SolidRock | Ability::Filter | Ability::PrismArmor
-    ) && eff > 4
-    {
-        fin.push(3072);
-    }
-    if def_ability == Ability::Fluffy && mt == Type::Fire {
-        fin.push(8192);
-    }
-    if att.item == Item::ExpertBelt && eff > 4 {
-        fin.push(4915);
-    } else if att.item == Item::LifeOrb {
-        fin.push(5324);
-    }
+    fin.push(match att.item {
+        Item::ExpertBelt if eff > 4 => 4915,
+        Item::LifeOrb => 5324,
+        _ => 4096,
+    });
     Ok(Prepared::Formula {
         base: base as u32,
         eff_quarters: eff,
         stab,
         burn,
-        final_mod: chain(fin.as_slice(), 41, 131_072),
+        final_mod: fin.chain(41, 131_072),
         crit,
     })
 }
@@ -535,21 +504,26 @@ fn effectiveness(
     mt: Type,
 ) -> Option<u8> {
     let scrappy = att.ability == Ability::Scrappy && matches!(mt, Type::Normal | Type::Fighting);
-    let mut eff: u8 = def
-        .types()
-        .iter()
-        .map(|&t| {
-            if scrappy && t == Type::Ghost {
-                2
-            } else if mv.special == Special::FreezeDry && t == Type::Water {
-                4
-            } else if mv.special == Special::FlyingPress {
-                mt.halves_against(t) * Type::Flying.halves_against(t) / 2
-            } else {
-                mt.halves_against(t)
-            }
-        })
-        .fold(4u8, |acc, h| acc * h / 2);
+    let mut eff: u8 = if scrappy || matches!(mv.special, Special::FreezeDry | Special::FlyingPress)
+    {
+        def.types()
+            .iter()
+            .map(|&t| {
+                if scrappy && t == Type::Ghost {
+                    2
+                } else if mv.special == Special::FreezeDry && t == Type::Water {
+                    4
+                } else if mv.special == Special::FlyingPress {
+                    mt.halves_against(t) * Type::Flying.halves_against(t) / 2
+                } else {
+                    mt.halves_against(t)
+                }
+            })
+            .fold(4u8, |acc, h| acc * h / 2)
+    } else {
+        // The usual case: the chart alone.
+        mt.quarters_against(def.types())
+    };
     let arrows = mv.special == Special::ThousandArrows;
     if eff == 0 && arrows {
         eff = 4;
@@ -626,7 +600,18 @@ mod tests {
     fn rounding_helpers() {
         assert_eq!(round_4096(4096 + 2048), 1);
         assert_eq!(round_4096(4096 + 2049), 2);
-        assert_eq!(chain(&[6144, 6144], 41, 131_072), 9216);
-        assert_eq!(chain(&[5324], 41, 131_072), 5324);
+        for n in (0..5 * 4096).chain(u64::from(u32::MAX) - 4096..u64::from(u32::MAX) + 4096) {
+            let (q, r) = (n / 4096, n % 4096);
+            assert_eq!(round_4096(n), if r > 2048 { q + 1 } else { q }, "{n}");
+        }
+        let chain = |mods: &[u32]| {
+            let mut m = Mods::new();
+            for &x in mods {
+                m.push(x);
+            }
+            m.chain(41, 131_072)
+        };
+        assert_eq!(chain(&[6144, 6144]), 9216);
+        assert_eq!(chain(&[5324]), 5324);
     }
 }

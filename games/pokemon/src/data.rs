@@ -89,7 +89,8 @@ impl Species {
     }
 
     pub fn has_type(&self, t: Type) -> bool {
-        self.types().contains(&t)
+        // Both slots always hold a type (see `type_count`), so no slice is needed.
+        self.types[0] == t || self.types[1] == t
     }
 }
 

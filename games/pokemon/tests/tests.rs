@@ -6,3 +6,4 @@ mod battles;
 mod catching;
 mod differential;
 mod evolving;
+mod fingerprint;
