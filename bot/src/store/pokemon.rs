@@ -608,6 +608,64 @@ impl Store {
         .await
     }
 
+    /// Evolves `before` into `into` for `price` coins, in one transaction: the debit is
+    /// conditional on the balance and the species change on the Pokémon being still the
+    /// owner's and unchanged, so a Pokémon traded, released or evolved meanwhile costs nothing.
+    /// Returns the balance left.
+    pub async fn evolve_with_item(
+        &self,
+        before: &Pokemon,
+        into: u16,
+        price: i64,
+    ) -> Result<i64, PokemonError> {
+        self.ensure_user(before.owner).await?;
+        self.retry_lock_races(|| async {
+            let mut tx = self.begin_write().await?;
+            let row = sqlx::query(
+                "UPDATE users SET currency = currency - $1 WHERE id = $2 AND currency >= $1 RETURNING currency",
+            )
+            .bind(price)
+            .bind(db_id(before.owner))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) = row else {
+                tx.rollback().await?;
+                return Err(PokemonError::InsufficientFunds {
+                    user: before.owner,
+                    balance: self.balance(before.owner).await?,
+                    needed: price,
+                });
+            };
+            let balance: i64 = row.try_get(0)?;
+            let done = sqlx::query(
+                "UPDATE pokemon SET species = $1 WHERE id = $2 AND owner_id = $3 AND species = $4",
+            )
+            .bind(i64::from(into))
+            .bind(before.id)
+            .bind(db_id(before.owner))
+            .bind(i64::from(before.species))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done != 1 {
+                tx.rollback().await?;
+                return Err(match self.pokemon(before.id).await? {
+                    Some(p) if p.owner == before.owner => {
+                        PokemonError::Invalid("It changed in the meantime; nothing was charged.")
+                    }
+                    _ => PokemonError::NotOwned {
+                        id: before.id,
+                        owner: before.owner,
+                    },
+                });
+            }
+            add_to_dex(&mut tx, before.owner, into).await?;
+            tx.commit().await?;
+            Ok(balance)
+        })
+        .await
+    }
+
     /// Species the user has ever owned, in Pokédex order.
     pub async fn dex(&self, user: u64) -> Result<Vec<u16>, StoreError> {
         let rows =

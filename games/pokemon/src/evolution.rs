@@ -45,6 +45,35 @@ pub fn evolves_from(species_num: u16) -> Option<&'static Species> {
         .and_then(|n| d.species_by_num(n))
 }
 
+/// Every item some species evolves by using (stones, apples, ...), sorted by name.
+pub fn evolution_items() -> Vec<&'static str> {
+    let mut items: Vec<&'static str> = dex()
+        .species()
+        .iter()
+        .filter_map(|s| s.evolution.as_ref())
+        .filter(|how| how.kind == EvolutionKind::UseItem)
+        .filter_map(|how| how.item)
+        .collect();
+    items.sort_unstable();
+    items.dedup();
+    items
+}
+
+/// The evolution item named `name` (case, spaces and accents forgiven), as the data spells it.
+pub fn evolution_item(name: &str) -> Option<&'static str> {
+    let wanted = id(name);
+    evolution_items().into_iter().find(|i| id(i) == wanted)
+}
+
+/// What this species becomes with each item it can use: (item, species).
+pub fn item_evolutions(species_num: u16) -> Vec<(&'static str, &'static Species)> {
+    evolves_into(species_num)
+        .into_iter()
+        .filter(|(_, how)| how.kind == EvolutionKind::UseItem)
+        .filter_map(|(s, how)| how.item.map(|i| (i, s)))
+        .collect()
+}
+
 fn same_item(a: Option<&str>, b: &str) -> bool {
     a.is_some_and(|a| id(a) == id(b))
 }

@@ -1,7 +1,10 @@
 //! "Evolves into" queries and evolution checks.
 
 use lounge_pokemon::data::{EvolutionKind, TimeOfDay, dex};
-use lounge_pokemon::evolution::{EvoState, Trigger, check_evolution, evolves_from, evolves_into};
+use lounge_pokemon::evolution::{
+    EvoState, Trigger, check_evolution, evolution_item, evolution_items, evolves_from,
+    evolves_into, item_evolutions,
+};
 
 fn num(name: &str) -> u16 {
     dex().species_named(name).unwrap().num
@@ -65,6 +68,35 @@ fn item_evolution() {
         Some("Vaporeon")
     );
     assert_eq!(evolved("Pikachu", Trigger::LevelUp, &state(100)), None);
+}
+
+#[test]
+fn evolution_items_are_listed_and_found_forgivingly() {
+    let items = evolution_items();
+    for stone in [
+        "Fire Stone",
+        "Water Stone",
+        "Thunder Stone",
+        "Leaf Stone",
+        "Moon Stone",
+    ] {
+        assert!(items.contains(&stone), "{stone} missing from {items:?}");
+    }
+    assert!(items.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+    // Held items for trading or levelling are not used up by evolving.
+    assert!(!items.contains(&"Metal Coat"), "{items:?}");
+    assert_eq!(evolution_item("thunderstone"), Some("Thunder Stone"));
+    assert_eq!(evolution_item("  FIRE stone"), Some("Fire Stone"));
+    assert_eq!(evolution_item("Rare Candy"), None);
+
+    let eevee: Vec<(&str, &str)> = item_evolutions(num("Eevee"))
+        .iter()
+        .map(|(i, s)| (*i, s.name))
+        .collect();
+    assert!(eevee.contains(&("Fire Stone", "Flareon")), "{eevee:?}");
+    assert!(eevee.contains(&("Water Stone", "Vaporeon")), "{eevee:?}");
+    assert!(!eevee.iter().any(|(_, s)| *s == "Umbreon"), "{eevee:?}");
+    assert!(item_evolutions(num("Charmander")).is_empty());
 }
 
 #[test]

@@ -517,6 +517,31 @@ impl FakeDiscord {
         name: &str,
         options: Value,
     ) -> Interaction {
+        self.command_interaction(guild, channel, user, name, options, 2)
+    }
+
+    /// A user typing into an autocompleted option: `options` as for [`Self::send_slash`], the
+    /// option being typed marked `"focused": true`. The bot answers with callback type 8.
+    pub fn send_autocomplete(
+        &self,
+        guild: u64,
+        channel: u64,
+        user: u64,
+        name: &str,
+        options: Value,
+    ) -> Interaction {
+        self.command_interaction(guild, channel, user, name, options, 4)
+    }
+
+    fn command_interaction(
+        &self,
+        guild: u64,
+        channel: u64,
+        user: u64,
+        name: &str,
+        options: Value,
+        kind: u8,
+    ) -> Interaction {
         let command_id = {
             let state = self.shared.lock();
             let find = |list: Option<&Vec<Value>>| {
@@ -539,7 +564,7 @@ impl FakeDiscord {
         if let Some(r) = resolved.into_json() {
             data["resolved"] = r;
         }
-        self.interaction(guild, channel, user, 2, data, None)
+        self.interaction(guild, channel, user, kind, data, None)
     }
 
     /// A user presses the button `custom_id` on the message the bot sent (`message_id`).

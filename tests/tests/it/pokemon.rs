@@ -693,3 +693,119 @@ async fn a_challenge_is_fought_with_private_move_choices() {
     store.close().await;
     h.finish().await;
 }
+
+/// `/pokemon evolve`: the item option suggests evolution items as you type; a wrong item, an
+/// unknown one, someone else's Pokémon or too few coins is a private explanation with nothing
+/// charged; the right one evolves the Pokémon and charges once.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_item_evolves_a_pokemon_for_coins() {
+    let db = TestDb::sqlite();
+    let (pikachu, eevee) = {
+        let store = db.store().await;
+        let pikachu = give(&store, MEMBER_ID, "Pikachu", 10, &["Thunder Shock"]).await;
+        let eevee = give(&store, MEMBER_ID, "Eevee", 10, &["Tackle"]).await;
+        store.close().await;
+        (pikachu, eevee)
+    };
+    seed_coins(&db, MEMBER_ID, 350).await;
+    let h = Harness::start(db).await;
+    let evolve = |id: i64, item: &str| {
+        json!([{"name": "evolve", "type": 1, "options": [
+            {"name": "id", "type": 4, "value": id},
+            {"name": "item", "type": 3, "value": item},
+        ]}])
+    };
+
+    let skip = h.fake.requests().len();
+    let typing = h.fake.send_autocomplete(
+        GUILD_ID,
+        GENERAL_CHANNEL_ID,
+        MEMBER_ID,
+        "pokemon",
+        json!([{"name": "evolve", "type": 1, "options": [
+            {"name": "id", "type": 4, "value": pikachu},
+            {"name": "item", "type": 3, "value": "thun", "focused": true},
+        ]}]),
+    );
+    let suggested = h
+        .fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| r.path == typing.callback_path())
+        .await;
+    assert_eq!(suggested.body["type"], 8, "{}", suggested.body);
+    let choices: Vec<&str> = suggested.body["data"]["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .filter_map(|c| c["value"].as_str())
+        .collect();
+    assert!(choices.contains(&"Thunder Stone"), "{choices:?}");
+    assert!(
+        choices.iter().all(|c| c.to_lowercase().contains("thun")),
+        "{choices:?}"
+    );
+
+    let (_, wrong) = slash(&h, MEMBER_ID, "pokemon", evolve(pikachu, "fire stone")).await;
+    assert!(
+        is_private(&wrong) && wrong.text().contains("Thunder Stone → Raichu"),
+        "{}",
+        wrong.text()
+    );
+    let (_, unknown) = slash(&h, MEMBER_ID, "pokemon", evolve(pikachu, "banana")).await;
+    assert!(
+        is_private(&unknown)
+            && unknown
+                .text()
+                .contains("No Pokémon evolves with \"banana\""),
+        "{}",
+        unknown.text()
+    );
+    let (_, theirs) = slash(&h, OWNER_ID, "pokemon", evolve(pikachu, "thunder stone")).await;
+    assert!(
+        is_private(&theirs) && theirs.text().contains("don't have a Pokémon"),
+        "{}",
+        theirs.text()
+    );
+    let store = h.db.store().await;
+    let raichu = dex().species_named("Raichu").unwrap().num;
+    assert_eq!(
+        store.balance(MEMBER_ID).await.unwrap(),
+        350,
+        "charged for a refusal"
+    );
+    assert_ne!(
+        store.pokemon(pikachu).await.unwrap().unwrap().species,
+        raichu
+    );
+
+    let (_, done) = slash(&h, MEMBER_ID, "pokemon", evolve(pikachu, "thunderstone")).await;
+    assert!(
+        !is_private(&done) && done.text().contains("evolved into **Raichu**"),
+        "{}",
+        done.text()
+    );
+    assert_eq!(
+        store.pokemon(pikachu).await.unwrap().unwrap().species,
+        raichu
+    );
+    assert_eq!(store.balance(MEMBER_ID).await.unwrap(), 50);
+    assert!(store.dex(MEMBER_ID).await.unwrap().contains(&raichu));
+
+    let (_, again) = slash(&h, MEMBER_ID, "pokemon", evolve(pikachu, "thunder stone")).await;
+    assert!(
+        is_private(&again) && again.text().contains("doesn't evolve with an item"),
+        "{}",
+        again.text()
+    );
+    let (_, poor) = slash(&h, MEMBER_ID, "pokemon", evolve(eevee, "Water Stone")).await;
+    assert!(
+        is_private(&poor) && poor.text().contains("enough coins"),
+        "{}",
+        poor.text()
+    );
+    assert_eq!(
+        store.pokemon(eevee).await.unwrap().unwrap().species,
+        dex().species_named("Eevee").unwrap().num
+    );
+    store.close().await;
+    h.finish().await;
+}

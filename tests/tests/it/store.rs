@@ -48,6 +48,7 @@ conformance!(
     concurrent_catchers_have_exactly_one_winner,
     concurrent_trades_and_releases_conserve_pokemon_and_coins,
     trade_is_all_or_nothing,
+    item_evolution_charges_once_and_changes_the_species_once,
 );
 
 async fn migrations_are_idempotent(store: Store, db: &TestDb) {
@@ -346,6 +347,74 @@ async fn give_pokemon(store: &Store, user: u64, species: u16) -> i64 {
         .await
         .unwrap()
         .id
+}
+
+/// Evolving with an item is paid and applied together: refused without the coins (nothing
+/// changes), and eight concurrent attempts on one Pokémon evolve it once and charge once.
+async fn item_evolution_charges_once_and_changes_the_species_once(store: Store, _: &TestDb) {
+    let d = lounge_pokemon::data::dex();
+    let (pikachu, raichu) = (
+        d.species_named("Pikachu").unwrap().num,
+        d.species_named("Raichu").unwrap().num,
+    );
+    let id = give_pokemon(&store, 1, pikachu).await;
+    let before = store.pokemon(id).await.unwrap().unwrap();
+
+    store.adjust_currency(1, 299).await.unwrap();
+    let poor = store.evolve_with_item(&before, raichu, 300).await;
+    assert!(
+        matches!(
+            poor,
+            Err(PokemonError::InsufficientFunds {
+                balance: 299,
+                needed: 300,
+                ..
+            })
+        ),
+        "{poor:?}"
+    );
+    assert_eq!(store.pokemon(id).await.unwrap().unwrap().species, pikachu);
+    assert_eq!(store.balance(1).await.unwrap(), 299);
+
+    store.adjust_currency(1, 8 * 300 - 299).await.unwrap();
+    let store = Arc::new(store);
+    let tries: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, before) = (Arc::clone(&store), before.clone());
+            tokio::spawn(async move { store.evolve_with_item(&before, raichu, 300).await })
+        })
+        .collect();
+    let mut evolved = 0;
+    for t in tries {
+        match t.await.unwrap() {
+            Ok(_) => evolved += 1,
+            Err(PokemonError::Invalid(_)) => {}
+            Err(e) => panic!("unexpected refusal: {e:?}"),
+        }
+    }
+    assert_eq!(evolved, 1, "evolved {evolved} times");
+    assert_eq!(store.pokemon(id).await.unwrap().unwrap().species, raichu);
+    assert_eq!(
+        store.balance(1).await.unwrap(),
+        7 * 300,
+        "charged more than once"
+    );
+    assert!(store.dex(1).await.unwrap().contains(&raichu));
+
+    // Someone else's Pokémon: refused, nothing charged.
+    let theirs = give_pokemon(&store, 2, pikachu).await;
+    let mut stolen = store.pokemon(theirs).await.unwrap().unwrap();
+    stolen.owner = 1;
+    let refused = store.evolve_with_item(&stolen, raichu, 300).await;
+    assert!(
+        matches!(refused, Err(PokemonError::NotOwned { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(store.balance(1).await.unwrap(), 7 * 300);
+    assert_eq!(
+        store.pokemon(theirs).await.unwrap().unwrap().species,
+        pikachu
+    );
 }
 
 /// 24 members throw a ball at the same spawn at once, five spawns in a row: each spawn has

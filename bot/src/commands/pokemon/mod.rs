@@ -21,6 +21,8 @@ pub const MODULE: &str = "pokemon";
 
 /// Coins for each catch, so new trainers can buy balls.
 const CATCH_REWARD: i64 = 10;
+/// What an evolution item costs; it is bought and used in one go.
+const EVOLUTION_ITEM_PRICE: i64 = 300;
 /// Pokémon per page of `/pokemon list`.
 const PER_PAGE: usize = 15;
 /// How long a confirm button waits.
@@ -229,6 +231,7 @@ pub async fn throw(
         "release",
         "select",
         "evolution",
+        "evolve",
         "bag",
         "buy",
         "spawnchannel"
@@ -415,6 +418,67 @@ pub async fn evolution(
     };
     ctx.say(msg).await?;
     Ok(())
+}
+
+/// Evolve one of your Pokémon with an item such as a Fire Stone (300 coins, used at once)
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn evolve(
+    ctx: Context<'_>,
+    #[description = "The Pokémon's number"] id: i64,
+    #[description = "The evolution item, e.g. Thunder Stone"]
+    #[autocomplete = "autocomplete_evolution_item"]
+    #[rest]
+    item: String,
+) -> Result<(), Error> {
+    use lounge_pokemon::evolution::{evolution_item, item_evolutions};
+    let store = &ctx.data().store;
+    let me = ctx.author().id.get();
+    let Some(before) = store.pokemon(id).await?.filter(|p| p.owner == me) else {
+        bail_user!("You don't have a Pokémon #{id}.");
+    };
+    let Some(item) = evolution_item(&item) else {
+        bail_user!(
+            "No Pokémon evolves with \"{}\". Evolution items include Fire Stone, Water Stone, \
+             Thunder Stone, Leaf Stone and Moon Stone; the `item` option suggests them all.",
+            item.trim().replace('`', "'")
+        );
+    };
+    let options = item_evolutions(before.species);
+    let Some(&(_, into)) = options.iter().find(|(i, _)| *i == item) else {
+        let name = game::display_name(&before);
+        if options.is_empty() {
+            bail_user!("{name} doesn't evolve with an item.");
+        }
+        let ways: Vec<String> = options
+            .iter()
+            .map(|(i, s)| format!("{i} → {}", s.name))
+            .collect();
+        bail_user!(
+            "{name} doesn't evolve with a {item}. It can use: {}.",
+            ways.join(", ")
+        );
+    };
+    let left = store
+        .evolve_with_item(&before, into.num, EVOLUTION_ITEM_PRICE)
+        .await
+        .map_err(refusal)?;
+    ctx.say(format!(
+        "You used a {item} ({EVOLUTION_ITEM_PRICE} coins; {left} left). {}",
+        text::evolved_by_item(&before, into.num)
+    ))
+    .await?;
+    Ok(())
+}
+
+#[allow(
+    clippy::unused_async,
+    reason = "poise requires autocomplete callbacks to be async"
+)]
+async fn autocomplete_evolution_item(
+    _: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    crate::ui::autocomplete(lounge_pokemon::evolution::evolution_items(), partial)
 }
 
 /// Choose the Pokémon that gains experience from your chatting and fights your battles

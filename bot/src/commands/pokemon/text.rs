@@ -72,6 +72,15 @@ pub fn evolved(user: u64, before: &Pokemon, into: u16) -> String {
     )
 }
 
+pub fn evolved_by_item(before: &Pokemon, into: u16) -> String {
+    format!(
+        "#{} {} evolved into **{}**!",
+        before.id,
+        display_name(before),
+        species(into).name
+    )
+}
+
 /// One line of a collection listing.
 pub fn list_line(p: &Pokemon) -> String {
     let iv_total: u32 = p.ivs.iter().map(|&v| u32::from(v)).sum();
