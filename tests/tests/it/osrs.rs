@@ -761,6 +761,19 @@ async fn worlds_travel_and_skilling_follow_the_rules() {
         made.contains("free account") && made.contains("world 301"),
         "{made}"
     );
+    // Autocomplete: game data for monsters, the character's own gear for what to take off.
+    let monsters = suggestions(&h, "kill", "monster", "gobl").await;
+    assert!(monsters.contains(&"Goblin".to_owned()), "{monsters:?}");
+    assert!(
+        monsters.iter().all(|m| m.to_lowercase().contains("gobl")),
+        "{monsters:?}"
+    );
+    let worn = suggestions(&h, "unequip", "item", "").await;
+    assert_eq!(worn.len(), 2, "{worn:?}");
+    assert!(
+        worn.contains(&"Bronze sword".to_owned()) && worn.contains(&"Wooden shield".to_owned()),
+        "{worn:?}"
+    );
     let members = h.ask(g, c, MOD_ID, "!osrs world 302").await;
     assert!(members.contains("free-to-play"), "{members}");
     let nowhere = h.ask(g, c, MOD_ID, "!osrs world 1").await;
@@ -832,6 +845,31 @@ async fn worlds_travel_and_skilling_follow_the_rules() {
         "{board}"
     );
     h.finish().await;
+}
+
+/// The values `/osrs <sub>` suggests while the moderator types `typed` into `option`.
+async fn suggestions(h: &Harness, sub: &str, option: &str, typed: &str) -> Vec<String> {
+    let skip = h.fake.requests().len();
+    let typing = h.fake.send_autocomplete(
+        GUILD_ID,
+        GENERAL_CHANNEL_ID,
+        MOD_ID,
+        "osrs",
+        json!([{"type": 1, "name": sub, "options": [
+            {"type": 3, "name": option, "value": typed, "focused": true},
+        ]}]),
+    );
+    let answer = h
+        .fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| r.path == typing.callback_path())
+        .await;
+    assert_eq!(answer.body["type"], 8, "{}", answer.body);
+    answer.body["data"]["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .filter_map(|c| c["value"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// A trip that ends while no bot runs is paid when bots come back, exactly once, even when
