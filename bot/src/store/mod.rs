@@ -27,7 +27,8 @@ pub use osrs::{
     Ranked, Trip, TripKind,
 };
 pub use pokemon::{
-    BattleRecord, NewPokemon, NewSpawn, Pokemon, PokemonError, Progress, Spawn, TradeSide,
+    BattleRecord, Confirmation, NewPokemon, NewSpawn, OpenTrade, Pokemon, PokemonError, Progress,
+    Spawn, TRADE_IDLE_MS, TRADE_MAX_POKEMON, TradeChange, TradeSide,
 };
 pub use tags::{Alias, NameError, Tag};
 pub use users::{Transfer, TransferError};

@@ -166,11 +166,11 @@ impl LockRace for OsrsStoreError {
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
-/// The columns `trip_from_row` reads, in its order.
 /// How long a process may take to post a trip result before another may post it instead.
 /// Longer than a slow Discord request; short enough that a crash delays a result only a little.
 pub const ANNOUNCE_LEASE_MS: i64 = 15_000;
 
+/// The columns `trip_from_row` reads, in its order.
 macro_rules! trip_columns {
     () => {
         "id, user_id, guild_id, channel_id, kind, target, seed, outcome, state, started_at, \

@@ -322,6 +322,11 @@ async fn give(store: &Store, user: u64, species: &str, level: u8, moves: &[&str]
         .id
 }
 
+/// `/trade <sub>` options as Discord sends them.
+fn trade_sub(sub: &str, options: Value) -> Value {
+    json!([{"name": sub, "type": 1, "options": options}])
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_trade_happens_only_when_both_confirm() {
     let db = TestDb::sqlite();
@@ -334,49 +339,145 @@ async fn a_trade_happens_only_when_both_confirm() {
     };
     seed_coins(&db, MEMBER_ID, 100).await;
     let h = Harness::start(db).await;
+    let check = h.db.store().await;
 
-    let (i, offer) = slash(
+    // Nothing to change before a trade exists.
+    let (_, none) = slash(&h, MEMBER_ID, "trade", trade_sub("confirm", json!([]))).await;
+    assert!(
+        is_private(&none) && none.text().contains("not in a trade"),
+        "{}",
+        none.text()
+    );
+
+    // The invitation: only the invitee can accept.
+    let (i, invite) = slash(
         &h,
         MEMBER_ID,
         "trade",
-        json!([
-            {"name": "user", "type": 6, "value": OWNER_ID.to_string()},
-            {"name": "give", "type": 3, "value": mine.to_string()},
-            {"name": "coins", "type": 4, "value": 40},
-            {"name": "ask", "type": 3, "value": format!("#{theirs}")},
-        ]),
+        trade_sub(
+            "start",
+            json!([{"name": "user", "type": 6, "value": OWNER_ID.to_string()}]),
+        ),
     )
     .await;
     assert!(
-        offer.text().contains("Pikachu") && offer.text().contains("Eevee"),
+        invite.text().contains("wants to trade"),
         "{}",
-        offer.text()
+        invite.text()
+    );
+    let mentions = &invite.body["data"]["allowed_mentions"];
+    assert_eq!(mentions["parse"], json!([]), "{mentions}");
+    assert_eq!(
+        mentions["users"],
+        json!([OWNER_ID.to_string()]),
+        "{mentions}"
     );
     let message = message_id(&h, &i);
-    let confirm = button_ending(&offer, ":confirm");
+    let accept = button_ending(&invite, ":accept");
+    let early = press(&h, MEMBER_ID, message, &accept).await;
+    assert!(is_private(&early), "{}", early.body);
+    let bystander = press(&h, MOD_ID, message, &accept).await;
+    assert!(is_private(&bystander), "{}", bystander.body);
+    let open = press(&h, OWNER_ID, message, &accept).await;
+    assert!(open.text().contains("Trade open"), "{}", open.text());
 
-    // Bystanders can't confirm for anyone.
-    let refused = press(&h, MOD_ID, message, &confirm).await;
-    assert!(is_private(&refused), "{}", refused.body);
+    // Each side adds; an offered Pokémon can't be released, nor someone else's offered.
+    let (_, added) = slash(
+        &h,
+        MEMBER_ID,
+        "trade",
+        trade_sub(
+            "add",
+            json!([
+                {"name": "pokemon", "type": 3, "value": mine.to_string()},
+                {"name": "coins", "type": 4, "value": 40},
+            ]),
+        ),
+    )
+    .await;
+    assert!(
+        added.text().contains("Pikachu") && added.text().contains("40 coins"),
+        "{}",
+        added.text()
+    );
+    let (_, stolen) = slash(
+        &h,
+        MEMBER_ID,
+        "trade",
+        trade_sub(
+            "add",
+            json!([{"name": "pokemon", "type": 3, "value": theirs.to_string()}]),
+        ),
+    )
+    .await;
+    assert!(
+        is_private(&stolen) && stolen.text().contains("doesn't belong"),
+        "{}",
+        stolen.text()
+    );
+    let (_, held) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        json!([{"name": "release", "type": 1, "options": [{"name": "id", "type": 4, "value": mine}]}]),
+    )
+    .await;
+    assert!(
+        is_private(&held) && held.text().contains("offered in an open trade"),
+        "{}",
+        held.text()
+    );
+    let (_, rich) = slash(
+        &h,
+        MEMBER_ID,
+        "trade",
+        trade_sub("add", json!([{"name": "coins", "type": 4, "value": 61}])),
+    )
+    .await;
+    assert!(
+        is_private(&rich) && rich.text().contains("enough coins"),
+        "{}",
+        rich.text()
+    );
 
-    let first = press(&h, MEMBER_ID, message, &confirm).await;
-    assert_eq!(first.body["type"], 7);
+    // A confirmation is cleared by any change, so nobody is held to a deal they didn't see.
+    let (_, first) = slash(&h, MEMBER_ID, "trade", trade_sub("confirm", json!([]))).await;
     assert!(
         first.text().contains(&format!("✅ <@{MEMBER_ID}>"))
-            && first.text().contains(&format!("⏳ <@{OWNER_ID}>")),
+            && first.text().contains(&format!("Waiting for <@{OWNER_ID}>")),
         "{}",
         first.text()
     );
-    // One confirmation moves nothing.
-    let check = h.db.store().await;
     assert_eq!(check.pokemon(mine).await.unwrap().unwrap().owner, MEMBER_ID);
-
-    let done = press(&h, OWNER_ID, message, &confirm).await;
+    let (_, theirs_added) = slash(
+        &h,
+        OWNER_ID,
+        "trade",
+        trade_sub(
+            "add",
+            json!([{"name": "pokemon", "type": 3, "value": format!("#{theirs}")}]),
+        ),
+    )
+    .await;
     assert!(
-        done.text().contains("Trade complete") && buttons(&done).is_empty(),
+        theirs_added.text().contains("Eevee")
+            && theirs_added.text().contains(&format!("⏳ <@{MEMBER_ID}>")),
         "{}",
-        done.body
+        theirs_added.text()
     );
+    let (_, owner_ok) = slash(&h, OWNER_ID, "trade", trade_sub("confirm", json!([]))).await;
+    assert!(
+        owner_ok.text().contains("Waiting for"),
+        "{}",
+        owner_ok.text()
+    );
+    assert_eq!(
+        check.pokemon(theirs).await.unwrap().unwrap().owner,
+        OWNER_ID
+    );
+
+    let (_, done) = slash(&h, MEMBER_ID, "trade", trade_sub("confirm", json!([]))).await;
+    assert!(done.text().contains("Trade complete"), "{}", done.text());
     assert_eq!(check.pokemon(mine).await.unwrap().unwrap().owner, OWNER_ID);
     assert_eq!(
         check.pokemon(theirs).await.unwrap().unwrap().owner,
@@ -384,23 +485,61 @@ async fn a_trade_happens_only_when_both_confirm() {
     );
     assert_eq!(check.balance(MEMBER_ID).await.unwrap(), 60);
     assert_eq!(check.balance(OWNER_ID).await.unwrap(), 40);
+    let (_, over) = slash(&h, OWNER_ID, "trade", trade_sub("show", json!([]))).await;
+    assert!(
+        is_private(&over) && over.text().contains("not in a trade"),
+        "{}",
+        over.text()
+    );
 
-    // The same offer again is refused up front: the Pokémon moved on.
-    let (_, offer) = slash(
+    // A declined invitation opens nothing; a cancelled trade frees what it held.
+    let (i, invite) = slash(
         &h,
-        MEMBER_ID,
+        OWNER_ID,
         "trade",
-        json!([
-            {"name": "user", "type": 6, "value": OWNER_ID.to_string()},
-            {"name": "give", "type": 3, "value": mine.to_string()},
-        ]),
+        trade_sub(
+            "start",
+            json!([{"name": "user", "type": 6, "value": MEMBER_ID.to_string()}]),
+        ),
     )
     .await;
+    let message = message_id(&h, &i);
+    let declined = press(&h, MEMBER_ID, message, &button_ending(&invite, ":decline")).await;
+    assert!(declined.text().contains("declined"), "{}", declined.text());
+    let (_, nothing) = slash(&h, OWNER_ID, "trade", trade_sub("show", json!([]))).await;
+    assert!(is_private(&nothing), "{}", nothing.text());
+
+    let (i, invite) = slash(
+        &h,
+        OWNER_ID,
+        "trade",
+        trade_sub(
+            "start",
+            json!([{"name": "user", "type": 6, "value": MEMBER_ID.to_string()}]),
+        ),
+    )
+    .await;
+    let message = message_id(&h, &i);
+    press(&h, MEMBER_ID, message, &button_ending(&invite, ":accept")).await;
+    slash(
+        &h,
+        OWNER_ID,
+        "trade",
+        trade_sub(
+            "add",
+            json!([{"name": "pokemon", "type": 3, "value": mine.to_string()}]),
+        ),
+    )
+    .await;
+    assert!(check.is_offered(mine).await.unwrap());
+    let (_, cancelled) = slash(&h, MEMBER_ID, "trade", trade_sub("cancel", json!([]))).await;
     assert!(
-        is_private(&offer) && offer.text().contains("doesn't have a Pokémon"),
+        cancelled.text().contains("cancelled the trade"),
         "{}",
-        offer.body
+        cancelled.text()
     );
+    assert!(!check.is_offered(mine).await.unwrap());
+    assert_eq!(check.pokemon(mine).await.unwrap().unwrap().owner, OWNER_ID);
     check.close().await;
     h.finish().await;
 }

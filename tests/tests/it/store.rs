@@ -49,6 +49,8 @@ conformance!(
     concurrent_trades_and_releases_conserve_pokemon_and_coins,
     trade_is_all_or_nothing,
     item_evolution_charges_once_and_changes_the_species_once,
+    open_trades_hold_their_offers_and_swap_on_the_second_confirmation,
+    concurrent_confirmations_swap_exactly_once,
 );
 
 async fn migrations_are_idempotent(store: Store, db: &TestDb) {
@@ -347,6 +349,174 @@ async fn give_pokemon(store: &Store, user: u64, species: u16) -> i64 {
         .await
         .unwrap()
         .id
+}
+
+/// An open trade holds what it offers (no release, no second trade), any change clears both
+/// confirmations, the second confirmation swaps, and cancelled or idle trades free it all.
+async fn open_trades_hold_their_offers_and_swap_on_the_second_confirmation(
+    store: Store,
+    _: &TestDb,
+) {
+    use lounge::store::{Confirmation, TRADE_IDLE_MS, TradeChange};
+    let now = 1_000_000;
+    let (p1, p2) = (
+        give_pokemon(&store, 1, 25).await,
+        give_pokemon(&store, 2, 133).await,
+    );
+    store.adjust_currency(1, 100).await.unwrap();
+
+    let t = store.trade_open(7, 1, 2, now).await.unwrap();
+    assert_eq!(
+        (t.users, t.coins, t.confirmed),
+        ([1, 2], [0, 0], [false, false])
+    );
+    for (a, b, busy) in [(1, 3, 1), (3, 2, 2)] {
+        let e = store.trade_open(7, a, b, now).await;
+        assert!(
+            matches!(e, Err(PokemonError::InTrade { user }) if user == busy),
+            "{e:?}"
+        );
+    }
+    assert!(matches!(
+        store.trade_confirm(1, now).await,
+        Err(PokemonError::Invalid(_))
+    ));
+
+    let add = |pokemon: Vec<i64>, coins| TradeChange::Add { pokemon, coins };
+    let e = store.trade_change(1, &add(vec![p2], 0), now).await;
+    assert!(
+        matches!(e, Err(PokemonError::NotOwned { id, .. }) if id == p2),
+        "{e:?}"
+    );
+    let t = store
+        .trade_change(1, &add(vec![p1], 50), now)
+        .await
+        .unwrap();
+    assert_eq!((t.pokemon.clone(), t.coins), ([vec![p1], vec![]], [50, 0]));
+    let e = store.trade_change(1, &add(vec![p1], 0), now).await;
+    assert!(
+        matches!(e, Err(PokemonError::Offered { id }) if id == p1),
+        "{e:?}"
+    );
+    let e = store.trade_change(1, &add(vec![], 51), now).await;
+    assert!(
+        matches!(e, Err(PokemonError::InsufficientFunds { needed: 101, .. })),
+        "{e:?}"
+    );
+    let e = store.release_pokemon(p1, 1).await;
+    assert!(
+        matches!(e, Err(PokemonError::Offered { id }) if id == p1),
+        "{e:?}"
+    );
+    assert!(store.trade_change(3, &add(vec![], 1), now).await.is_err());
+
+    let Confirmation::Waiting(t) = store.trade_confirm(1, now).await.unwrap() else {
+        panic!("one confirmation swapped");
+    };
+    assert_eq!(t.confirmed, [true, false]);
+    let t = store.trade_change(2, &add(vec![p2], 0), now).await.unwrap();
+    assert_eq!(t.confirmed, [false, false], "a change keeps a confirmation");
+    let Confirmation::Waiting(_) = store.trade_confirm(2, now).await.unwrap() else {
+        panic!("one confirmation swapped");
+    };
+    assert_eq!(store.pokemon(p1).await.unwrap().unwrap().owner, 1);
+    let Confirmation::Done { trade, .. } = store.trade_confirm(1, now).await.unwrap() else {
+        panic!("two confirmations did not swap");
+    };
+    assert_eq!(trade.pokemon, [vec![p1], vec![p2]]);
+    assert_eq!(store.pokemon(p1).await.unwrap().unwrap().owner, 2);
+    assert_eq!(store.pokemon(p2).await.unwrap().unwrap().owner, 1);
+    assert_eq!(
+        (
+            store.balance(1).await.unwrap(),
+            store.balance(2).await.unwrap()
+        ),
+        (50, 50)
+    );
+    assert!(store.trade_of(1, now).await.unwrap().is_none());
+    assert!(!store.is_offered(p1).await.unwrap());
+
+    // Cancelled: freed at once.
+    store.trade_open(7, 2, 1, now).await.unwrap();
+    store.trade_change(2, &add(vec![p1], 0), now).await.unwrap();
+    let e = store
+        .trade_change(
+            2,
+            &TradeChange::Remove {
+                pokemon: vec![p2],
+                coins: 0,
+            },
+            now,
+        )
+        .await;
+    assert!(
+        matches!(e, Err(PokemonError::NotOffered { id }) if id == p2),
+        "{e:?}"
+    );
+    store.trade_cancel(1, now).await.unwrap();
+    assert!(!store.is_offered(p1).await.unwrap());
+    assert!(matches!(
+        store.trade_cancel(1, now).await,
+        Err(PokemonError::NoTrade)
+    ));
+
+    // Idle: given up once TRADE_IDLE_MS have passed since the last change.
+    store.trade_open(7, 2, 1, now).await.unwrap();
+    store
+        .trade_change(2, &add(vec![p1], 0), now + 1_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .trade_expire(now + 1_000 + TRADE_IDLE_MS)
+            .await
+            .unwrap(),
+        0
+    );
+    let later = now + 1_001 + TRADE_IDLE_MS;
+    assert!(store.trade_of(2, later).await.unwrap().is_none());
+    assert!(!store.is_offered(p1).await.unwrap());
+    assert_eq!(store.release_pokemon(p1, 2).await.unwrap().id, p1);
+}
+
+/// Both members confirm at the same moment, many times over: each trade swaps exactly once
+/// and the Pokémon goes back and forth without ever being lost or doubled.
+async fn concurrent_confirmations_swap_exactly_once(store: Store, _: &TestDb) {
+    use lounge::store::{Confirmation, TradeChange};
+    let p = give_pokemon(&store, 1, 25).await;
+    let store = Arc::new(store);
+    for round in 0..12_i64 {
+        let owner = if round % 2 == 0 { 1 } else { 2 };
+        let now = 1_000_000 + round;
+        store.trade_open(7, 1, 2, now).await.unwrap();
+        let add = TradeChange::Add {
+            pokemon: vec![p],
+            coins: 0,
+        };
+        store.trade_change(owner, &add, now).await.unwrap();
+        let confirms: Vec<_> = [1, 2]
+            .map(|u| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.trade_confirm(u, now).await.unwrap() })
+            })
+            .into_iter()
+            .collect();
+        let mut done = 0;
+        for c in confirms {
+            if matches!(c.await.unwrap(), Confirmation::Done { .. }) {
+                done += 1;
+            }
+        }
+        assert_eq!(done, 1, "round {round}: {done} swaps");
+        let now_owner = store.pokemon(p).await.unwrap().unwrap().owner;
+        assert_eq!(now_owner, 3 - owner, "round {round}");
+        assert!(store.trade_of(1, now).await.unwrap().is_none());
+    }
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pokemon")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
 }
 
 /// Evolving with an item is paid and applied together: refused without the coins (nothing

@@ -514,6 +514,9 @@ pub async fn release(
     if p.favourite {
         bail_user!("#{id} is a favourite; unfavourite it first with `/pokemon favourite {id}`.");
     }
+    if store.is_offered(id).await? {
+        bail_user!("{}", PokemonError::Offered { id });
+    }
     let yes = format!("{}:release:yes", ctx.id());
     let no = format!("{}:release:no", ctx.id());
     let buttons = vec![serenity::CreateActionRow::Buttons(vec![
@@ -556,9 +559,11 @@ pub async fn release(
         let answer = if press.data.custom_id == yes {
             match store.release_pokemon(id, user.get()).await {
                 Ok(p) => format!("Bye, {}! #{id} was released.", game::display_name(&p)),
-                Err(e @ (PokemonError::NotOwned { .. } | PokemonError::Favourite { .. })) => {
-                    e.to_string()
-                }
+                Err(
+                    e @ (PokemonError::NotOwned { .. }
+                    | PokemonError::Favourite { .. }
+                    | PokemonError::Offered { .. }),
+                ) => e.to_string(),
                 Err(e) => return Err(refusal(e)),
             }
         } else {

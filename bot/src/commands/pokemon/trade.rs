@@ -1,30 +1,41 @@
-//! `/trade`: one member proposes a swap of Pokémon and coins, both press Confirm, and the swap
-//! happens in one database transaction (`Store::trade`), which re-checks every owner and
-//! balance at that moment: whatever happened since the proposal, nothing is lost or duplicated.
+//! `/trade`: one member proposes a trade and the other accepts; then both add Pokémon and
+//! coins (`/trade add`, `/trade remove`) and both confirm. The state lives in the database
+//! (`Store::trade_*`): what a trade offers is held until it ends, any change clears both
+//! confirmations, and the second confirmation swaps in its own transaction, so the swap is
+//! exactly what both saw and nothing is lost or duplicated.
 
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 
 use super::{game, parse_ids, refusal, respond_private, text, update_message};
-use crate::store::{PokemonError, Progress, TradeSide};
+use crate::store::{Confirmation, OpenTrade, Progress, TradeChange, TradeSide, now_ms};
 use crate::{Context, Error, bail_user};
 
-const TRADE_TIMEOUT: Duration = Duration::from_mins(3);
+/// How long an invitation waits for the other member's answer.
+const INVITE_TIMEOUT: Duration = Duration::from_mins(1);
 
-/// Offer Pokémon and coins to another member for theirs; both confirm with buttons
+/// Trade Pokémon and coins with another member
+#[poise::command(
+    slash_command,
+    prefix_command,
+    guild_only,
+    subcommands("start", "add", "remove", "show", "confirm", "cancel"),
+    subcommand_required
+)]
+#[allow(
+    clippy::unused_async,
+    reason = "poise commands are async; the parent only groups subcommands"
+)]
+pub async fn trade(_: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Propose a trade to another member; they accept with a button
 #[poise::command(slash_command, prefix_command, guild_only)]
-pub async fn trade(
+pub async fn start(
     ctx: Context<'_>,
-    #[description = "Who you trade with"] user: serenity::User,
-    #[description = "Numbers of the Pokémon you give, e.g. \"12, 15\""] give: Option<String>,
-    #[description = "Coins you give"]
-    #[min = 0]
-    coins: Option<i64>,
-    #[description = "Numbers of their Pokémon you want"] ask: Option<String>,
-    #[description = "Coins you want from them"]
-    #[min = 0]
-    ask_coins: Option<i64>,
+    #[description = "Who you want to trade with"] user: serenity::User,
 ) -> Result<(), Error> {
     let me = ctx.author().id;
     if user.bot {
@@ -33,142 +44,243 @@ pub async fn trade(
     if user.id == me {
         bail_user!("You can't trade with yourself.");
     }
-    let a = TradeSide {
-        user: me.get(),
-        pokemon: parse_ids(give.as_deref().unwrap_or_default()),
-        coins: coins.unwrap_or(0),
-    };
-    let b = TradeSide {
-        user: user.id.get(),
-        pokemon: parse_ids(ask.as_deref().unwrap_or_default()),
-        coins: ask_coins.unwrap_or(0),
-    };
-    if a.coins < 0 || b.coins < 0 {
-        bail_user!("Coin amounts can't be negative.");
-    }
-    if a.pokemon.is_empty() && b.pokemon.is_empty() && a.coins == 0 && b.coins == 0 {
-        bail_user!("Say what to trade: `give`, `coins`, `ask` or `ask_coins`.");
-    }
     let store = &ctx.data().store;
-    let mut sides_text = Vec::new();
-    for side in [&a, &b] {
-        let mut lines = Vec::new();
-        for &id in &side.pokemon {
-            match store.pokemon(id).await? {
-                Some(p) if p.owner == side.user => lines.push(text::list_line(&p)),
-                _ => bail_user!("<@{}> doesn't have a Pokémon #{id}.", side.user),
-            }
-        }
-        if side.coins > 0 {
-            let balance = store.balance(side.user).await?;
-            if balance < side.coins {
-                bail_user!(
-                    "<@{}> has only {balance} coins, not {}.",
-                    side.user,
-                    side.coins
-                );
-            }
-            lines.push(format!("{} coins", side.coins));
-        }
-        if lines.is_empty() {
-            lines.push("nothing".to_owned());
-        }
-        sides_text.push(lines.join("\n"));
+    let now = now_ms();
+    if store.trade_of(me.get(), now).await?.is_some() {
+        bail_user!("You're already in a trade: `/trade show` shows it, `/trade cancel` ends it.");
+    }
+    if store.trade_of(user.id.get(), now).await?.is_some() {
+        bail_user!("<@{}> is already in a trade.", user.id);
     }
 
     let id = ctx.id();
-    let confirm = format!("{id}:trade:confirm");
-    let cancel = format!("{id}:trade:cancel");
-    let buttons = || {
-        vec![serenity::CreateActionRow::Buttons(vec![
-            serenity::CreateButton::new(&confirm)
-                .label("Confirm")
-                .style(serenity::ButtonStyle::Success),
-            serenity::CreateButton::new(&cancel)
-                .label("Cancel")
-                .style(serenity::ButtonStyle::Danger),
-        ])]
-    };
-    let embed = serenity::CreateEmbed::new()
-        .title("Trade offer")
-        .field(format!("{} gives", ctx.author().name), &sides_text[0], true)
-        .field(format!("{} gives", user.name), &sides_text[1], true)
-        .colour(text::COLOUR);
-    let status = |confirmed: &[serenity::UserId]| {
-        let who = |u: serenity::UserId| {
-            if confirmed.contains(&u) {
-                format!("✅ <@{u}>")
-            } else {
-                format!("⏳ <@{u}>")
-            }
-        };
-        format!(
-            "Trade between <@{me}> and <@{}>: both press **Confirm** to swap.\n{} · {}",
-            user.id,
-            who(me),
-            who(user.id)
-        )
-    };
+    let accept = format!("{id}:trade:accept");
+    let decline = format!("{id}:trade:decline");
     let mut clicks = crate::ui::ButtonPresses::new(ctx, format!("{id}:trade:"));
     let handle = ctx
         .send(
             poise::CreateReply::default()
-                .content(status(&[]))
-                .embed(embed.clone())
-                .components(buttons()),
+                .content(format!(
+                    "<@{}>, <@{me}> wants to trade with you. Accept within a minute?",
+                    user.id
+                ))
+                .components(vec![serenity::CreateActionRow::Buttons(vec![
+                    serenity::CreateButton::new(&accept)
+                        .label("Accept")
+                        .style(serenity::ButtonStyle::Success),
+                    serenity::CreateButton::new(&decline)
+                        .label("Decline")
+                        .style(serenity::ButtonStyle::Danger),
+                ])])
+                // The invitee is pinged; nobody else.
+                .allowed_mentions(serenity::CreateAllowedMentions::new().users([user.id])),
         )
         .await?;
-
-    let mut confirmed: Vec<serenity::UserId> = Vec::new();
     loop {
-        let Some(press) = clicks.next(TRADE_TIMEOUT).await else {
+        let Some(press) = clicks.next(INVITE_TIMEOUT).await else {
             handle
                 .edit(
                     ctx,
                     poise::CreateReply::default()
-                        .content("This trade offer expired; nothing was traded.")
-                        .embed(embed)
+                        .content(format!(
+                            "<@{}> didn't answer <@{me}>'s trade offer in time.",
+                            user.id
+                        ))
                         .components(Vec::new()),
                 )
                 .await?;
             return Ok(());
         };
         let presser = press.user.id;
-        if presser != me && presser != user.id {
-            respond_private(ctx, &press, text::NOT_YOURS).await?;
+        if presser != user.id {
+            let why = if presser == me {
+                "It's up to them to accept; `/trade start` again later if they don't."
+            } else {
+                text::NOT_YOURS
+            };
+            respond_private(ctx, &press, why).await?;
             continue;
         }
-        if press.data.custom_id == cancel {
+        if press.data.custom_id == decline {
             update_message(
                 ctx,
                 &press,
-                format!("<@{presser}> cancelled the trade; nothing was traded."),
+                format!("<@{presser}> declined the trade."),
                 Vec::new(),
             )
             .await?;
             return Ok(());
         }
-        if !confirmed.contains(&presser) {
-            confirmed.push(presser);
-        }
-        if confirmed.len() < 2 {
-            update_message(ctx, &press, status(&confirmed), buttons()).await?;
-            continue;
-        }
-        let result = match store.trade(&a, &b).await {
-            Ok(_) => {
-                let mut msg = format!("🤝 Trade complete between <@{me}> and <@{}>!", user.id);
-                for line in trade_evolutions(ctx, &a, &b).await? {
-                    msg.push('\n');
-                    msg.push_str(&line);
-                }
-                msg
-            }
-            Err(PokemonError::Store(e)) => return Err(e.into()),
-            Err(e) => format!("The trade didn't happen: {e} Nothing was traded."),
+        let guild = crate::commands::guild_id(ctx);
+        let opened = store
+            .trade_open(guild, me.get(), user.id.get(), now_ms())
+            .await;
+        let answer = match opened {
+            Ok(trade) => format!(
+                "Trade open between <@{me}> and <@{}>.\n{}\n{}",
+                user.id,
+                summary(ctx, &trade).await?,
+                HOW
+            ),
+            Err(e) => format!("The trade couldn't start: {}", refusal_text(e)?),
         };
-        update_message(ctx, &press, result, Vec::new()).await?;
+        update_message(ctx, &press, answer, Vec::new()).await?;
         return Ok(());
+    }
+}
+
+const HOW: &str = "Add with `/trade add`, take back with `/trade remove`, then both `/trade confirm`. \
+    Any change clears both confirmations; `/trade cancel` ends it.";
+
+/// Add Pokémon or coins to your side of your trade
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn add(
+    ctx: Context<'_>,
+    #[description = "Numbers of your Pokémon to offer, e.g. \"12, 15\""] pokemon: Option<String>,
+    #[description = "Coins to add to your offer"]
+    #[min = 0]
+    coins: Option<i64>,
+) -> Result<(), Error> {
+    let change = TradeChange::Add {
+        pokemon: parse_ids(pokemon.as_deref().unwrap_or_default()),
+        coins: coins.unwrap_or(0),
+    };
+    changed(ctx, &change).await
+}
+
+/// Take Pokémon or coins back from your side of your trade
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn remove(
+    ctx: Context<'_>,
+    #[description = "Numbers of your offered Pokémon to take back"] pokemon: Option<String>,
+    #[description = "Coins to take back"]
+    #[min = 0]
+    coins: Option<i64>,
+) -> Result<(), Error> {
+    let change = TradeChange::Remove {
+        pokemon: parse_ids(pokemon.as_deref().unwrap_or_default()),
+        coins: coins.unwrap_or(0),
+    };
+    changed(ctx, &change).await
+}
+
+async fn changed(ctx: Context<'_>, change: &TradeChange) -> Result<(), Error> {
+    let trade = ctx
+        .data()
+        .store
+        .trade_change(ctx.author().id.get(), change, now_ms())
+        .await
+        .map_err(refusal)?;
+    ctx.say(format!(
+        "Trade updated; confirmations cleared.\n{}",
+        summary(ctx, &trade).await?
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Show your open trade
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
+    let Some(trade) = ctx
+        .data()
+        .store
+        .trade_of(ctx.author().id.get(), now_ms())
+        .await?
+    else {
+        bail_user!("You're not in a trade. Start one with `/trade start`.");
+    };
+    ctx.say(format!("{}\n{HOW}", summary(ctx, &trade).await?))
+        .await?;
+    Ok(())
+}
+
+/// Confirm your trade as it stands; it happens when both have confirmed
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn confirm(ctx: Context<'_>) -> Result<(), Error> {
+    let me = ctx.author().id.get();
+    let confirmed = ctx
+        .data()
+        .store
+        .trade_confirm(me, now_ms())
+        .await
+        .map_err(refusal)?;
+    match confirmed {
+        Confirmation::Waiting(trade) => {
+            let other = trade.users[usize::from(trade.users[0] == me)];
+            ctx.say(format!(
+                "You confirmed. Waiting for <@{other}>.\n{}",
+                summary(ctx, &trade).await?
+            ))
+            .await?;
+        }
+        Confirmation::Done { trade, .. } => {
+            let [a, b] = [0, 1].map(|i| TradeSide {
+                user: trade.users[i],
+                pokemon: trade.pokemon[i].clone(),
+                coins: trade.coins[i],
+            });
+            let mut msg = format!("🤝 Trade complete between <@{}> and <@{}>!", a.user, b.user);
+            for line in trade_evolutions(ctx, &a, &b).await? {
+                msg.push('\n');
+                msg.push_str(&line);
+            }
+            ctx.say(msg).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Cancel your open trade; nothing changes hands
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn cancel(ctx: Context<'_>) -> Result<(), Error> {
+    let me = ctx.author().id.get();
+    let trade = ctx
+        .data()
+        .store
+        .trade_cancel(me, now_ms())
+        .await
+        .map_err(refusal)?;
+    let other = trade.users[usize::from(trade.users[0] == me)];
+    ctx.say(format!(
+        "<@{me}> cancelled the trade with <@{other}>; nothing was traded."
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Both sides of the trade and who has confirmed, as message text.
+async fn summary(ctx: Context<'_>, trade: &OpenTrade) -> Result<String, Error> {
+    use std::fmt::Write as _;
+    let store = &ctx.data().store;
+    let mut out = String::new();
+    for side in 0..2 {
+        let tick = if trade.confirmed[side] { "✅" } else { "⏳" };
+        let _ = write!(out, "{tick} <@{}> gives:", trade.users[side]);
+        let mut any = false;
+        for &id in &trade.pokemon[side] {
+            if let Some(p) = store.pokemon(id).await? {
+                let _ = write!(out, "\n  {}", text::list_line(&p));
+                any = true;
+            }
+        }
+        if trade.coins[side] > 0 {
+            let _ = write!(out, "\n  {} coins", trade.coins[side]);
+            any = true;
+        }
+        if !any {
+            out.push_str(" nothing yet");
+        }
+        out.push('\n');
+    }
+    Ok(out.trim_end().to_owned())
+}
+
+/// A store refusal's sentence, for messages that are not command errors.
+fn refusal_text(e: crate::store::PokemonError) -> Result<String, Error> {
+    match e {
+        crate::store::PokemonError::Store(e) => Err(e.into()),
+        other => Ok(other.to_string()),
     }
 }
 
