@@ -27,7 +27,8 @@ pub use osrs::{
     Ranked, Trip, TripKind,
 };
 pub use pokemon::{
-    BattleRecord, NewPokemon, NewSpawn, Pokemon, PokemonError, Progress, Spawn, TradeSide,
+    BattleRecord, NewPokemon, NewSpawn, Pokemon, PokemonError, Progress, Spawn, TEAM_SIZE,
+    TradeSide,
 };
 pub use tags::{Alias, NameError, Tag};
 pub use users::{Transfer, TransferError};
