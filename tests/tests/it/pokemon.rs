@@ -693,3 +693,92 @@ async fn a_challenge_is_fought_with_private_move_choices() {
     store.close().await;
     h.finish().await;
 }
+
+/// `/pokemon team <sub>` with the subcommand's options.
+fn team_options(sub: &str, options: Value) -> Value {
+    json!([{"name": "team", "type": 2, "options": [{"name": sub, "type": 1, "options": options}]}])
+}
+
+fn team_set(ids: &str) -> Value {
+    team_options("set", json!([{"name": "ids", "type": 3, "value": ids}]))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_team_is_set_in_order_and_bad_teams_are_refused_privately() {
+    let db = TestDb::sqlite();
+    let (pikachu, eevee, theirs) = {
+        let store = db.store().await;
+        let pikachu = give(&store, MEMBER_ID, "Pikachu", 10, &["Thunder Shock"]).await;
+        let eevee = give(&store, MEMBER_ID, "Eevee", 12, &["Tackle"]).await;
+        let theirs = give(&store, OWNER_ID, "Gengar", 30, &["Lick"]).await;
+        store.close().await;
+        (pikachu, eevee, theirs)
+    };
+    let h = Harness::start(db).await;
+
+    let (_, none) = slash(&h, MEMBER_ID, "pokemon", team_options("show", json!([]))).await;
+    assert!(none.text().contains("You have no team"), "{}", none.body);
+
+    for (ids, expected) in [
+        ("none".to_owned(), "List up to six".to_owned()),
+        (
+            format!("{pikachu}, {theirs}"),
+            format!("You don't have a Pokémon #{theirs}"),
+        ),
+        (
+            format!("{pikachu} {eevee} {pikachu}"),
+            format!("#{pikachu} is in the list twice"),
+        ),
+        ("1, 2, 3, 4, 5, 6, 7".to_owned(), "at most 6".to_owned()),
+    ] {
+        let (_, refused) = slash(&h, MEMBER_ID, "pokemon", team_set(&ids)).await;
+        assert!(
+            is_private(&refused) && refused.text().contains(&expected),
+            "`{ids}` should be refused with `{expected}`: {}",
+            refused.body
+        );
+    }
+    let store = h.db.store().await;
+    assert!(store.team(MEMBER_ID).await.unwrap().is_empty());
+
+    let (_, set) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        team_set(&format!("#{eevee}, #{pikachu}")),
+    )
+    .await;
+    let text = set.text();
+    assert!(!is_private(&set), "{}", set.body);
+    let (first, second) = (
+        text.find(&format!("1. `#{eevee}` **Eevee**")),
+        text.find(&format!("2. `#{pikachu}` **Pikachu**")),
+    );
+    assert!(first.is_some() && second.is_some(), "{text}");
+    let ids: Vec<i64> = store
+        .team(MEMBER_ID)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, [eevee, pikachu]);
+    let (_, shown) = slash(&h, MEMBER_ID, "pokemon", team_options("show", json!([]))).await;
+    assert!(
+        shown.text().contains(&format!("1. `#{eevee}`")),
+        "{}",
+        shown.text()
+    );
+
+    let (_, cleared) = slash(&h, MEMBER_ID, "pokemon", team_options("clear", json!([]))).await;
+    assert!(cleared.text().contains("cleared"), "{}", cleared.text());
+    let (_, again) = slash(&h, MEMBER_ID, "pokemon", team_options("clear", json!([]))).await;
+    assert!(
+        is_private(&again) && again.text().contains("You have no team"),
+        "{}",
+        again.body
+    );
+    assert!(store.team(MEMBER_ID).await.unwrap().is_empty());
+    store.close().await;
+    h.finish().await;
+}

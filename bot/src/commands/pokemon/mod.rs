@@ -5,6 +5,7 @@
 mod battle;
 pub mod game;
 mod spawn;
+mod team;
 mod text;
 mod trade;
 
@@ -228,6 +229,7 @@ pub async fn throw(
         "favourite",
         "release",
         "select",
+        "team::team",
         "evolution",
         "bag",
         "buy",
@@ -417,7 +419,7 @@ pub async fn evolution(
     Ok(())
 }
 
-/// Choose the Pokémon that gains experience from your chatting and fights your battles
+/// Choose the Pokémon that gains experience from your chatting (and battles, without a team)
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn select(
     ctx: Context<'_>,
