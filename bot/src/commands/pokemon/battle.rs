@@ -937,3 +937,104 @@ async fn update_battle(
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use lounge_pokemon::battle::random_team;
+    use rand::SeedableRng;
+
+    use super::*;
+
+    fn view(name: &str) -> View {
+        let short: Vec<String> = (0..6).map(|i| format!("{name}{i}")).collect();
+        let names = |trainer: &str| short.iter().map(|n| format!("{n} ({trainer})")).collect();
+        View {
+            trainers: ["ash".to_owned(), "gary".to_owned()],
+            names: [names("ash"), names("gary")],
+            short: [short.clone(), short.clone()],
+        }
+    }
+
+    /// Discord takes at most five buttons a row, five rows, 100-character ids and 80-character
+    /// labels: a full team's choices fit, with Run, the longest ids a battle makes and the
+    /// longest names a member can give.
+    #[test]
+    fn a_full_team_fits_discords_component_limits() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let battle =
+            Battle::new([random_team(6, 50, &mut rng), random_team(6, 50, &mut rng)]).unwrap();
+        let longest = format!("✨ {}", "W".repeat(20));
+        let view = view(&longest);
+        let prefix = format!("{}:pvp:{}", u64::MAX, u32::MAX);
+        for with_run in [true, false] {
+            let rows =
+                serde_json::to_value(choice_rows(&battle, &view, 0, &prefix, with_run)).unwrap();
+            let rows = rows.as_array().unwrap();
+            assert!((1..=5).contains(&rows.len()), "{rows:?}");
+            let mut switches = 0;
+            for row in rows {
+                let buttons = row["components"].as_array().unwrap();
+                assert!((1..=5).contains(&buttons.len()), "{row}");
+                for b in buttons {
+                    let id = b["custom_id"].as_str().unwrap();
+                    assert!(id.len() <= 100, "{id}");
+                    assert!(b["label"].as_str().unwrap().chars().count() <= 80, "{b}");
+                    switches += usize::from(id.contains(":sw:"));
+                }
+            }
+            assert_eq!(switches, 5, "one per healthy team member on the bench");
+        }
+    }
+
+    /// Each line names the Pokémon that was out when it happened, across a switch.
+    #[test]
+    fn the_log_follows_switches() {
+        let view = view("mon");
+        let events = [
+            Event::UseMove {
+                side: 1,
+                move_num: 33,
+            },
+            Event::SwitchIn {
+                side: 0,
+                slot: 2,
+                species: 25,
+            },
+            Event::Damage {
+                side: 0,
+                amount: 10,
+                hp: 0,
+            },
+            Event::Faint { side: 0 },
+        ];
+        let lines = describe(&events, &view, [0, 4]);
+        assert_eq!(
+            lines,
+            [
+                "mon4 (gary) used **Tackle**!",
+                "ash sent out **mon2**!",
+                "mon2 (ash) lost 10 HP.",
+                "mon2 (ash) fainted!",
+            ]
+        );
+    }
+
+    #[test]
+    fn team_standing_counts_the_fainted() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut battle =
+            Battle::new([random_team(3, 50, &mut rng), random_team(1, 50, &mut rng)]).unwrap();
+        assert_eq!(team_left(&battle.sides[0]), "●●● 3/3 left");
+        battle.sides[0].team[1].hp = 0;
+        assert_eq!(team_left(&battle.sides[0]), "●○● 2/3 left");
+    }
+
+    #[test]
+    fn choice_ids_are_read_back() {
+        assert_eq!(parse_action("mv:2"), Some(Action::Move(2)));
+        assert_eq!(parse_action("mv:struggle"), Some(Action::Struggle));
+        assert_eq!(parse_action("sw:5"), Some(Action::Switch(5)));
+        assert_eq!(parse_action("run"), None);
+        assert_eq!(parse_action("sw:x"), None);
+    }
+}
