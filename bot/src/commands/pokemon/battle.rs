@@ -449,10 +449,9 @@ pub async fn challenge(
             continue;
         }
         let before = actives(&battle);
-        if needed == [true, true] {
-            let [Some(first), Some(second)] = chosen else {
-                unreachable!("both sides have chosen");
-            };
+        if let [Some(first), Some(second)] = chosen
+            && needed == [true, true]
+        {
             battle.step([first, second], &mut rand::rng())?;
             turns += 1;
         } else {
