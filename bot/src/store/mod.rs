@@ -28,7 +28,7 @@ pub use osrs::{
 };
 pub use pokemon::{
     BattleRecord, Confirmation, NewPokemon, NewSpawn, OpenTrade, Pokemon, PokemonError, Progress,
-    Spawn, TRADE_IDLE_MS, TRADE_MAX_POKEMON, TradeChange, TradeSide,
+    Spawn, TEAM_SIZE, TRADE_IDLE_MS, TRADE_MAX_POKEMON, TradeChange, TradeSide,
 };
 pub use tags::{Alias, NameError, Tag};
 pub use users::{Transfer, TransferError};

@@ -186,6 +186,8 @@ pub enum PokemonError {
     Offered { id: i64 },
     #[error("Pokémon #{id} isn't on your side of the trade.")]
     NotOffered { id: i64 },
+    #[error("#{id} is listed twice.")]
+    ListedTwice { id: i64 },
     #[error("{0}")]
     Invalid(&'static str),
     #[error(transparent)]
@@ -197,6 +199,9 @@ impl From<sqlx::Error> for PokemonError {
         Self::Store(StoreError::Query(e))
     }
 }
+
+/// Most Pokémon a battle team holds, as in the main series.
+pub const TEAM_SIZE: usize = 6;
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -577,26 +582,113 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Releases (deletes) a Pokémon, only if `owner` still owns it and it is no favourite.
+    /// Releases (deletes) a Pokémon, only if `owner` still owns it and it is no favourite; it
+    /// leaves its battle team in the same transaction.
     pub async fn release_pokemon(&self, id: i64, owner: u64) -> Result<Pokemon, PokemonError> {
-        let sql = format!(
-            "DELETE FROM pokemon WHERE id = $1 AND owner_id = $2 AND favourite = 0 \
-             AND NOT EXISTS (SELECT 1 FROM pokemon_trade_offers WHERE pokemon_id = $1) \
-             RETURNING {POKEMON_COLUMNS}"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(db_id(owner))
-            .fetch_optional(self.pool())
+        let released = self
+            .retry_lock_races(|| async {
+                let mut tx = self.begin_write().await?;
+                let sql = format!(
+                    "DELETE FROM pokemon WHERE id = $1 AND owner_id = $2 AND favourite = 0 \
+                     AND NOT EXISTS (SELECT 1 FROM pokemon_trade_offers WHERE pokemon_id = $1) \
+                     RETURNING {POKEMON_COLUMNS}"
+                );
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .bind(db_id(owner))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(row) = row else {
+                    tx.rollback().await?;
+                    return Ok::<_, PokemonError>(None);
+                };
+                leave_team(&mut tx, id).await?;
+                tx.commit().await?;
+                Ok(Some(pokemon_from(&row)?))
+            })
             .await?;
-        if let Some(row) = row {
-            return Ok(pokemon_from(&row)?);
+        if let Some(p) = released {
+            return Ok(p);
         }
         Err(match self.pokemon(id).await? {
             Some(p) if p.owner == owner && p.favourite => PokemonError::Favourite { id },
             Some(p) if p.owner == owner => PokemonError::Offered { id },
             _ => PokemonError::NotOwned { id, owner },
         })
+    }
+
+    /// The user's battle team in order: only the members they still own, so a team saved
+    /// while one of them was being traded away never fights with it.
+    pub async fn team(&self, owner: u64) -> Result<Vec<Pokemon>, StoreError> {
+        let sql = format!(
+            "SELECT {POKEMON_COLUMNS} FROM pokemon_teams JOIN pokemon \
+             ON pokemon.id = pokemon_teams.pokemon_id AND pokemon.owner_id = pokemon_teams.user_id \
+             WHERE pokemon_teams.user_id = $1 ORDER BY pokemon_teams.slot"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(db_id(owner))
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.iter().map(pokemon_from).collect::<Result<_, _>>()?)
+    }
+
+    /// Makes `ids`, in this order, the user's battle team, replacing the old one. Refused
+    /// whole, leaving the old team, if the list is empty or longer than [`TEAM_SIZE`], names a
+    /// Pokémon twice or names one the user doesn't own.
+    pub async fn set_team(&self, owner: u64, ids: &[i64]) -> Result<Vec<Pokemon>, PokemonError> {
+        if ids.is_empty() {
+            return Err(PokemonError::Invalid("A team needs at least one Pokémon."));
+        }
+        if ids.len() > TEAM_SIZE {
+            return Err(PokemonError::Invalid("A team has at most six Pokémon."));
+        }
+        if let Some((_, &id)) = ids
+            .iter()
+            .enumerate()
+            .find(|&(i, id)| ids[..i].contains(id))
+        {
+            return Err(PokemonError::ListedTwice { id });
+        }
+        self.retry_lock_races(|| async {
+            let mut tx = self.begin_write().await?;
+            sqlx::query("DELETE FROM pokemon_teams WHERE user_id = $1")
+                .bind(db_id(owner))
+                .execute(&mut *tx)
+                .await?;
+            for (slot, &id) in ids.iter().enumerate() {
+                // A former owner's row can outlive a trade that raced their team change; the
+                // insert below proves the Pokémon is this user's now, so that row is stale.
+                leave_team(&mut tx, id).await?;
+                let done = sqlx::query(
+                    "INSERT INTO pokemon_teams (user_id, slot, pokemon_id) \
+                     SELECT owner_id, $1, id FROM pokemon WHERE id = $2 AND owner_id = $3",
+                )
+                .bind(slot as i64)
+                .bind(id)
+                .bind(db_id(owner))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    tx.rollback().await?;
+                    return Err(PokemonError::NotOwned { id, owner });
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
+        Ok(self.team(owner).await?)
+    }
+
+    /// Empties the user's battle team; `false` if there was none.
+    pub async fn clear_team(&self, owner: u64) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM pokemon_teams WHERE user_id = $1")
+            .bind(db_id(owner))
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(done > 0)
     }
 
     /// Chooses the Pokémon that gains chat experience and battles. `false` if not owned.
@@ -1308,6 +1400,7 @@ async fn swap_in(
         if done != 1 {
             return Ok(Err(SwapRefusal::NotOwned { id, owner: from }));
         }
+        leave_team(tx, id).await?;
         sqlx::query(
             "INSERT INTO pokemon_dex (user_id, species, first_at) \
                  SELECT $1, species, $2 FROM pokemon WHERE id = $3 \
@@ -1333,6 +1426,15 @@ async fn swap_in(
         .fetch_one(&mut **tx)
         .await?;
     Ok(Ok(row.try_get(0)?))
+}
+
+/// Takes a Pokémon out of whichever battle team holds it (it changed hands or is gone).
+async fn leave_team(tx: &mut Tx, pokemon: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM pokemon_teams WHERE pokemon_id = $1")
+        .bind(pokemon)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 async fn add_to_dex(tx: &mut Tx, user: u64, species: u16) -> Result<(), sqlx::Error> {

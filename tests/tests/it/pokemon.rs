@@ -1,6 +1,7 @@
 //! The Pokémon game end to end: spawns from chat, catching, the collection, trades confirmed
 //! with buttons and battles played with buttons, through the fake Discord.
 
+use lounge::commands::pokemon::game::battle_exp;
 use lounge::store::{Backend, NewPokemon, NewSpawn, Store};
 use lounge_pokemon::data::dex;
 use lounge_tests::db::TestDb;
@@ -945,6 +946,333 @@ async fn an_item_evolves_a_pokemon_for_coins() {
         store.pokemon(eevee).await.unwrap().unwrap().species,
         dex().species_named("Eevee").unwrap().num
     );
+    store.close().await;
+    h.finish().await;
+}
+
+/// `/pokemon team <sub>` with the subcommand's options.
+fn team_options(sub: &str, options: Value) -> Value {
+    json!([{"name": "team", "type": 2, "options": [{"name": sub, "type": 1, "options": options}]}])
+}
+
+fn team_set(ids: &str) -> Value {
+    team_options("set", json!([{"name": "ids", "type": 3, "value": ids}]))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_team_is_set_in_order_and_bad_teams_are_refused_privately() {
+    let db = TestDb::sqlite();
+    let (pikachu, eevee, theirs) = {
+        let store = db.store().await;
+        let pikachu = give(&store, MEMBER_ID, "Pikachu", 10, &["Thunder Shock"]).await;
+        let eevee = give(&store, MEMBER_ID, "Eevee", 12, &["Tackle"]).await;
+        let theirs = give(&store, OWNER_ID, "Gengar", 30, &["Lick"]).await;
+        store.close().await;
+        (pikachu, eevee, theirs)
+    };
+    let h = Harness::start(db).await;
+
+    let (_, none) = slash(&h, MEMBER_ID, "pokemon", team_options("show", json!([]))).await;
+    assert!(none.text().contains("You have no team"), "{}", none.body);
+
+    for (ids, expected) in [
+        ("none".to_owned(), "List up to six".to_owned()),
+        (
+            format!("{pikachu}, {theirs}"),
+            format!("You don't have a Pokémon #{theirs}"),
+        ),
+        (
+            format!("{pikachu} {eevee} {pikachu}"),
+            format!("#{pikachu} is in the list twice"),
+        ),
+        ("1, 2, 3, 4, 5, 6, 7".to_owned(), "at most 6".to_owned()),
+    ] {
+        let (_, refused) = slash(&h, MEMBER_ID, "pokemon", team_set(&ids)).await;
+        assert!(
+            is_private(&refused) && refused.text().contains(&expected),
+            "`{ids}` should be refused with `{expected}`: {}",
+            refused.body
+        );
+    }
+    let store = h.db.store().await;
+    assert!(store.team(MEMBER_ID).await.unwrap().is_empty());
+
+    let (_, set) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        team_set(&format!("#{eevee}, #{pikachu}")),
+    )
+    .await;
+    let text = set.text();
+    assert!(!is_private(&set), "{}", set.body);
+    let (first, second) = (
+        text.find(&format!("1. `#{eevee}` **Eevee**")),
+        text.find(&format!("2. `#{pikachu}` **Pikachu**")),
+    );
+    assert!(first.is_some() && second.is_some(), "{text}");
+    let ids: Vec<i64> = store
+        .team(MEMBER_ID)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, [eevee, pikachu]);
+    let (_, shown) = slash(&h, MEMBER_ID, "pokemon", team_options("show", json!([]))).await;
+    assert!(
+        shown.text().contains(&format!("1. `#{eevee}`")),
+        "{}",
+        shown.text()
+    );
+
+    let (_, cleared) = slash(&h, MEMBER_ID, "pokemon", team_options("clear", json!([]))).await;
+    assert!(cleared.text().contains("cleared"), "{}", cleared.text());
+    let (_, again) = slash(&h, MEMBER_ID, "pokemon", team_options("clear", json!([]))).await;
+    assert!(
+        is_private(&again) && again.text().contains("You have no team"),
+        "{}",
+        again.body
+    );
+    assert!(store.team(MEMBER_ID).await.unwrap().is_empty());
+    store.close().await;
+    h.finish().await;
+}
+
+/// Waits for the battle message's edit whose text contains `needle`.
+async fn battle_edit(h: &Harness, skip: usize, needle: &str) -> Recorded {
+    h.fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| {
+            r.method == "PATCH"
+                && r.path.ends_with("/messages/@original")
+                && r.text().contains(needle)
+        })
+        .await
+}
+
+/// Presses Choose on the battle message and returns the private menu's message and buttons.
+async fn private_menu(h: &Harness, player: u64, message: u64, choose: &str) -> (u64, Recorded) {
+    let (i, menu) = press_for(h, player, message, choose).await;
+    assert!(is_private(&menu), "choices are private: {}", menu.body);
+    (message_id(h, &i), menu)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_team_challenge_switches_and_replaces_a_fainted_pokemon() {
+    let db = TestDb::sqlite();
+    let (rattata, pikachu, mewtwo) = {
+        let store = db.store().await;
+        let rattata = give(&store, MEMBER_ID, "Rattata", 5, &["Tackle"]).await;
+        let pikachu = give(&store, MEMBER_ID, "Pikachu", 5, &["Thunder Shock"]).await;
+        let mewtwo = give(&store, OWNER_ID, "Mewtwo", 60, &["Psychic"]).await;
+        store.close().await;
+        (rattata, pikachu, mewtwo)
+    };
+    let h = Harness::start(db).await;
+    let (_, set) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        team_set(&format!("{rattata}, {pikachu}")),
+    )
+    .await;
+    assert!(set.text().contains("team is ready"), "{}", set.body);
+    let store = h.db.store().await;
+    let mewtwo_before = store.pokemon(mewtwo).await.unwrap().unwrap();
+
+    let (i, challenge) = slash(
+        &h,
+        MEMBER_ID,
+        "battle",
+        json!([{"name": "challenge", "type": 1, "options": [
+            {"name": "user", "type": 6, "value": OWNER_ID.to_string()}
+        ]}]),
+    )
+    .await;
+    assert!(
+        challenge
+            .text()
+            .contains("team of 2: Rattata (level 5), Pikachu (level 5)"),
+        "{}",
+        challenge.text()
+    );
+    let message = message_id(&h, &i);
+    let started = press(&h, OWNER_ID, message, &button_ending(&challenge, ":accept")).await;
+    assert!(started.text().contains("●● 2/2 left"), "{}", started.text());
+    let choose = button_ending(&started, ":choose");
+
+    // Turn 1: the member switches to Pikachu, which Mewtwo knocks out.
+    let skip = h.fake.requests().len();
+    let (menu_message, menu) = private_menu(&h, MEMBER_ID, message, &choose).await;
+    let switch = buttons(&menu)
+        .into_iter()
+        .find(|(id, _, _)| id.contains(":sw:"))
+        .unwrap_or_else(|| panic!("no switch button: {}", menu.body));
+    assert!(switch.1.starts_with("Switch to Pikachu"), "{switch:?}");
+    assert!(
+        buttons(&menu)
+            .iter()
+            .any(|(_, label, _)| label.starts_with("Tackle")),
+        "{}",
+        menu.body
+    );
+    let chosen = press(&h, MEMBER_ID, menu_message, &switch.0).await;
+    assert!(
+        chosen.text().contains("You chose to send in Pikachu"),
+        "{}",
+        chosen.text()
+    );
+    let (menu_message, menu) = private_menu(&h, OWNER_ID, message, &choose).await;
+    press(&h, OWNER_ID, menu_message, &buttons(&menu)[0].0).await;
+    let turn = battle_edit(&h, skip, "fainted!").await;
+    let text = turn.text();
+    let switched = text.find("sent out **Pikachu**").expect(&text);
+    let fainted = text.find("Pikachu (").expect(&text);
+    assert!(
+        switched < fainted,
+        "the switch comes before the attack: {text}"
+    );
+    assert!(
+        text.contains("●○ 1/2 left") && text.contains("Send in a Pokémon"),
+        "{text}"
+    );
+
+    // Only the member chooses now, and only whom to send in.
+    let wait = press(&h, OWNER_ID, message, &choose).await;
+    assert!(
+        is_private(&wait) && wait.text().contains("wait"),
+        "{}",
+        wait.body
+    );
+    let skip = h.fake.requests().len();
+    let (menu_message, menu) = private_menu(&h, MEMBER_ID, message, &choose).await;
+    let options = buttons(&menu);
+    assert_eq!(options.len(), 1, "{}", menu.body);
+    assert!(
+        options[0].0.contains(":sw:0") && options[0].1.starts_with("Send in Rattata"),
+        "{options:?}"
+    );
+    press(&h, MEMBER_ID, menu_message, &options[0].0).await;
+    battle_edit(&h, skip, "sent out **Rattata**").await;
+
+    // Turn 2: nobody is left on the bench, so no switch; Rattata falls and Mewtwo wins.
+    let skip = h.fake.requests().len();
+    let (menu_message, menu) = private_menu(&h, MEMBER_ID, message, &choose).await;
+    assert!(
+        buttons(&menu).iter().all(|(id, _, _)| !id.contains(":sw:")),
+        "{}",
+        menu.body
+    );
+    press(&h, MEMBER_ID, menu_message, &buttons(&menu)[0].0).await;
+    let (menu_message, menu) = private_menu(&h, OWNER_ID, message, &choose).await;
+    press(&h, OWNER_ID, menu_message, &buttons(&menu)[0].0).await;
+    let end = battle_edit(&h, skip, "wins!").await;
+    let text = end.text();
+    assert!(
+        text.contains(&format!("<@{OWNER_ID}> wins!")) && text.contains("○○ 0/2 left"),
+        "{text}"
+    );
+    assert!(components_of(&h, message).is_empty());
+    assert_eq!(store.battle_record(OWNER_ID).await.unwrap(), (1, 0));
+    assert_eq!(store.battle_record(MEMBER_ID).await.unwrap(), (0, 1));
+
+    // Both fainted Pokémon count for the winner's experience.
+    let species = |name: &str| dex().species_named(name).unwrap().num;
+    let expected = battle_exp(species("Rattata"), 5) + battle_exp(species("Pikachu"), 5);
+    assert!(
+        text.contains(&format!("Mewtwo gained {expected} XP")),
+        "{text}"
+    );
+    let mewtwo_after = store.pokemon(mewtwo).await.unwrap().unwrap();
+    assert_eq!(mewtwo_after.exp, mewtwo_before.exp + expected);
+    store.close().await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wild_team_battle_switches_and_shares_the_experience() {
+    let db = TestDb::sqlite();
+    let (rattata, mewtwo) = {
+        let store = db.store().await;
+        let rattata = give(&store, MEMBER_ID, "Rattata", 3, &["Tackle"]).await;
+        let mewtwo = give(&store, MEMBER_ID, "Mewtwo", 60, &["Psychic", "Shadow Ball"]).await;
+        store.set_team(MEMBER_ID, &[rattata, mewtwo]).await.unwrap();
+        store.close().await;
+        (rattata, mewtwo)
+    };
+    let h = Harness::start(db).await;
+    let store = h.db.store().await;
+    let mut before = Vec::new();
+    for id in [rattata, mewtwo] {
+        before.push(store.pokemon(id).await.unwrap().unwrap().exp);
+    }
+    let (i, start) = slash(
+        &h,
+        MEMBER_ID,
+        "battle",
+        json!([{"name": "wild", "type": 1, "options": []}]),
+    )
+    .await;
+    let message = message_id(&h, &i);
+    // The lead is the team's first; Run sits beside its moves, switching on the next row.
+    let rows = start.body.pointer("/data/components").unwrap().clone();
+    assert_eq!(rows.as_array().unwrap().len(), 2, "{rows}");
+    let switch = button_ending(&start, ":sw:1");
+    assert!(
+        start.text().contains("**Rattata** · Lv 3"),
+        "{}",
+        start.text()
+    );
+
+    let mut last = press(&h, MEMBER_ID, message, &switch).await;
+    assert!(
+        last.text().contains("sent out **Mewtwo**") && last.text().contains("**Mewtwo** · Lv 60"),
+        "{}",
+        last.text()
+    );
+    let mut turns = 0;
+    while !buttons(&last).is_empty() {
+        turns += 1;
+        assert!(turns <= 100, "the battle never ended: {}", last.body);
+        // Alternate Psychic and Shadow Ball: no wild Pokémon is immune to both.
+        let moves: Vec<String> = buttons(&last)
+            .into_iter()
+            .filter(|(id, _, disabled)| id.contains(":mv:") && !disabled)
+            .map(|(id, _, _)| id)
+            .collect();
+        let choice = if moves.is_empty() {
+            // Only a replacement to choose: Mewtwo can't faint here, but Rattata could.
+            button_ending(&last, ":sw:1")
+        } else {
+            moves[turns % moves.len()].clone()
+        };
+        last = press(&h, MEMBER_ID, message, &choice).await;
+    }
+    let end = last.text();
+    assert!(end.contains("You won!"), "{end}");
+    // The wild Pokémon's species and level, from the picture and the intro.
+    let url = start.embeds()[0]["thumbnail"]["url"].as_str().unwrap();
+    let species: u16 = url
+        .rsplit('/')
+        .next()
+        .and_then(|f| f.strip_suffix(".png"))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    let level: u8 = start
+        .text()
+        .split("(level ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    let expected = battle_exp(species, level);
+    for (id, exp_before, name) in [
+        (rattata, before[0], "Rattata"),
+        (mewtwo, before[1], "Mewtwo"),
+    ] {
+        let after = store.pokemon(id).await.unwrap().unwrap();
+        assert_eq!(after.exp, exp_before + expected, "{name}: {end}");
+    }
     store.close().await;
     h.finish().await;
 }

@@ -51,6 +51,7 @@ conformance!(
     item_evolution_charges_once_and_changes_the_species_once,
     open_trades_hold_their_offers_and_swap_on_the_second_confirmation,
     concurrent_confirmations_swap_exactly_once,
+    battle_teams_keep_their_order_and_lose_what_changes_hands,
 );
 
 async fn migrations_are_idempotent(store: Store, db: &TestDb) {
@@ -701,6 +702,99 @@ async fn trade_is_all_or_nothing(store: Store, _: &TestDb) {
     assert_eq!(store.balance(2).await.unwrap(), 50);
     // Receiving counts for the Pokédex.
     assert!(store.dex(2).await.unwrap().contains(&1));
+}
+
+async fn team_ids(store: &Store, user: u64) -> Vec<i64> {
+    store
+        .team(user)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect()
+}
+
+/// A team is saved in order and replaced whole; a refused change keeps the old team; a
+/// Pokémon traded away or released leaves its team for good (also when it comes back), and
+/// one that changed owner behind the team's back is not read as part of it.
+async fn battle_teams_keep_their_order_and_lose_what_changes_hands(store: Store, _: &TestDb) {
+    let a1 = give_pokemon(&store, 1, 1).await;
+    let a2 = give_pokemon(&store, 1, 4).await;
+    let a3 = give_pokemon(&store, 1, 7).await;
+    let b1 = give_pokemon(&store, 2, 10).await;
+    assert!(team_ids(&store, 1).await.is_empty());
+
+    let team = store.set_team(1, &[a3, a1]).await.unwrap();
+    assert_eq!(team.iter().map(|p| p.id).collect::<Vec<_>>(), [a3, a1]);
+    assert_eq!(team_ids(&store, 1).await, [a3, a1]);
+
+    let err = store.set_team(1, &[]).await;
+    assert!(matches!(err, Err(PokemonError::Invalid(_))), "{err:?}");
+    let err = store.set_team(1, &[a1, a2, a3, 100, 101, 102, 103]).await;
+    assert!(matches!(err, Err(PokemonError::Invalid(_))), "{err:?}");
+    let err = store.set_team(1, &[a2, a1, a2]).await;
+    assert!(
+        matches!(err, Err(PokemonError::ListedTwice { id }) if id == a2),
+        "{err:?}"
+    );
+    // The first Pokémon is fine; the refusal of the second must undo its insert too.
+    let err = store.set_team(1, &[a2, b1]).await;
+    assert!(
+        matches!(err, Err(PokemonError::NotOwned { id, owner: 1 }) if id == b1),
+        "{err:?}"
+    );
+    assert_eq!(
+        team_ids(&store, 1).await,
+        [a3, a1],
+        "a refusal changes nothing"
+    );
+
+    store.set_team(1, &[a2]).await.unwrap();
+    assert_eq!(team_ids(&store, 1).await, [a2]);
+    store.set_team(1, &[a1, a2, a3]).await.unwrap();
+
+    let side = |user, pokemon| TradeSide {
+        user,
+        pokemon,
+        coins: 0,
+    };
+    store
+        .trade(&side(1, vec![a1]), &side(2, vec![b1]))
+        .await
+        .unwrap();
+    assert_eq!(team_ids(&store, 1).await, [a2, a3]);
+    store
+        .trade(&side(2, vec![a1]), &side(1, vec![]))
+        .await
+        .unwrap();
+    assert_eq!(team_ids(&store, 1).await, [a2, a3], "a1 came back, benched");
+
+    store.release_pokemon(a3, 1).await.unwrap();
+    assert_eq!(team_ids(&store, 1).await, [a2]);
+    let rows: i64 = sqlx::Row::get(
+        &sqlx::query("SELECT COUNT(*) FROM pokemon_teams WHERE pokemon_id = $1")
+            .bind(a3)
+            .fetch_one(store.pool())
+            .await
+            .unwrap(),
+        0,
+    );
+    assert_eq!(rows, 0, "the release took it out of the team");
+
+    // An owner change the team rows did not see (a trade racing `set_team`).
+    sqlx::query("UPDATE pokemon SET owner_id = 2 WHERE id = $1")
+        .bind(a2)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(team_ids(&store, 1).await.is_empty());
+    // The new owner can use it: the stale row does not block it.
+    store.set_team(2, &[a2]).await.unwrap();
+    assert_eq!(team_ids(&store, 2).await, [a2]);
+
+    assert!(store.clear_team(2).await.unwrap());
+    assert!(!store.clear_team(2).await.unwrap());
+    assert!(team_ids(&store, 2).await.is_empty());
 }
 
 #[derive(Debug, Clone)]

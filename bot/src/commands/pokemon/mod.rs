@@ -5,6 +5,7 @@
 mod battle;
 pub mod game;
 mod spawn;
+mod team;
 mod text;
 mod trade;
 
@@ -230,6 +231,7 @@ pub async fn throw(
         "favourite",
         "release",
         "select",
+        "team::team",
         "evolution",
         "evolve",
         "bag",
@@ -481,7 +483,7 @@ async fn autocomplete_evolution_item(
     crate::ui::autocomplete(lounge_pokemon::evolution::evolution_items(), partial)
 }
 
-/// Choose the Pokémon that gains experience from your chatting and fights your battles
+/// Choose the Pokémon that gains experience from your chatting (and battles, without a team)
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn select(
     ctx: Context<'_>,

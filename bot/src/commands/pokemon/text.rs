@@ -15,6 +15,43 @@ pub const NO_POKEMON: &str =
     "You don't have any Pokémon yet. Catch one when it appears: `/catch <name>`.";
 pub const NOT_YOURS: &str = "Only the people in this can press these buttons.";
 pub const NEED_A_POKEMON_EACH: &str = "Both trainers need a Pokémon to battle.";
+pub const CANT_NOW: &str = "That can't be done right now.";
+pub const SEND_IN_NEXT: &str = "Choose who to send in next.";
+pub const OPPONENT_SENDS_IN: &str =
+    "Your opponent's Pokémon fainted; wait while they choose the next one.";
+pub const TEAM_USAGE: &str = "List up to six of your Pokémon by number, in battle order: \
+     `/pokemon team set 12, 15, 3` (numbers are in `/pokemon list`).";
+pub const NO_TEAM: &str = "You have no team, so your selected Pokémon battles alone. \
+     Make one with `/pokemon team set 12, 15, 3`.";
+
+/// Who fights on one side, for a challenge: one Pokémon, or a team in order.
+pub fn team_summary(team: &[Pokemon]) -> String {
+    let one = |p: &Pokemon| format!("{} (level {})", display_name(p), p.level);
+    match team {
+        [p] => one(p),
+        _ => format!(
+            "team of {}: {}",
+            team.len(),
+            team.iter().map(one).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// A battle team, lead first.
+pub fn team_embed(owner: &str, team: &[Pokemon]) -> serenity::CreateEmbed {
+    let lines: Vec<String> = team
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{}. {}", i + 1, list_line(p)))
+        .collect();
+    serenity::CreateEmbed::new()
+        .title(format!("{owner}'s battle team"))
+        .description(lines.join("\n"))
+        .footer(serenity::CreateEmbedFooter::new(
+            "The first one leads. Every one that is sent out shares the experience of a win.",
+        ))
+        .colour(COLOUR)
+}
 
 pub fn spawn_embed(s: &NewSpawn) -> serenity::CreateEmbed {
     let title = if s.shiny {
