@@ -44,6 +44,9 @@ pub const H264_PAYLOAD_TYPE: u8 = 101;
 pub const H264_RTX_PAYLOAD_TYPE: u8 = 102;
 /// Playout-delay extension id, as Discord-video-stream sends it (see `rtp::HeaderExtension`).
 pub const PLAYOUT_DELAY_ID: u8 = 5;
+/// Media time between RTCP sender reports per stream (Discord's clients send about one a
+/// second, as WebRTC does).
+pub const SENDER_REPORT_EVERY: Duration = Duration::from_secs(1);
 /// The simulcast id of our one video stream.
 const STREAM_RID: &str = "100";
 
@@ -408,6 +411,8 @@ pub struct VoiceStats {
     pub dave_transitions: u64,
     /// Successful resumes of the websocket.
     pub resumes: u64,
+    /// RTCP sender reports sent (not counted as media packets).
+    pub sender_reports: u64,
 }
 
 struct Shared {
@@ -417,6 +422,7 @@ struct Shared {
     bytes: AtomicU64,
     frames_skipped: AtomicU64,
     resumes: AtomicU64,
+    sender_reports: AtomicU64,
     first_packet: OnceLock<Instant>,
     /// Set when the connection ended for good, with why.
     ended: Mutex<Option<String>>,
@@ -496,6 +502,7 @@ impl VoiceConnection {
             bytes: AtomicU64::new(0),
             frames_skipped: AtomicU64::new(0),
             resumes: AtomicU64::new(0),
+            sender_reports: AtomicU64::new(0),
             first_packet: OnceLock::new(),
             ended: Mutex::new(None),
             closed: AtomicBool::new(false),
@@ -602,7 +609,8 @@ impl VoiceConnection {
             transport,
             Some(Pacer::new(SystemClock::new())),
         )
-        .with_max_payload(self.options.max_payload);
+        .with_max_payload(self.options.max_payload)
+        .with_sender_reports(SENDER_REPORT_EVERY);
         Ok(MediaSink {
             sender,
             shared: Arc::clone(&self.shared),
@@ -653,6 +661,7 @@ impl VoiceConnection {
             dave_epoch: dave.epoch(),
             dave_transitions: dave.transitions(),
             resumes: s.resumes.load(Ordering::Relaxed),
+            sender_reports: s.sender_reports.load(Ordering::Relaxed),
         }
     }
 
@@ -701,6 +710,12 @@ impl Transport for UdpOut {
             StreamKind::Audio => s.audio_packets.fetch_add(1, Ordering::Relaxed),
         };
         s.bytes.fetch_add(packet.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn send_rtcp(&mut self, _: StreamKind, packet: &[u8]) -> std::io::Result<()> {
+        self.socket.send_to(packet, self.to)?;
+        self.shared.sender_reports.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }

@@ -91,6 +91,12 @@ pub enum CryptoError {
 /// Turns a plain RTP packet into what goes on the wire.
 pub trait Sealer {
     fn seal(&mut self, packet: &mut Vec<u8>) -> Result<(), CryptoError>;
+
+    /// The same for an RTCP packet, whose clear part is its 8-byte header.
+    fn seal_rtcp(&mut self, packet: &mut Vec<u8>) -> Result<(), CryptoError> {
+        let _ = packet;
+        Ok(())
+    }
 }
 
 /// No encryption, for plain RTP to standard tools (`rtp-out`).
@@ -159,8 +165,22 @@ impl TransportCipher {
 
     /// Encrypts `packet` (plain RTP) in place and appends the tag and nonce suffix.
     pub fn seal(&mut self, packet: &mut Vec<u8>) -> Result<(), CryptoError> {
-        let counter = u32::try_from(self.next).map_err(|_| CryptoError::NoncesExhausted)?;
         let clear = RtpHeader::parse(packet)?.clear_len;
+        self.seal_after(packet, clear)
+    }
+
+    /// Seals an RTCP packet: its fixed 8-byte header (version, type, length, sender SSRC)
+    /// stays clear as the AAD, the report is encrypted, and it takes the next nonce like any
+    /// RTP packet of the connection.
+    pub fn seal_rtcp(&mut self, packet: &mut Vec<u8>) -> Result<(), CryptoError> {
+        if packet.len() < RTCP_HEADER_LEN {
+            return Err(CryptoError::TooShort);
+        }
+        self.seal_after(packet, RTCP_HEADER_LEN)
+    }
+
+    fn seal_after(&mut self, packet: &mut Vec<u8>, clear: usize) -> Result<(), CryptoError> {
+        let counter = u32::try_from(self.next).map_err(|_| CryptoError::NoncesExhausted)?;
         let suffix = counter.to_be_bytes();
         let mut nonce = [0u8; 24];
         nonce[..NONCE_SUFFIX_LEN].copy_from_slice(&suffix);
@@ -214,7 +234,14 @@ impl Sealer for TransportCipher {
     fn seal(&mut self, packet: &mut Vec<u8>) -> Result<(), CryptoError> {
         TransportCipher::seal(self, packet)
     }
+
+    fn seal_rtcp(&mut self, packet: &mut Vec<u8>) -> Result<(), CryptoError> {
+        TransportCipher::seal_rtcp(self, packet)
+    }
 }
+
+/// The clear part of an RTCP packet in the `_rtpsize` modes.
+pub const RTCP_HEADER_LEN: usize = 8;
 
 #[cfg(test)]
 mod tests {

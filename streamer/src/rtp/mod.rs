@@ -68,6 +68,40 @@ impl MediaTime {
     }
 }
 
+/// RTCP packet type of a sender report (RFC 3550 §6.4.1).
+pub const RTCP_SENDER_REPORT: u8 = 200;
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+
+/// An RTCP sender report with no reception blocks (RFC 3550 §6.4.1): it ties the stream's RTP
+/// timestamp `rtp_timestamp` to the wall-clock time `wall`, which is what a receiver needs
+/// to play audio and video of one sender in sync, with the sender's packet and payload octet
+/// counts (both wrap at 2^32, as the RFC says).
+pub fn sender_report(
+    ssrc: u32,
+    wall: std::time::SystemTime,
+    rtp_timestamp: u32,
+    packets: u64,
+    octets: u64,
+) -> Vec<u8> {
+    let since_unix = wall
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    // NTP seconds wrap in 2036; the wire format keeps the low 32 bits.
+    let seconds = (since_unix.as_secs() + NTP_UNIX_OFFSET) as u32;
+    let fraction = ((u64::from(since_unix.subsec_nanos()) << 32) / 1_000_000_000) as u32;
+    let mut p = Vec::with_capacity(28);
+    // Version 2, no padding, no reception report blocks; length 6 = 28 bytes / 4 - 1.
+    p.extend_from_slice(&[VERSION << 6, RTCP_SENDER_REPORT, 0, 6]);
+    p.extend_from_slice(&ssrc.to_be_bytes());
+    p.extend_from_slice(&seconds.to_be_bytes());
+    p.extend_from_slice(&fraction.to_be_bytes());
+    p.extend_from_slice(&rtp_timestamp.to_be_bytes());
+    p.extend_from_slice(&(packets as u32).to_be_bytes());
+    p.extend_from_slice(&(octets as u32).to_be_bytes());
+    p
+}
+
 /// What a packetizer needs to know about its RTP stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamConfig {

@@ -8,13 +8,18 @@ use super::crypto::{CryptoError, Sealer};
 use super::h264::{H264Error, H264Packetizer};
 use super::opus::OpusPacketizer;
 use super::pacer::{Clock, Pacer};
-use super::{MediaTime, StreamConfig};
+use super::{MediaTime, RtpHeader, StreamConfig, sender_report};
 use crate::pipeline::{EncodedPacket, StreamKind};
 
 /// Where sealed packets go. A Discord connection sends both kinds to one address; `rtp-out`
 /// sends them to two ports so standard receivers can tell them apart.
 pub trait Transport {
     fn send(&mut self, kind: StreamKind, packet: &[u8]) -> io::Result<()>;
+
+    /// An RTCP packet about stream `kind`; by default sent like media.
+    fn send_rtcp(&mut self, kind: StreamKind, packet: &[u8]) -> io::Result<()> {
+        self.send(kind, packet)
+    }
 }
 
 /// One UDP socket sending video and audio to their addresses.
@@ -124,6 +129,20 @@ pub struct MediaSender<S, T, C> {
     pacer: Option<Pacer<C>>,
     packets: Vec<Vec<u8>>,
     stats: SendStats,
+    /// Media time between sender reports per stream; `None` sends none.
+    report_every: Option<Duration>,
+    /// Video, then audio.
+    reports: [Reporting; 2],
+}
+
+/// What a stream's next sender report says, and when the last one went.
+#[derive(Debug, Clone, Copy, Default)]
+struct Reporting {
+    ssrc: u32,
+    packets: u64,
+    octets: u64,
+    last_timestamp: u32,
+    last_report: Option<Duration>,
 }
 
 impl<S: Sealer, T: Transport, C: Clock> MediaSender<S, T, C> {
@@ -142,7 +161,18 @@ impl<S: Sealer, T: Transport, C: Clock> MediaSender<S, T, C> {
             pacer,
             packets: Vec::new(),
             stats: SendStats::default(),
+            report_every: None,
+            reports: [Reporting::default(); 2],
         }
+    }
+
+    /// Sends an RTCP sender report for each stream every `every` of media time. Discord's
+    /// clients send them, and receivers use them to line audio up with video; plain RTP to
+    /// standard tools goes without, since a bare depayloader would read them as media.
+    #[must_use]
+    pub fn with_sender_reports(mut self, every: Duration) -> Self {
+        self.report_every = Some(every);
+        self
     }
 
     #[must_use]
@@ -177,6 +207,13 @@ impl<S: Sealer, T: Transport, C: Clock> MediaSender<S, T, C> {
             if let Some(pacer) = self.pacer.as_mut() {
                 pacer.wait(start + unit.duration * i as u32 / count);
             }
+            let report = &mut self.reports[usize::from(unit.kind == StreamKind::Audio)];
+            if let Ok(header) = RtpHeader::parse(packet) {
+                report.ssrc = header.ssrc;
+                report.last_timestamp = header.timestamp;
+                report.packets += 1;
+                report.octets += (packet.len() - header.payload_offset) as u64;
+            }
             self.sealer.seal(packet)?;
             self.transport.send(unit.kind, packet)?;
             match unit.kind {
@@ -187,7 +224,35 @@ impl<S: Sealer, T: Transport, C: Clock> MediaSender<S, T, C> {
             Ok::<_, SendError>(())
         });
         self.packets = packets;
-        result
+        result?;
+        self.report(unit.kind, start)
+    }
+
+    /// Sends stream `kind`'s sender report if one is due at media time `at`. It goes right
+    /// after the unit it describes, so its wall-clock time and RTP timestamp match.
+    fn report(&mut self, kind: StreamKind, at: Duration) -> Result<(), SendError> {
+        let Some(every) = self.report_every else {
+            return Ok(());
+        };
+        let state = &mut self.reports[usize::from(kind == StreamKind::Audio)];
+        // A seek or restart moves media time back: report from the new position on.
+        if state
+            .last_report
+            .is_some_and(|last| at.checked_sub(last).is_some_and(|d| d < every))
+        {
+            return Ok(());
+        }
+        state.last_report = Some(at);
+        let mut packet = sender_report(
+            state.ssrc,
+            std::time::SystemTime::now(),
+            state.last_timestamp,
+            state.packets,
+            state.octets,
+        );
+        self.sealer.seal_rtcp(&mut packet)?;
+        self.transport.send_rtcp(kind, &packet)?;
+        Ok(())
     }
 }
 
@@ -303,6 +368,73 @@ mod tests {
             [ms(10), ms(20), ms(30), ms(40), ms(50), ms(60), ms(70)]
         );
         assert_eq!(wire.0.len(), 8);
+    }
+
+    #[test]
+    fn sender_reports_go_once_a_second_of_media_sealed_after_their_8_byte_header() {
+        use aes_gcm::aead::AeadInPlace;
+        use aes_gcm::{Aes256Gcm, KeyInit};
+        let (video, audio) = configs();
+        let mut wire = Recorder::default();
+        let key = [3; 32];
+        let cipher = TransportCipher::new(EncryptionMode::Aes256GcmRtpSize, &key).unwrap();
+        let mut sender =
+            MediaSender::<_, _, ManualClock>::new(video, audio, cipher, &mut wire, None)
+                .with_sender_reports(Duration::from_secs(1));
+        let au = frame(100);
+        // Frames at 0, 0.5, 1.0 and 1.5 s: reports after the first and the third.
+        for half in 0..4 {
+            sender
+                .send(&MediaUnit {
+                    kind: StreamKind::Video,
+                    data: &au,
+                    time: MediaTime::new(half, 1, 2),
+                    duration: Duration::from_millis(33),
+                })
+                .unwrap();
+        }
+        drop(sender);
+        let rtcp: Vec<(usize, &Vec<u8>)> = wire
+            .0
+            .iter()
+            .map(|(_, p)| p)
+            .enumerate()
+            .filter(|(_, p)| p[1] == 200)
+            .collect();
+        assert_eq!(rtcp.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [1, 4]);
+        for (i, (at, sealed)) in rtcp.iter().enumerate() {
+            // The clear header: version 2, sender report, length 6, the video SSRC.
+            assert_eq!(sealed[..8], [0x80, 200, 0, 6, 0, 0, 1, 0]);
+            assert_eq!(sealed.len(), 28 + 16 + 4);
+            // It took the connection's next nonce, in send order.
+            assert_eq!(sealed[sealed.len() - 4..], (*at as u32).to_be_bytes());
+            let mut nonce = [0u8; 12];
+            nonce[..4].copy_from_slice(&sealed[sealed.len() - 4..]);
+            let mut body = sealed[8..28].to_vec();
+            let tag: [u8; 16] = sealed[28..44].try_into().unwrap();
+            Aes256Gcm::new_from_slice(&key)
+                .unwrap()
+                .decrypt_in_place_detached((&nonce).into(), &sealed[..8], &mut body, (&tag).into())
+                .expect("authentic with the header as AAD");
+            let word = |at: usize| u32::from_be_bytes(body[at..at + 4].try_into().unwrap());
+            // RTP timestamp of the frame just sent (0 and 1 s at 90 kHz), packets and payload
+            // octets so far (a 100-byte NAL unit per frame, one packet each).
+            assert_eq!(word(8), [0, 90_000][i]);
+            assert_eq!(word(12), [1, 3][i]);
+            assert_eq!(word(16), [1, 3][i] * 100);
+        }
+    }
+
+    #[test]
+    fn the_sender_report_layout_is_rfc_3550s() {
+        let wall = std::time::UNIX_EPOCH + Duration::new(1_700_000_000, 500_000_000);
+        let sr = super::super::sender_report(0x0102_0304, wall, 0xAABB_CCDD, 7, 1_000);
+        let ntp_seconds = (1_700_000_000_u64 + 2_208_988_800) as u32;
+        let mut want = vec![0x80, 200, 0, 6, 1, 2, 3, 4];
+        want.extend_from_slice(&ntp_seconds.to_be_bytes());
+        want.extend_from_slice(&0x8000_0000_u32.to_be_bytes());
+        want.extend_from_slice(&[0xAA, 0xBB, 0xCC, 0xDD, 0, 0, 0, 7, 0, 0, 0x03, 0xE8]);
+        assert_eq!(sr, want);
     }
 
     #[test]

@@ -97,6 +97,25 @@ pub enum FrameKind {
     Audio,
 }
 
+/// An RTCP sender report as the server decrypted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SenderReport {
+    pub ssrc: u32,
+    /// NTP time: seconds since 1900 and the 32-bit fraction.
+    pub ntp: (u32, u32),
+    pub rtp_timestamp: u32,
+    pub packets: u32,
+    pub octets: u32,
+    pub arrived: Instant,
+}
+
+impl SenderReport {
+    /// The NTP time in seconds.
+    pub fn ntp_seconds(&self) -> f64 {
+        f64::from(self.ntp.0) + f64::from(self.ntp.1) / 4_294_967_296.0
+    }
+}
+
 /// One reassembled frame: as it crossed the wire (DAVE-encrypted) and as the viewer decrypted
 /// it.
 #[derive(Debug, Clone)]
@@ -122,6 +141,7 @@ struct Recorded {
     invalid_commit: Vec<u16>,
     key_packages: usize,
     frames: Vec<ReceivedFrame>,
+    sender_reports: Vec<SenderReport>,
     packets: u64,
     dropped: u64,
     lost_frames: u64,
@@ -301,6 +321,11 @@ impl FakeVoiceServer {
     /// Every frame reassembled so far.
     pub fn frames(&self) -> Vec<ReceivedFrame> {
         self.state.recorded.lock().unwrap().frames.clone()
+    }
+
+    /// Every RTCP sender report received, in arrival order.
+    pub fn sender_reports(&self) -> Vec<SenderReport> {
+        self.state.recorded.lock().unwrap().sender_reports.clone()
     }
 
     /// (packets received, packets dropped on purpose, frames lost to missing packets).
@@ -829,6 +854,12 @@ fn on_media(state: &State, mut packet: Vec<u8>, from: SocketAddr) {
         state.violation("media before select protocol");
         return;
     };
+    // RTCP shares the port (RFC 5761): its packet types 200-204 sit where an RTP packet's
+    // marker bit and payload type would be.
+    if packet.len() >= 8 && (200..=204).contains(&packet[1]) {
+        on_rtcp(state, packet, &mode, arrived);
+        return;
+    }
     // The `_rtpsize` layout: [clear header][ciphertext][tag 16][nonce 4].
     if packet.len() < 12 + 20 || packet[0] >> 6 != 2 {
         state.violation(format!(
@@ -890,6 +921,66 @@ fn on_media(state: &State, mut packet: Vec<u8>, from: SocketAddr) {
         (VIDEO_SSRC, 101) => video_packet(state, info, &payload),
         (ssrc, pt) => state.violation(format!("packet with SSRC {ssrc} and payload type {pt}")),
     }
+}
+
+/// Opens a sealed `_rtpsize` packet whose first `clear` bytes are the AAD; false if it fails
+/// authentication or is too short.
+fn open_sealed(state: &State, mode: &str, packet: &mut Vec<u8>, clear: usize) -> bool {
+    let n = packet.len();
+    if n < clear + 20 {
+        return false;
+    }
+    let mut nonce = [0u8; 24];
+    nonce[..4].copy_from_slice(&packet[n - 4..]);
+    let tag: [u8; 16] = packet[n - 20..n - 4].try_into().unwrap();
+    packet.truncate(n - 20);
+    let (aad, body) = packet.split_at_mut(clear);
+    if mode == AES_GCM {
+        Aes256Gcm::new_from_slice(&state.key)
+            .unwrap()
+            .decrypt_in_place_detached((&nonce[..12]).into(), aad, body, (&tag).into())
+            .is_ok()
+    } else {
+        XChaCha20Poly1305::new_from_slice(&state.key)
+            .unwrap()
+            .decrypt_in_place_detached((&nonce).into(), aad, body, (&tag).into())
+            .is_ok()
+    }
+}
+
+/// A sealed RTCP packet: the 8-byte header in clear, the rest encrypted (as Discord's clients
+/// send them). Only sender reports are expected from a streamer.
+fn on_rtcp(state: &State, mut packet: Vec<u8>, mode: &str, arrived: Instant) {
+    if packet[0] >> 6 != 2 {
+        state.violation("an RTCP packet that is not version 2");
+        return;
+    }
+    if !open_sealed(state, mode, &mut packet, 8) {
+        state.violation("an RTCP packet failed transport authentication");
+        return;
+    }
+    let words = usize::from(u16::from_be_bytes([packet[2], packet[3]]));
+    if packet[1] != 200 || packet.len() != 28 || words != 6 || packet[0] & 0x1F != 0 {
+        state.violation(format!(
+            "RTCP type {} of {} bytes (length field {words}), not a bare sender report",
+            packet[1],
+            packet.len()
+        ));
+        return;
+    }
+    let word = |at: usize| u32::from_be_bytes(packet[at..at + 4].try_into().unwrap());
+    let report = SenderReport {
+        ssrc: word(4),
+        ntp: (word(8), word(12)),
+        rtp_timestamp: word(16),
+        packets: word(20),
+        octets: word(24),
+        arrived,
+    };
+    if report.ssrc != AUDIO_SSRC && report.ssrc != VIDEO_SSRC {
+        state.violation(format!("a sender report for SSRC {}", report.ssrc));
+    }
+    state.recorded.lock().unwrap().sender_reports.push(report);
 }
 
 /// Single NAL unit and FU-A depacketization (RFC 6184) into an Annex B frame with 4-byte

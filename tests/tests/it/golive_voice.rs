@@ -297,6 +297,51 @@ async fn a_stream_reaches_the_viewer_end_to_end_encrypted_and_decodes() {
         stats.video_packets + stats.audio_packets,
         fake.packet_counts().0
     );
+
+    // RTCP sender reports, about one per stream per second of media: each ties the RTP
+    // timestamp of a frame just sent to the wall clock, with exactly the packets sent up to
+    // and including that frame, and RTP time advances with wall time between reports (what a
+    // receiver needs to keep audio and video in sync).
+    let reports = fake.sender_reports();
+    assert_eq!(reports.len() as u64, stats.sender_reports);
+    for (ssrc, kind, rate) in [
+        (VIDEO_SSRC, FrameKind::Video, 90_000.0),
+        (AUDIO_SSRC, FrameKind::Audio, 48_000.0),
+    ] {
+        let mine: Vec<_> = reports.iter().filter(|r| r.ssrc == ssrc).collect();
+        assert!(mine.len() >= 2, "{kind:?}: {} sender reports", mine.len());
+        let sent: Vec<&ReceivedFrame> = frames.iter().filter(|f| f.kind == kind).collect();
+        for r in &mine {
+            let at = sent
+                .iter()
+                .position(|f| f.timestamp == r.rtp_timestamp)
+                .unwrap_or_else(|| panic!("{kind:?} report for a timestamp never sent: {r:?}"));
+            let packets: usize = sent[..=at].iter().map(|f| f.packets.len()).sum();
+            assert_eq!(
+                r.packets as usize, packets,
+                "{kind:?} packet count in {r:?}"
+            );
+        }
+        for w in mine.windows(2) {
+            assert!(w[1].octets > w[0].octets, "{kind:?} octets: {w:?}");
+            let media = f64::from(w[1].rtp_timestamp.wrapping_sub(w[0].rtp_timestamp)) / rate;
+            let wall = w[1].ntp_seconds() - w[0].ntp_seconds();
+            assert!(
+                (0.95..1.2).contains(&media) && (media - wall).abs() < 0.25,
+                "{kind:?}: {media:.3} s of media against {wall:.3} s of wall clock between reports"
+            );
+        }
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let ntp_now = unix + 2_208_988_800.0;
+        let last = mine.last().unwrap().ntp_seconds();
+        assert!(
+            (ntp_now - last).abs() < 30.0,
+            "NTP time {last} is not now ({ntp_now})"
+        );
+    }
     conn.close().await;
 }
 
