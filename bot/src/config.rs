@@ -90,6 +90,8 @@ pub struct GamesConfig {
     /// Real time per unit of game time for trips: 1 plays trips in real time, 0.5 twice as
     /// fast. Exists so a test (or an impatient server) can run trips in milliseconds.
     pub trip_time_scale: f64,
+    /// Seconds a battler has to choose a move or replacement before losing on time.
+    pub battle_turn_seconds: u64,
 }
 
 impl Default for GamesConfig {
@@ -99,6 +101,7 @@ impl Default for GamesConfig {
             shiny_odds: 4096,
             chat_xp_cooldown_seconds: 60,
             trip_time_scale: 1.0,
+            battle_turn_seconds: 90,
         }
     }
 }
@@ -174,7 +177,9 @@ pub enum ConfigError {
     BadPrefix(String),
     #[error("bot.command_burst and bot.command_refill_seconds must both be at least 1")]
     BadRateLimit,
-    #[error("games.spawn_every_messages and games.shiny_odds must both be at least 1")]
+    #[error(
+        "games.spawn_every_messages, games.shiny_odds and games.battle_turn_seconds must all be at least 1"
+    )]
     BadGames,
     #[error("games.trip_time_scale must be a number above 0 (1 is real time), got {0}")]
     BadTripTimeScale(f64),
@@ -313,7 +318,11 @@ impl Loaded {
         if self.config.bot.command_burst == 0 || self.config.bot.command_refill_seconds == 0 {
             return Err(ConfigError::BadRateLimit);
         }
-        if self.config.games.spawn_every_messages == 0 || self.config.games.shiny_odds == 0 {
+        let games = &self.config.games;
+        if games.spawn_every_messages == 0
+            || games.shiny_odds == 0
+            || games.battle_turn_seconds == 0
+        {
             return Err(ConfigError::BadGames);
         }
         let scale = self.config.games.trip_time_scale;

@@ -834,6 +834,71 @@ async fn a_challenge_is_fought_with_private_move_choices() {
     h.finish().await;
 }
 
+/// A player who doesn't choose within `games.battle_turn_seconds` loses on time: the one who
+/// chose wins, the message says why, and the battle is stored as a time-out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_player_who_does_not_choose_in_time_loses() {
+    let db = TestDb::sqlite();
+    {
+        let store = db.store().await;
+        give(&store, MEMBER_ID, "Pikachu", 20, &["Thunder Shock"]).await;
+        give(&store, OWNER_ID, "Eevee", 20, &["Tackle"]).await;
+        store.close().await;
+    }
+    let h = Harness::start_with_env(db, &[("LOUNGE_GAMES__BATTLE_TURN_SECONDS", "3")]).await;
+    let (i, challenge) = slash(
+        &h,
+        MEMBER_ID,
+        "battle",
+        json!([{"name": "challenge", "type": 1, "options": [
+            {"name": "user", "type": 6, "value": OWNER_ID.to_string()}
+        ]}]),
+    )
+    .await;
+    let message = message_id(&h, &i);
+    let started = press(&h, OWNER_ID, message, &button_ending(&challenge, ":accept")).await;
+    let choose = button_ending(&started, ":choose");
+    let skip = h.fake.requests().len();
+    let (i, menu) = press_for(&h, MEMBER_ID, message, &choose).await;
+    let (custom_id, _, _) = buttons(&menu)
+        .into_iter()
+        .find(|(_, _, disabled)| !disabled)
+        .expect("a usable move");
+    let chosen = press(&h, MEMBER_ID, message_id(&h, &i), &custom_id).await;
+    assert!(chosen.text().contains("You chose"), "{}", chosen.text());
+
+    // The opponent never chooses.
+    let over = h
+        .fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| {
+            r.method == "PATCH" && r.text().contains("Time's up")
+        })
+        .await;
+    assert!(
+        over.text().contains(&format!("<@{MEMBER_ID}> wins")),
+        "{}",
+        over.text()
+    );
+    assert!(
+        components_of(&h, message).is_empty(),
+        "buttons left after the end"
+    );
+    let store = h.db.store().await;
+    let row = sqlx::query("SELECT winner_id, outcome FROM pokemon_battles WHERE opponent_id = $1")
+        .bind(OWNER_ID as i64)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let winner: Option<i64> = sqlx::Row::get(&row, 0);
+    let outcome: String = sqlx::Row::get(&row, 1);
+    assert_eq!(
+        (winner, outcome.as_str()),
+        (Some(MEMBER_ID as i64), "timeout")
+    );
+    store.close().await;
+    h.finish().await;
+}
+
 /// `/pokemon evolve`: the item option suggests evolution items as you type; a wrong item, an
 /// unknown one, someone else's Pokémon or too few coins is a private explanation with nothing
 /// charged; the right one evolves the Pokémon and charges once.

@@ -15,8 +15,12 @@ use super::{game, refusal, respond_private, text};
 use crate::store::{BattleRecord, Pokemon};
 use crate::{Context, Error, bail_user};
 
-/// How long a player may take to choose a move before the battle is lost on time.
-const TURN_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a player may take to choose before the battle is lost on time
+/// (`games.battle_turn_seconds`).
+fn turn_timeout(ctx: Context<'_>) -> Duration {
+    Duration::from_secs(ctx.data().pokemon.config.battle_turn_seconds)
+}
+
 /// How long a challenge waits for an answer.
 const CHALLENGE_TIMEOUT: Duration = Duration::from_mins(1);
 /// Coins for beating a wild Pokémon.
@@ -100,7 +104,7 @@ pub async fn wild(ctx: Context<'_>) -> Result<(), Error> {
     let mut turns = 0;
     let mut sent_out = [1u8, 1];
     loop {
-        let Some(press) = clicks.next(TURN_TIMEOUT).await else {
+        let Some(press) = clicks.next(turn_timeout(ctx)).await else {
             record(ctx, user.get(), None, None, "timeout", turns).await?;
             handle
                 .edit(
@@ -196,8 +200,9 @@ pub async fn wild(ctx: Context<'_>) -> Result<(), Error> {
 ///
 /// Each side's team (`/pokemon team`, or the selected Pokémon alone) fights, the first one \
 /// leading. Both choose a move or a switch privately each turn; a player whose Pokémon faints \
-/// chooses the next one. Whoever doesn't choose within 90 seconds loses. Every one of the \
-/// winner's Pokémon that was sent out gains experience for each opposing Pokémon that fainted \
+/// chooses the next one. Whoever doesn't choose in time (90 seconds by default) loses. Every \
+/// one of the winner's Pokémon that was sent out gains experience for each opposing Pokémon \
+/// that fainted \
 /// (and the one still out at the end, after a forfeit or time-out).
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn challenge(
@@ -340,7 +345,7 @@ pub async fn challenge(
     let mut turns: u32 = 0;
     let mut round: u32 = 0;
     let mut sent_out = [1u8, 1];
-    let mut deadline = tokio::time::Instant::now() + TURN_TIMEOUT;
+    let mut deadline = tokio::time::Instant::now() + turn_timeout(ctx);
     let end = loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let Some(press) = clicks.next(left).await else {
@@ -465,7 +470,7 @@ pub async fn challenge(
         note_sent_out(&events, &mut sent_out);
         round += 1;
         chosen = [None, None];
-        deadline = tokio::time::Instant::now() + TURN_TIMEOUT;
+        deadline = tokio::time::Instant::now() + turn_timeout(ctx);
         lines = describe(&events, &view, before);
         match battle.outcome() {
             None => {
