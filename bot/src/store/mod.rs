@@ -227,6 +227,15 @@ trait LockRace {
     fn query_error(&self) -> Option<&sqlx::Error>;
 }
 
+impl LockRace for StoreError {
+    fn query_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            Self::Query(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 impl Store {
     /// Runs the transaction `op` again while it fails with a lock race (PostgreSQL
     /// serialization failure or deadlock, SQLite busy), a bounded number of times.

@@ -859,19 +859,23 @@ impl Store {
 
     /// Gives up trades idle since before `now - TRADE_IDLE_MS`, freeing what they held.
     pub async fn trade_expire(&self, now: i64) -> Result<u64, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let expired = sqlx::query(
-            "UPDATE pokemon_open_trades SET state = 'expired' WHERE state = 'open' AND updated_at < $1",
-        )
-        .bind(now - TRADE_IDLE_MS)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if expired > 0 {
-            release_closed_trades(&mut tx).await?;
-        }
-        tx.commit().await?;
-        Ok(expired)
+        self.retry_lock_races(|| async {
+            let mut tx = self.begin_write().await?;
+            let expired = sqlx::query(
+                "UPDATE pokemon_open_trades SET state = 'expired' \
+                     WHERE state = 'open' AND updated_at < $1",
+            )
+            .bind(now - TRADE_IDLE_MS)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if expired > 0 {
+                release_closed_trades(&mut tx).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(expired)
+        })
+        .await
     }
 
     /// Opens a trade between `a` (who proposes it) and `b`; each may be in one open trade.
@@ -964,15 +968,21 @@ impl Store {
                 tx.rollback().await?;
                 return Err(PokemonError::NoTrade);
             };
-            // Taking the trade's row lock first orders this against a concurrent confirm.
-            sqlx::query(
+            // Taking the trade's row lock first orders this against a concurrent confirm; a
+            // trade the other member ended meanwhile matches no row.
+            let open = sqlx::query(
                 "UPDATE pokemon_open_trades SET confirmed_a = 0, confirmed_b = 0, updated_at = $2 \
                  WHERE id = $1 AND state = 'open'",
             )
             .bind(id)
             .bind(now)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if open != 1 {
+                tx.rollback().await?;
+                return Err(PokemonError::NoTrade);
+            }
             let before = load_trade(&mut tx, id).await?;
             let side = before.side_of(user).unwrap_or(0);
             let new_coins = match change {
@@ -1069,11 +1079,16 @@ impl Store {
                 "UPDATE pokemon_open_trades SET confirmed_b = 1, updated_at = $2 \
                  WHERE id = $1 AND state = 'open' RETURNING confirmed_a, confirmed_b"
             };
-            let row = sqlx::query(sql)
+            let Some(row) = sqlx::query(sql)
                 .bind(id)
                 .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                // The other member cancelled it, or it completed, since we looked it up.
+                tx.rollback().await?;
+                return Err(PokemonError::NoTrade);
+            };
             let both = row.try_get::<i64, _>(0)? == 1 && row.try_get::<i64, _>(1)? == 1;
             // Re-read under the row lock: a change committed meanwhile is what was confirmed.
             let trade = load_trade(&mut tx, id).await?;
@@ -1114,14 +1129,19 @@ impl Store {
                 return Err(PokemonError::NoTrade);
             };
             let trade = load_trade(&mut tx, id).await?;
-            sqlx::query(
+            let cancelled = sqlx::query(
                 "UPDATE pokemon_open_trades SET state = 'cancelled', updated_at = $2 \
                  WHERE id = $1 AND state = 'open'",
             )
             .bind(id)
             .bind(now)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if cancelled != 1 {
+                tx.rollback().await?;
+                return Err(PokemonError::NoTrade);
+            }
             release_closed_trades(&mut tx).await?;
             tx.commit().await?;
             Ok(trade)

@@ -51,6 +51,7 @@ conformance!(
     item_evolution_charges_once_and_changes_the_species_once,
     open_trades_hold_their_offers_and_swap_on_the_second_confirmation,
     concurrent_confirmations_swap_exactly_once,
+    thousands_of_concurrent_trade_steps_and_releases_conserve_everything,
     battle_teams_keep_their_order_and_lose_what_changes_hands,
 );
 
@@ -518,6 +519,155 @@ async fn concurrent_confirmations_swap_exactly_once(store: Store, _: &TestDb) {
         .await
         .unwrap();
     assert_eq!(count, 1);
+}
+
+/// Six members each take 400 random steps at once through the trade flow (open, add, take
+/// back, confirm, cancel) and releases, over the same Pokémon and coins: afterwards every coin
+/// is still there, exactly the released Pokémon are gone, every completed swap is in the
+/// history, and nothing is left held by a trade that is not open. Refusals are expected
+/// (busy members, held or moved Pokémon, short balances); a storage error is not.
+async fn thousands_of_concurrent_trade_steps_and_releases_conserve_everything(
+    store: Store,
+    _: &TestDb,
+) {
+    use lounge::store::{Confirmation, TradeChange};
+    const USERS: u64 = 6;
+    const STEPS: usize = 400;
+    let mut initial = 0;
+    for user in 1..=USERS {
+        store.adjust_currency(user, 500).await.unwrap();
+        for species in 1..=4 {
+            give_pokemon(&store, user, species).await;
+            initial += 1;
+        }
+    }
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (1..=USERS)
+        .map(|user| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(user);
+                let (mut released, mut swaps) = (Vec::new(), 0);
+                for step in 0..STEPS {
+                    let now = 1_000_000 + step as i64;
+                    let result = match rng.random_range(0..10) {
+                        0 | 1 => {
+                            let mut other = rng.random_range(1..=USERS);
+                            if other == user {
+                                other = user % USERS + 1;
+                            }
+                            store.trade_open(7, user, other, now).await.map(drop)
+                        }
+                        2..=4 => {
+                            let mine = store.owned_pokemon(user).await.unwrap();
+                            let pokemon = mine
+                                .iter()
+                                .filter(|_| rng.random_range(0..3) == 0)
+                                .map(|p| p.id)
+                                .collect();
+                            let coins = rng.random_range(0..=150);
+                            let change = TradeChange::Add { pokemon, coins };
+                            store.trade_change(user, &change, now).await.map(drop)
+                        }
+                        5 => {
+                            let change = TradeChange::Remove {
+                                pokemon: Vec::new(),
+                                coins: rng.random_range(1..=100),
+                            };
+                            store.trade_change(user, &change, now).await.map(drop)
+                        }
+                        6 | 7 => match store.trade_confirm(user, now).await {
+                            Ok(Confirmation::Done { .. }) => {
+                                swaps += 1;
+                                Ok(())
+                            }
+                            other => other.map(drop),
+                        },
+                        8 => store.trade_cancel(user, now).await.map(drop),
+                        _ => {
+                            let mine = store.owned_pokemon(user).await.unwrap();
+                            if mine.len() <= 1 {
+                                continue;
+                            }
+                            let p = mine[rng.random_range(0..mine.len())].id;
+                            match store.release_pokemon(p, user).await {
+                                Ok(gone) => {
+                                    released.push(gone.id);
+                                    Ok(())
+                                }
+                                Err(e) => Err(e),
+                            }
+                        }
+                    };
+                    if let Err(PokemonError::Store(e)) = result {
+                        panic!("member {user}, step {step}: {e}");
+                    }
+                }
+                (released, swaps)
+            })
+        })
+        .collect();
+    let (mut released, mut swaps) = (Vec::new(), 0);
+    for t in tasks {
+        let (r, s) = t.await.unwrap();
+        released.extend(r);
+        swaps += s;
+    }
+
+    let count = |sql: &'static str| {
+        let store = Arc::clone(&store);
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT CAST(COALESCE(SUM(currency), 0) AS BIGINT) FROM users").await,
+        500 * USERS as i64,
+        "coins were created or destroyed"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM pokemon").await,
+        initial - released.len() as i64
+    );
+    for id in &released {
+        assert!(
+            store.pokemon(*id).await.unwrap().is_none(),
+            "#{id} came back"
+        );
+    }
+    assert!(
+        swaps > 0,
+        "no trade ever completed: the test exercised nothing"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM pokemon_open_trades WHERE state = 'done'").await,
+        swaps
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM pokemon_trades").await, swaps);
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM pokemon_trade_offers o JOIN pokemon_open_trades t \
+             ON t.id = o.trade WHERE t.state <> 'open'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM pokemon_trade_offers o JOIN pokemon o2 ON o2.id = o.pokemon_id \
+             WHERE o2.owner_id <> o.user_id"
+        )
+        .await,
+        0,
+        "an open trade offers a Pokémon its member no longer owns"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM pokemon_trade_members m JOIN pokemon_open_trades t ON t.id = m.trade WHERE t.state <> 'open'").await,
+        0
+    );
 }
 
 /// Evolving with an item is paid and applied together: refused without the coins (nothing
