@@ -111,7 +111,13 @@ impl OpenTrade {
         self.pokemon.iter().all(Vec::is_empty) && self.coins.iter().all(|&c| c == 0)
     }
 
-    fn sides(&self) -> [TradeSide; 2] {
+    /// The other member of the trade.
+    pub fn other_than(&self, user: u64) -> u64 {
+        self.users[usize::from(self.users[0] == user)]
+    }
+
+    /// What each member gives, as the swap takes it.
+    pub fn sides(&self) -> [TradeSide; 2] {
         [0, 1].map(|i| TradeSide {
             user: self.users[i],
             pokemon: self.pokemon[i].clone(),

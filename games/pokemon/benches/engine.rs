@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use lounge_pokemon::battle::{Battle, play_random, random_team};
+use lounge_pokemon::battle::{play_random, random_battles};
 use lounge_pokemon::calc::{CalcRequest, run};
 use lounge_pokemon::damage::{Conditions, damage_rolls};
 use rand::SeedableRng;
@@ -40,16 +40,7 @@ fn battles(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     for size in [1usize, 6] {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        // A pool of prepared battles so the measured loop is the battle, not team building.
-        let pool: Vec<Battle> = (0..64)
-            .map(|_| {
-                Battle::new([
-                    random_team(size, 100, &mut rng),
-                    random_team(size, 100, &mut rng),
-                ])
-                .expect("random teams are valid")
-            })
-            .collect();
+        let pool = random_battles(size, 64, 100, &mut rng);
         // Context for the numbers: how long these battles are.
         let turns: u32 = (0..1000)
             .map(|i| {

@@ -10,7 +10,7 @@
 
 use std::hint::black_box;
 
-use lounge_pokemon::battle::{Battle, play_random, random_team};
+use lounge_pokemon::battle::{play_random, random_battles};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -21,15 +21,7 @@ fn main() {
         .next()
         .map_or(2_000, |s| s.parse().expect("a battle count"));
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let pool: Vec<Battle> = (0..64)
-        .map(|_| {
-            Battle::new([
-                random_team(size, 100, &mut rng),
-                random_team(size, 100, &mut rng),
-            ])
-            .expect("random teams are valid")
-        })
-        .collect();
+    let pool = random_battles(size, 64, 100, &mut rng);
     let mut turns = 0u64;
     for i in 0..n {
         let mut battle = pool[i % pool.len()].clone();

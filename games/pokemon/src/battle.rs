@@ -1247,6 +1247,22 @@ pub fn play_random<R: Rng + ?Sized>(battle: &mut Battle, rng: &mut R) -> Outcome
     }
 }
 
+/// `count` prepared battles of two random teams of `size` at `level` (see [`random_team`]):
+/// benchmarks and fuzzing clone these so what they measure is the battle, not team building.
+pub fn random_battles<R: Rng + ?Sized>(
+    size: usize,
+    count: usize,
+    level: u8,
+    rng: &mut R,
+) -> Vec<Battle> {
+    (0..count)
+        .map(|_| {
+            Battle::new([random_team(size, level, rng), random_team(size, level, rng)])
+                .expect("random teams are valid")
+        })
+        .collect()
+}
+
 /// A random team of `size` species (any evolution stage) with up to four supported moves each
 /// from their level-up learnsets, at `level`. For benchmarks and fuzzing.
 pub fn random_team<R: Rng + ?Sized>(size: usize, level: u8, rng: &mut R) -> Vec<PokemonSet> {

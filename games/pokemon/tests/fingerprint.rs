@@ -5,7 +5,7 @@
 //! `examples/fingerprint.rs` runs the same function over many more battles in release.
 
 use lounge_pokemon::battle::{
-    Action, Battle, Event, Outcome, PokemonSet, play_random, random_team,
+    Action, Battle, Event, Outcome, PokemonSet, play_random, random_battles, random_team,
 };
 use lounge_pokemon::effects::{Ability, Item};
 use lounge_pokemon::rng::below;
@@ -163,12 +163,7 @@ fn play_logged(b: &mut Battle, rng: &mut ChaCha8Rng, fp: &mut Fingerprint) {
 pub fn fingerprint(n: usize) -> u64 {
     let mut fp = Fingerprint(0);
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let pool: Vec<Battle> = (0..64)
-        .map(|_| {
-            Battle::new([random_team(6, 100, &mut rng), random_team(6, 100, &mut rng)])
-                .expect("random teams are valid")
-        })
-        .collect();
+    let pool = random_battles(6, 64, 100, &mut rng);
     for i in 0..n {
         let mut b = pool[i % pool.len()].clone();
         play_random(&mut b, &mut rng);

@@ -876,28 +876,11 @@ fn on_media(state: &State, mut packet: Vec<u8>, from: SocketAddr) {
         ext_words = usize::from(u16::from_be_bytes([packet[clear + 2], packet[clear + 3]]));
         clear += 4;
     }
-    let n = packet.len();
-    if n < clear + 20 {
+    if packet.len() < clear + 20 {
         state.violation("sealed packet too short");
         return;
     }
-    let mut nonce = [0u8; 24];
-    nonce[..4].copy_from_slice(&packet[n - 4..]);
-    let tag: [u8; 16] = packet[n - 20..n - 4].try_into().unwrap();
-    packet.truncate(n - 20);
-    let (aad, body) = packet.split_at_mut(clear);
-    let ok = if mode == AES_GCM {
-        Aes256Gcm::new_from_slice(&state.key)
-            .unwrap()
-            .decrypt_in_place_detached((&nonce[..12]).into(), aad, body, (&tag).into())
-            .is_ok()
-    } else {
-        XChaCha20Poly1305::new_from_slice(&state.key)
-            .unwrap()
-            .decrypt_in_place_detached((&nonce).into(), aad, body, (&tag).into())
-            .is_ok()
-    };
-    if !ok {
+    if !open_sealed(state, &mode, &mut packet, clear) {
         state.violation("a media packet failed transport authentication");
         return;
     }

@@ -207,7 +207,7 @@ pub async fn confirm(ctx: Context<'_>) -> Result<(), Error> {
         .map_err(refusal)?;
     match confirmed {
         Confirmation::Waiting(trade) => {
-            let other = trade.users[usize::from(trade.users[0] == me)];
+            let other = trade.other_than(me);
             ctx.say(format!(
                 "You confirmed. Waiting for <@{other}>.\n{}",
                 summary(ctx, &trade).await?
@@ -215,11 +215,7 @@ pub async fn confirm(ctx: Context<'_>) -> Result<(), Error> {
             .await?;
         }
         Confirmation::Done { trade, .. } => {
-            let [a, b] = [0, 1].map(|i| TradeSide {
-                user: trade.users[i],
-                pokemon: trade.pokemon[i].clone(),
-                coins: trade.coins[i],
-            });
+            let [a, b] = trade.sides();
             let mut msg = format!("🤝 Trade complete between <@{}> and <@{}>!", a.user, b.user);
             for line in trade_evolutions(ctx, &a, &b).await? {
                 msg.push('\n');
@@ -241,7 +237,7 @@ pub async fn cancel(ctx: Context<'_>) -> Result<(), Error> {
         .trade_cancel(me, now_ms())
         .await
         .map_err(refusal)?;
-    let other = trade.users[usize::from(trade.users[0] == me)];
+    let other = trade.other_than(me);
     ctx.say(format!(
         "<@{me}> cancelled the trade with <@{other}>; nothing was traded."
     ))
