@@ -13,8 +13,15 @@ use std::time::{Duration, Instant};
 /// `cargo test --workspace` (every binary package has an integration test, which makes cargo
 /// build its binary in that graph): under the README's test command this is a no-op, whereas
 /// `cargo build -p lounge` would resolve features differently and compile the stack twice.
+///
+/// `LOUNGE_TEST_BIN_DIR` runs the tests against binaries from elsewhere instead, such as the
+/// ones an installed package put in `/usr/bin` (CI's package check does that).
 pub fn binary(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    if let Some(dir) = std::env::var_os("LOUNGE_TEST_BIN_DIR") {
+        return PathBuf::from(dir).join(file);
+    }
     BUILT.get_or_init(|| {
         let status = Command::new(env!("CARGO"))
             .args(["test", "--workspace", "--no-run", "--quiet"])
@@ -24,9 +31,7 @@ pub fn binary(name: &str) -> PathBuf {
             .expect("run cargo");
         assert!(status.success(), "building the workspace's binaries failed");
     });
-    target_dir()
-        .join("debug")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    target_dir().join("debug").join(file)
 }
 
 pub fn workspace_root() -> PathBuf {

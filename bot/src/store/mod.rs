@@ -14,6 +14,7 @@ mod pokemon;
 mod tags;
 mod users;
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -132,7 +133,12 @@ impl Store {
             backend: backend.name(),
             source,
         };
-        let options = AnyConnectOptions::from_str(url).map_err(connect_err)?;
+        let url = if backend == Backend::Sqlite {
+            creating_sqlite_file(url)
+        } else {
+            Cow::Borrowed(url)
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(connect_err)?;
         let pool = AnyPoolOptions::new()
             // SQLite serialises writers anyway; a few connections keep readers concurrent.
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
@@ -276,6 +282,18 @@ fn is_transient(backend: Backend, e: &sqlx::Error) -> bool {
         Backend::Postgres => matches!(code.as_deref(), Some("40001" | "40P01")),
         Backend::Sqlite => matches!(code.as_deref(), Some("5" | "6" | "517")),
     }
+}
+
+/// A SQLite URL that creates its file when missing. sqlx opens read-write without creating
+/// unless the URL says `mode=rwc`, so a hand-written `sqlite:///var/lib/lounge/lounge.db` would
+/// fail on first start with "unable to open database file"; an explicit `mode` is left alone.
+fn creating_sqlite_file(url: &str) -> Cow<'_, str> {
+    let query = url.split_once('?').map(|(_, q)| q);
+    if query.is_some_and(|q| q.split('&').any(|p| p.starts_with("mode="))) {
+        return Cow::Borrowed(url);
+    }
+    let sep = if query.is_some() { '&' } else { '?' };
+    Cow::Owned(format!("{url}{sep}mode=rwc"))
 }
 
 fn create_sqlite_parent_dir(url: &str) -> Result<(), StoreError> {

@@ -1087,3 +1087,21 @@ async fn concurrent_trades_and_releases_conserve_pokemon_and_coins(store: Store,
         "every unreleased Pokémon has exactly one owner"
     );
 }
+
+/// A hand-written `sqlite://PATH`, as packagers and admins write it, creates the file and its
+/// directory on first start like the default URL does; an explicit `mode` is still obeyed.
+#[tokio::test]
+async fn a_plain_sqlite_path_is_created_on_first_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state").join("lounge.db");
+    let url = format!("sqlite://{}", file.display());
+    let store = Store::open(&url).await.unwrap();
+    assert!(store.applied_schema_version().await.unwrap().unwrap() > 0);
+    store.close().await;
+    assert!(file.is_file());
+
+    let missing = dir.path().join("missing.db");
+    let read_only = format!("sqlite://{}?mode=ro", missing.display());
+    assert!(Store::open(&read_only).await.is_err());
+    assert!(!missing.exists(), "mode=ro must not create the file");
+}
