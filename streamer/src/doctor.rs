@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use ffmpeg_next as ffmpeg;
 
 use crate::encoder::{self, Selection};
+use crate::hw;
 use crate::system::SystemInfo;
 
 /// Decoders worth knowing about for a Plex library.
@@ -27,6 +28,8 @@ const DECODERS: &[&str] = &[
     "opus",
     "vorbis",
 ];
+/// The video decoders among them that may run on a GPU.
+const VIDEO_DECODERS: &[&str] = &["h264", "hevc", "vp9", "av1", "mpeg2video", "vc1"];
 /// Encoders besides the H.264 backends that the pipeline may use.
 const OTHER_ENCODERS: &[&str] = &["libopus", "opus"];
 
@@ -94,6 +97,28 @@ pub fn report(system: &SystemInfo, selection: &Selection) -> String {
     let _ = writeln!(out, "  present: {}", present.join(", "));
     if !missing.is_empty() {
         let _ = writeln!(out, "  missing: {}", missing.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "\nHardware decoding (used with the hardware encoder on the same device):"
+    );
+    let kinds = hw::DeviceKind::decode_candidates(system.os);
+    if kinds.is_empty() {
+        let _ = writeln!(out, "  none known for {}", system.os);
+    }
+    for kind in kinds {
+        let line = match hw::Device::open(*kind, None) {
+            Ok(_) => {
+                let decoders = hw::decoders_for(*kind, VIDEO_DECODERS);
+                if decoders.is_empty() {
+                    "device ok, but no decoder here can use it".to_owned()
+                } else {
+                    format!("device ok; decodes {}", decoders.join(", "))
+                }
+            }
+            Err(e) => e,
+        };
+        let _ = writeln!(out, "  {:<13} {line}", kind.name());
     }
     match selection.chosen {
         Some(b) => {

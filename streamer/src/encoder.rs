@@ -9,6 +9,8 @@ use ffmpeg::{Dictionary, Packet, Rational, codec, format, frame};
 use ffmpeg_next as ffmpeg;
 use tracing::{debug, info, warn};
 
+use crate::hw;
+
 /// Settings every backend gets; each maps them onto its own options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VideoSettings {
@@ -39,15 +41,21 @@ pub trait VideoBackend: Sync + std::fmt::Debug {
     /// Backend-specific options for low latency; the generic rate-control and GOP options are
     /// added by [`open_video_encoder`].
     fn options(&self, dict: &mut Dictionary<'_>);
-    /// Why opening may fail even with working hardware, appended to a rejection reason.
-    fn known_limitation(&self) -> Option<&'static str> {
+    /// The device whose surfaces the encoder takes instead of system-memory frames; the
+    /// pipeline's frames (in [`VideoBackend::pixel_format`]) are uploaded into them.
+    fn surfaces(&self) -> Option<hw::DeviceKind> {
+        None
+    }
+    /// The device a hardware decoder should share with this encoder, if any.
+    fn decode_device(&self) -> Option<hw::DeviceKind> {
         None
     }
 }
 
 macro_rules! backend {
     ($ty:ident, $name:literal, $codec:literal, hw: $hw:literal, os: $os:expr, pix: $pix:expr,
-     |$dict:ident| $opts:block $(, limitation: $lim:literal)?) => {
+     $(surfaces: $surf:expr,)? $(decode: $dec:expr,)?
+     |$dict:ident| $opts:block) => {
         #[derive(Debug)]
         pub struct $ty;
         impl VideoBackend for $ty {
@@ -57,35 +65,39 @@ macro_rules! backend {
             fn platforms(&self) -> &'static [&'static str] { $os }
             fn pixel_format(&self) -> format::Pixel { $pix }
             fn options(&self, $dict: &mut Dictionary<'_>) $opts
-            $(fn known_limitation(&self) -> Option<&'static str> { Some($lim) })?
+            $(fn surfaces(&self) -> Option<hw::DeviceKind> { Some($surf) })?
+            $(fn decode_device(&self) -> Option<hw::DeviceKind> { Some($dec) })?
         }
     };
 }
 
 backend!(Nvenc, "nvenc", "h264_nvenc", hw: true, os: &["linux", "windows"],
-    pix: format::Pixel::YUV420P, |d| {
+    pix: format::Pixel::YUV420P, decode: hw::DeviceKind::Cuda, |d| {
     d.set("preset", "p4");
     d.set("tune", "ull");
     d.set("zerolatency", "1");
 });
-backend!(Vaapi, "vaapi", "h264_vaapi", hw: true, os: &["linux"], pix: format::Pixel::NV12, |d| {
+backend!(Vaapi, "vaapi", "h264_vaapi", hw: true, os: &["linux"], pix: format::Pixel::NV12,
+    surfaces: hw::DeviceKind::Vaapi, decode: hw::DeviceKind::Vaapi, |d| {
     d.set("low_power", "0");
-}, limitation: "h264_vaapi takes only GPU surfaces; uploading frames needs a hardware frames \
-    context, which this build does not create yet, so VAAPI cannot be chosen");
-backend!(Qsv, "qsv", "h264_qsv", hw: true, os: &["linux", "windows"], pix: format::Pixel::NV12, |d| {
+});
+backend!(Qsv, "qsv", "h264_qsv", hw: true, os: &["linux", "windows"], pix: format::Pixel::NV12,
+    decode: hw::DeviceKind::Qsv, |d| {
     d.set("preset", "veryfast");
     d.set("async_depth", "1");
 });
-backend!(Amf, "amf", "h264_amf", hw: true, os: &["windows"], pix: format::Pixel::NV12, |d| {
+backend!(Amf, "amf", "h264_amf", hw: true, os: &["windows"], pix: format::Pixel::NV12,
+    decode: hw::DeviceKind::D3d11va, |d| {
     d.set("usage", "ultralowlatency");
     d.set("quality", "speed");
 });
-backend!(MediaFoundation, "mf", "h264_mf", hw: true, os: &["windows"], pix: format::Pixel::NV12, |d| {
+backend!(MediaFoundation, "mf", "h264_mf", hw: true, os: &["windows"], pix: format::Pixel::NV12,
+    decode: hw::DeviceKind::D3d11va, |d| {
     d.set("hw_encoding", "1");
     d.set("scenario", "display_remoting");
 });
 backend!(VideoToolbox, "videotoolbox", "h264_videotoolbox", hw: true, os: &["macos"],
-    pix: format::Pixel::YUV420P, |d| {
+    pix: format::Pixel::YUV420P, decode: hw::DeviceKind::VideoToolbox, |d| {
     d.set("realtime", "1");
     d.set("allow_sw", "0");
 });
@@ -130,21 +142,74 @@ pub fn by_name(name: &str) -> Option<&'static dyn VideoBackend> {
         .find(|b| b.name().eq_ignore_ascii_case(name) || b.codec_name().eq_ignore_ascii_case(name))
 }
 
+/// An open H.264 encoder, with the GPU surfaces it takes its input in when the backend wants
+/// them: callers always send system-memory frames in the backend's pixel format.
+pub struct VideoEncoder {
+    inner: codec::encoder::video::Encoder,
+    surfaces: Option<hw::Surfaces>,
+}
+
+impl VideoEncoder {
+    pub fn send_frame(&mut self, frame: &frame::Video) -> Result<(), String> {
+        match &self.surfaces {
+            Some(surfaces) => {
+                let uploaded = surfaces.upload(frame)?;
+                self.inner.send_frame(&uploaded)
+            }
+            None => self.inner.send_frame(frame),
+        }
+        .map_err(|e| e.to_string())
+    }
+
+    pub fn receive_packet(&mut self, packet: &mut Packet) -> Result<(), ffmpeg::Error> {
+        self.inner.receive_packet(packet)
+    }
+
+    pub fn send_eof(&mut self) -> Result<(), ffmpeg::Error> {
+        self.inner.send_eof()
+    }
+
+    /// The codec parameters a muxer needs, extradata included.
+    pub fn parameters(&self) -> codec::Parameters {
+        codec::Parameters::from(&*self.inner)
+    }
+}
+
 /// Opens `backend`'s encoder for `settings`. Time base is one tick per frame, because the
 /// pipeline numbers output frames itself.
 pub fn open_video_encoder(
     backend: &dyn VideoBackend,
     settings: &VideoSettings,
-) -> Result<codec::encoder::video::Encoder, String> {
+) -> Result<VideoEncoder, String> {
     let codec = codec::encoder::find_by_name(backend.codec_name())
         .ok_or_else(|| "this FFmpeg build does not include the encoder".to_owned())?;
-    let mut encoder = codec::context::Context::new_with_codec(codec)
+    let mut context = codec::context::Context::new_with_codec(codec);
+    // Before `open`: the device must be known when the encoder initialises.
+    let surfaces = match backend.surfaces() {
+        Some(kind) => {
+            let device = hw::Device::open(kind, None)?;
+            let surfaces = hw::Surfaces::new(
+                &device,
+                backend.pixel_format(),
+                settings.width,
+                settings.height,
+            )?;
+            surfaces.attach_encoder(&mut context)?;
+            Some(surfaces)
+        }
+        None => None,
+    };
+    let mut encoder = context
         .encoder()
         .video()
         .map_err(|e| format!("could not create an encoder context: {e}"))?;
     encoder.set_width(settings.width);
     encoder.set_height(settings.height);
-    encoder.set_format(backend.pixel_format());
+    encoder.set_format(
+        surfaces
+            .as_ref()
+            .map_or(backend.pixel_format(), hw::Surfaces::hw_format),
+    );
     encoder.set_time_base(Rational::new(1, settings.fps as i32));
     encoder.set_frame_rate(Some(Rational::new(settings.fps as i32, 1)));
     encoder.set_gop(settings.gop);
@@ -163,15 +228,10 @@ pub fn open_video_encoder(
     // One second of buffer keeps the cap meaningful without starving keyframes.
     dict.set("bufsize", &settings.bitrate.to_string());
     backend.options(&mut dict);
-    encoder.open_with(dict).map_err(|e| {
-        let mut reason = format!("opening {} failed: {e}", backend.codec_name());
-        if let Some(lim) = backend.known_limitation() {
-            reason.push_str(" (");
-            reason.push_str(lim);
-            reason.push(')');
-        }
-        reason
-    })
+    let inner = encoder
+        .open_with(dict)
+        .map_err(|e| format!("opening {} failed: {e}", backend.codec_name()))?;
+    Ok(VideoEncoder { inner, surfaces })
 }
 
 /// What probing one backend found.

@@ -3,6 +3,7 @@
 //!
 //! - [`encoder`]: H.264 backends (NVENC, VAAPI, QSV, AMF, Media Foundation, VideoToolbox,
 //!   `libx264`, `OpenH264`) behind one trait, chosen by a real test encode.
+//! - [`hw`]: GPU devices and surfaces (upload for VAAPI, download after hardware decoding).
 //! - [`pipeline`]: demux → decode → scale → encode on its own thread, driven by a handle.
 //! - [`rtp`]: RTP packetization (H.264, Opus), Discord's `_rtpsize` transport encryption,
 //!   pacing by media time and a UDP sender: the media transport of Go Live.
@@ -16,6 +17,7 @@ pub mod daemon;
 pub mod doctor;
 pub mod encoder;
 pub mod golive;
+pub mod hw;
 pub mod output;
 pub mod pipeline;
 pub mod rtp;

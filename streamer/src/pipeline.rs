@@ -25,9 +25,10 @@ use ffmpeg::format::stream::Disposition;
 use ffmpeg::{ChannelLayout, Dictionary, Packet, Rational, codec, filter, format, frame, media};
 use ffmpeg_next as ffmpeg;
 use lounge_ipc::to_bot::ErrorKind;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
-use crate::encoder::{VideoBackend, VideoSettings, open_video_encoder};
+use crate::encoder::{VideoBackend, VideoEncoder, VideoSettings, open_video_encoder};
+use crate::hw;
 
 /// Opus at 48 kHz in 20 ms frames is what Discord voice carries.
 pub const AUDIO_RATE: u32 = 48_000;
@@ -353,7 +354,7 @@ struct VideoChain {
     stream_tb: Rational,
     decoder: codec::decoder::Video,
     graph: Option<filter::Graph>,
-    encoder: codec::encoder::video::Encoder,
+    encoder: VideoEncoder,
     settings: VideoSettings,
     pixel: format::Pixel,
     frames_out: i64,
@@ -418,15 +419,20 @@ impl Worker {
             .ok_or_else(|| PipelineError::NoVideoStream(path_buf.clone()))?;
         let video_index = video_stream.index();
         let video_tb = video_stream.time_base();
-        let video_decoder = open_decoder(&video_stream, &path_buf, "video")?
-            .video()
-            .map_err(|e| unsupported(&path_buf, "video", &video_stream, e))?;
+        let video_decoder = open_decoder(
+            &video_stream,
+            &path_buf,
+            "video",
+            config.backend.decode_device(),
+        )?
+        .video()
+        .map_err(|e| unsupported(&path_buf, "video", &video_stream, e))?;
         let audio_stream = input.streams().best(media::Type::Audio);
         let audio_decoder = match &audio_stream {
             Some(s) => Some((
                 s.index(),
                 s.time_base(),
-                open_decoder(s, &path_buf, "audio")?
+                open_decoder(s, &path_buf, "audio", None)?
                     .audio()
                     .map_err(|e| unsupported(&path_buf, "audio", s, e))?,
             )),
@@ -483,7 +489,7 @@ impl Worker {
     fn streams(&self) -> Streams {
         Streams {
             video: StreamInfo {
-                parameters: codec::Parameters::from(&*self.video.encoder),
+                parameters: self.video.encoder.parameters(),
                 time_base: Rational::new(1, self.video.settings.fps as i32),
             },
             audio: self.audio.as_ref().map(|a| StreamInfo {
@@ -640,10 +646,13 @@ impl Worker {
     }
 }
 
+/// `device`: decode on this GPU when FFmpeg can (the one the hardware encoder uses, so a 4K
+/// HEVC source doesn't cost the CPU its decode), else in software, with the reason logged.
 fn open_decoder(
     stream: &format::stream::Stream<'_>,
     path: &Path,
     kind: &'static str,
+    device: Option<hw::DeviceKind>,
 ) -> Result<codec::decoder::Decoder, PipelineError> {
     let mut context = codec::context::Context::from_parameters(stream.parameters())
         .map_err(|e| unsupported(path, kind, stream, e))?;
@@ -651,6 +660,13 @@ fn open_decoder(
     context.set_threading(codec::threading::Config::kind(
         codec::threading::Type::Frame,
     ));
+    if let Some(device) = device {
+        // The codec context keeps its own reference to the device.
+        match hw::Device::open(device, None).and_then(|d| d.attach_decoder(&mut context)) {
+            Ok(()) => info!(device = device.name(), "decoding video on the GPU"),
+            Err(reason) => info!(%reason, "decoding video in software"),
+        }
+    }
     Ok(context.decoder())
 }
 
@@ -768,6 +784,10 @@ impl VideoChain {
                 continue;
             }
             self.skip_until = None;
+            if hw::is_hardware(&decoded) {
+                // The scaler works in system memory; the encoder re-uploads if it wants surfaces.
+                decoded = hw::download(&decoded).map_err(|e| Ok(PipelineError::Filter(e)))?;
+            }
             self.decoded += 1;
             if let (Some(prev), Some(ts)) = (self.last_ts, ts)
                 && ts > prev
@@ -816,7 +836,7 @@ impl VideoChain {
             filtered.set_kind(kind);
             self.encoder
                 .send_frame(&filtered)
-                .map_err(|e| Ok(PipelineError::VideoEncoder(e.to_string())))?;
+                .map_err(|e| Ok(PipelineError::VideoEncoder(e)))?;
             self.drain_encoder(*position, out).map_err(Err)?;
         }
         Ok(())

@@ -266,6 +266,21 @@ fn doctor_reports_every_candidate_and_falls_back_to_libx264_without_hardware() {
         for codec in ["h264_nvenc", "h264_vaapi", "h264_qsv"] {
             assert!(stdout.contains(codec), "missing {codec}:\n{stdout}");
         }
+        // Every GPU decode path is reported with what was found: a device or why not.
+        let section = stdout
+            .split("Hardware decoding")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no hardware decoding section:\n{stdout}"));
+        for device in ["vaapi", "cuda", "qsv"] {
+            let line = section
+                .lines()
+                .find(|l| l.trim_start().starts_with(device))
+                .unwrap_or_else(|| panic!("no {device} decode line:\n{stdout}"));
+            assert!(
+                line.contains("device ok") || line.contains(&format!("no usable {device} device")),
+                "{line}"
+            );
+        }
     }
     let hardware_ok = stdout
         .lines()
@@ -783,4 +798,56 @@ fn dropping_the_handle_mid_stream_ends_the_thread() {
     assert!(matches!(handle.recv(), Some(PipelineEvent::Packet(_))));
     // Drop joins the worker; if it could not unblock, this test would never finish.
     drop(handle);
+}
+
+/// libx264 behind a backend that asks for GPU decoding on a device no test machine has: the
+/// pipeline must decode in software instead and lose nothing.
+#[derive(Debug)]
+struct X264WithCudaDecode;
+
+impl encoder::VideoBackend for X264WithCudaDecode {
+    fn name(&self) -> &'static str {
+        "x264-cuda-decode"
+    }
+    fn codec_name(&self) -> &'static str {
+        x264().codec_name()
+    }
+    fn hardware(&self) -> bool {
+        false
+    }
+    fn platforms(&self) -> &'static [&'static str] {
+        &["*"]
+    }
+    fn options(&self, dict: &mut ffmpeg_next::Dictionary<'_>) {
+        x264().options(dict);
+    }
+    fn decode_device(&self) -> Option<lounge_streamer::hw::DeviceKind> {
+        Some(lounge_streamer::hw::DeviceKind::Cuda)
+    }
+}
+
+#[test]
+fn without_the_gpu_to_decode_on_the_pipeline_decodes_in_software() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = Media {
+        size: "320x240",
+        rate: 30,
+        seconds: 1,
+        audio: false,
+    }
+    .make(dir.path(), "in.mp4");
+    let handle = start(
+        &input,
+        PipelineConfig::new(&X264WithCudaDecode, 320, 240, 30),
+    );
+    let mut video = 0;
+    loop {
+        match handle.recv().expect("the pipeline ends with an event") {
+            PipelineEvent::Packet(p) if p.kind == StreamKind::Video => video += 1,
+            PipelineEvent::Finished => break,
+            PipelineEvent::Failed(e) => panic!("{e}"),
+            _ => {}
+        }
+    }
+    assert_eq!(video, 30);
 }
