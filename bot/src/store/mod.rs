@@ -25,7 +25,7 @@ use sqlx::{AnyPool, Row};
 
 pub use osrs::{
     ANNOUNCE_LEASE_MS, AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError,
-    Ranked, Trip, TripKind,
+    Ranked, SlayerResult, SlayerStatus, StoredTask, Trip, TripKind,
 };
 pub use pokemon::{
     BattleRecord, Confirmation, NewPokemon, NewSpawn, OpenTrade, Pokemon, PokemonError, Progress,

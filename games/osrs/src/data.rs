@@ -112,6 +112,19 @@ pub struct Monster {
     pub on_task_table: Option<u32>,
     /// oldschooljs had extra JavaScript kill logic (extra rolls) that is not carried over.
     pub has_custom_logic: bool,
+    /// Slayer task categories it counts for, e.g. "goblins".
+    pub categories: Vec<String>,
+    /// Where it can be fought (names of [`GameData::locations`]); never empty.
+    pub locations: Vec<String>,
+}
+
+impl Monster {
+    /// True if it can be fought at `location` (case-insensitive).
+    pub fn is_at(&self, location: &str) -> bool {
+        self.locations
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(location.trim()))
+    }
 }
 
 /// A skilling activity with its rates.
@@ -153,6 +166,37 @@ pub struct Location {
     pub wilderness: bool,
 }
 
+/// One task a Slayer master can give: kill some monsters of a Slayer category.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SlayerTask {
+    /// The category as [`Monster::categories`] spells it, e.g. "abyssal demons".
+    pub category: String,
+    /// Relative chance among the tasks the character can be given.
+    pub weight: u32,
+    /// Fewest and most monsters assigned.
+    pub min: u32,
+    pub max: u32,
+    /// Combat level the character needs to be given it.
+    pub combat: u8,
+    /// Slayer level the character needs to be given it.
+    pub slayer: u8,
+}
+
+/// A Slayer master: who may use them, what they assign and what a task is worth.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SlayerMaster {
+    pub name: String,
+    /// Where they live (a location name).
+    pub location: String,
+    /// Combat level needed to be given tasks.
+    pub combat: u8,
+    /// Slayer level needed to be given tasks.
+    pub slayer: u8,
+    /// Points for a completed task, then for every 10th, 50th, 100th, 250th and 1000th.
+    pub points: [u32; 6],
+    pub tasks: Vec<SlayerTask>,
+}
+
 pub(crate) type RawEntry = (u8, u32, u32, u32);
 
 #[derive(Deserialize)]
@@ -175,6 +219,7 @@ struct RawData {
     food: Vec<(u32, u32)>,
     worlds: Vec<World>,
     locations: Vec<Location>,
+    slayer_masters: Vec<SlayerMaster>,
 }
 
 /// All game data, parsed once.
@@ -191,6 +236,8 @@ pub struct GameData {
     pub food: Vec<(u32, u32)>,
     pub worlds: Vec<World>,
     pub locations: Vec<Location>,
+    /// Slayer masters, from the lowest combat requirement to the highest.
+    pub slayer_masters: Vec<SlayerMaster>,
     pub(crate) tables: Vec<CompiledTable>,
     monster_names: HashMap<String, usize>,
     item_names: HashMap<String, u32>,
@@ -242,6 +289,7 @@ impl GameData {
             food: raw.food,
             worlds: raw.worlds,
             locations: raw.locations,
+            slayer_masters: raw.slayer_masters,
             tables,
             monster_names,
             item_names,
@@ -300,6 +348,25 @@ impl GameData {
     /// Hitpoints healed by eating `item`, if it is food.
     pub fn food_heal(&self, item: u32) -> Option<u32> {
         self.food.iter().find(|f| f.0 == item).map(|f| f.1)
+    }
+
+    /// Slayer master by name (case-insensitive).
+    pub fn slayer_master(&self, name: &str) -> Result<&SlayerMaster, OsrsError> {
+        let wanted = name.trim();
+        self.slayer_masters
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| OsrsError::UnknownSlayerMaster {
+                name: name.to_owned(),
+                suggestions: suggestions(name, self.slayer_masters.iter().map(|m| m.name.as_str())),
+            })
+    }
+
+    /// Monsters that count for a Slayer task of `category`.
+    pub fn task_monsters<'a>(&'a self, category: &'a str) -> impl Iterator<Item = &'a Monster> {
+        self.monsters
+            .iter()
+            .filter(move |m| m.categories.iter().any(|c| c == category))
     }
 
     /// World by number.

@@ -45,6 +45,20 @@ pub enum OsrsError {
     NotFood(u32),
     #[error("{activity} needs {item}, and none was carried")]
     MissingSupplies { activity: String, item: String },
+    #[error("unknown Slayer master \"{name}\"{}", did_you_mean(.suggestions))]
+    UnknownSlayerMaster {
+        name: String,
+        suggestions: Vec<String>,
+    },
+    /// The character is below the master's combat or Slayer level.
+    #[error("{master} gives tasks from combat level {combat} and Slayer {slayer}")]
+    MasterTooHigh {
+        master: String,
+        combat: u8,
+        slayer: u8,
+    },
+    #[error("{master} has no task for this character's levels")]
+    NoSlayerTask { master: String },
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {

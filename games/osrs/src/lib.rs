@@ -1,7 +1,8 @@
 //! OSRS (Old School `RuneScape`) simulation engine: pure and synchronous.
 //!
-//! Data (items, monsters, drop tables, skilling activities, worlds) is generated once by
-//! `gen/generate.mjs` into `data/osrs.json` and embedded; nothing touches the network.
+//! Data (items, monsters and where they are, drop tables, skilling activities, worlds, Slayer
+//! masters) is generated once by `gen/generate.mjs` into `data/osrs.json` and embedded;
+//! nothing touches the network.
 //! Every random decision takes a caller-supplied `&mut impl RngCore`, so a seed replays a
 //! trip exactly.
 //!
@@ -26,15 +27,23 @@ mod data;
 mod error;
 mod loot;
 mod skills;
+mod slayer;
 mod suggest;
 mod trip;
 
-pub use data::{Activity, Equipment, GameData, Item, Location, Monster, Slot, Stat, World, data};
+pub use data::{
+    Activity, Equipment, GameData, Item, Location, Monster, SlayerMaster, SlayerTask, Slot, Stat,
+    World, data,
+};
 pub use error::{MissingLevel, OsrsError};
 pub use loot::{Bank, expected_loot, unit};
 pub use skills::{
     MAX_LEVEL, MAX_XP, SKILL_COUNT, Skill, Skills, XP_TABLE, combat_level, level_for_xp,
     xp_for_level,
+};
+pub use slayer::{
+    Assignment, SKIP_COST, UNPAID_TASKS, assign_task, best_master, check_master, counts_for,
+    eligible_tasks, task_name, task_points,
 };
 pub use suggest::suggestions;
 pub use trip::{

@@ -3,8 +3,9 @@
 mod util;
 
 use lounge_osrs::{
-    Amount, Character, CombatStyle, Event, OsrsError, Skill, Skills, Spell, TripRequest,
-    combat_level, data, expected_loot, level_for_xp, roll_kills, simulate, xp_for_level,
+    Amount, Character, CombatStyle, Event, OsrsError, SKIP_COST, Skill, Skills, Spell, TripRequest,
+    assign_task, best_master, check_master, combat_level, counts_for, data, eligible_tasks,
+    expected_loot, level_for_xp, roll_kills, simulate, task_name, task_points, xp_for_level,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -118,6 +119,224 @@ fn unknown_names_suggest_close_ones() {
     assert!(err.to_string().contains("Yew tree"), "{err}");
     let err = data().monster("zzzzzzzzzz").unwrap_err();
     assert_eq!(err.to_string(), "unknown monster \"zzzzzzzzzz\"");
+}
+
+// ---------------------------------------------------------------- locations
+
+#[test]
+fn every_monster_can_be_found_somewhere_that_exists() {
+    // Read straight from the JSON, so a loader that dropped the field would not hide it.
+    let json: serde_json::Value = serde_json::from_str(include_str!("../data/osrs.json")).unwrap();
+    let places: Vec<&str> = json["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    let monsters = json["monsters"].as_array().unwrap();
+    assert_eq!(monsters.len(), data().monsters.len());
+    for m in monsters {
+        let at = m["locations"].as_array().unwrap();
+        assert!(!at.is_empty(), "{} has no location", m["name"]);
+        for l in at {
+            assert!(places.contains(&l.as_str().unwrap()), "{}: {l}", m["name"]);
+        }
+    }
+    let d = data();
+    assert!(d.monster("goblin").unwrap().is_at("lumbridge"));
+    assert!(!d.monster("goblin").unwrap().is_at("Draynor Village"));
+    assert!(d.monster("abyssal demon").unwrap().is_at("Slayer Tower"));
+    // Placed by a rule from oldschooljs's categories rather than the table.
+    assert!(d.monster("Revenant imp").unwrap().is_at("Revenant Caves"));
+    assert!(d.monster("Reanimated goblin").unwrap().is_at("Dark Altar"));
+    // Every place a monster or a master is in has a region, so travel time is defined.
+    for l in &d.locations {
+        assert!(!l.region.is_empty(), "{}", l.name);
+    }
+}
+
+// ---------------------------------------------------------------- Slayer
+
+fn fresh() -> Skills {
+    Skills::default()
+}
+
+#[test]
+fn slayer_masters_have_their_real_requirements_and_points() {
+    let d = data();
+    let reqs: Vec<(&str, u8, u8, u32)> = d
+        .slayer_masters
+        .iter()
+        .map(|m| (m.name.as_str(), m.combat, m.slayer, m.points[0]))
+        .collect();
+    assert_eq!(
+        reqs,
+        vec![
+            ("Turael", 1, 1, 0),
+            ("Mazchna", 20, 1, 2),
+            ("Vannaka", 40, 1, 4),
+            ("Chaeldar", 70, 1, 10),
+            ("Nieve", 85, 1, 12),
+            ("Duradel", 100, 50, 15),
+        ]
+    );
+    for m in &d.slayer_masters {
+        assert!(
+            d.locations.iter().any(|l| l.name == m.location),
+            "{}",
+            m.name
+        );
+        for t in &m.tasks {
+            // Every task can be done somewhere, by at least one monster the task level allows.
+            let doable = d
+                .task_monsters(&t.category)
+                .any(|mon| mon.slayer_level <= t.slayer.max(1) && !mon.locations.is_empty());
+            assert!(doable, "{}: {} has no monster to kill", m.name, t.category);
+            assert!(
+                t.min >= 1 && t.min <= t.max && t.weight > 0,
+                "{}: {t:?}",
+                m.name
+            );
+        }
+    }
+    assert_eq!(d.slayer_master("duradel").unwrap().name, "Duradel");
+    let err = d.slayer_master("turel").unwrap_err();
+    assert!(err.to_string().contains("Turael"), "{err}");
+}
+
+#[test]
+fn a_new_character_gets_an_easy_turael_task_from_two_rolls() {
+    let turael = data().slayer_master("Turael").unwrap();
+    // Combat 3, Slayer 1: of Turael's list only birds (6), goblins (7), monkeys (6), rats (7)
+    // and spiders (6) are allowed, 32 in all, in that order.
+    let allowed: Vec<(&str, u32)> = eligible_tasks(turael, &fresh())
+        .into_iter()
+        .map(|t| (t.category.as_str(), t.weight))
+        .collect();
+    assert_eq!(
+        allowed,
+        vec![
+            ("birds", 6),
+            ("goblins", 7),
+            ("monkeys", 6),
+            ("rats", 7),
+            ("spiders", 6)
+        ]
+    );
+    // 0.3 × 32 = 9.6: past birds (6), inside goblins (6..13). Goblins are 15 to 30; the
+    // second roll is the amount.
+    let mut rng = ScriptedRng::units(&[0.3, 0.0]);
+    let task = assign_task(turael, &fresh(), &mut rng).unwrap();
+    rng.assert_consumed();
+    assert_eq!(
+        (task.master.as_str(), task.category.as_str(), task.quantity),
+        ("Turael", "goblins", 15)
+    );
+    // The very top of both rolls: the last task, its largest amount.
+    let mut rng = ScriptedRng::units(&[0.999_999, 0.999_999]);
+    let task = assign_task(turael, &fresh(), &mut rng).unwrap();
+    assert_eq!((task.category.as_str(), task.quantity), ("spiders", 30));
+    // 6.0 exactly is the first roll past birds.
+    let mut rng = ScriptedRng::units(&[6.0 / 32.0, 0.5]);
+    let task = assign_task(turael, &fresh(), &mut rng).unwrap();
+    assert_eq!((task.category.as_str(), task.quantity), ("goblins", 23));
+    assert_eq!(task_name(&task.category), "Goblins");
+}
+
+#[test]
+fn masters_refuse_characters_below_their_levels_without_rolling() {
+    let d = data();
+    let mut rng = ScriptedRng::units(&[]);
+    let vannaka = d.slayer_master("Vannaka").unwrap();
+    let err = assign_task(vannaka, &fresh(), &mut rng).unwrap_err();
+    assert_eq!(
+        err,
+        OsrsError::MasterTooHigh {
+            master: "Vannaka".into(),
+            combat: 40,
+            slayer: 1
+        }
+    );
+    // Duradel wants Slayer 50 too: combat alone is not enough.
+    let strong = Skills::with_levels(&[
+        (Skill::Attack, 99),
+        (Skill::Strength, 99),
+        (Skill::Defence, 99),
+        (Skill::Hitpoints, 99),
+    ]);
+    assert!(strong.combat_level() >= 100);
+    let duradel = d.slayer_master("Duradel").unwrap();
+    assert!(matches!(
+        assign_task(duradel, &strong, &mut rng),
+        Err(OsrsError::MasterTooHigh { slayer: 50, .. })
+    ));
+    assert!(check_master(duradel, &Skills::all_at(99)).is_ok());
+    assert_eq!(best_master(d, &fresh()).unwrap().name, "Turael");
+    assert_eq!(best_master(d, &strong).unwrap().name, "Nieve");
+    assert_eq!(best_master(d, &Skills::all_at(99)).unwrap().name, "Duradel");
+}
+
+#[test]
+fn tasks_are_drawn_by_weight() {
+    let d = data();
+    let nieve = d.slayer_master("Nieve").unwrap();
+    let skills = Skills::all_at(99);
+    let tasks = eligible_tasks(nieve, &skills);
+    let total: f64 = tasks.iter().map(|t| f64::from(t.weight)).sum();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let n = 40_000;
+    let mut seen = std::collections::BTreeMap::<String, u32>::new();
+    for _ in 0..n {
+        let a = assign_task(nieve, &skills, &mut rng).unwrap();
+        let t = tasks.iter().find(|t| t.category == a.category).unwrap();
+        assert!((t.min..=t.max).contains(&a.quantity), "{a:?}");
+        *seen.entry(a.category).or_default() += 1;
+    }
+    for t in tasks {
+        let p = f64::from(t.weight) / total;
+        let expected = p * f64::from(n);
+        let sd = (expected * (1.0 - p)).sqrt();
+        let got = f64::from(seen.get(&t.category).copied().unwrap_or(0));
+        assert!(
+            (got - expected).abs() < 5.0 * sd,
+            "{}: {got} vs {expected:.0}",
+            t.category
+        );
+    }
+}
+
+#[test]
+fn points_start_at_the_fifth_task_with_bonuses_on_milestones() {
+    let d = data();
+    let vannaka = d.slayer_master("Vannaka").unwrap();
+    let got: Vec<u32> = [1, 4, 5, 9, 10, 11, 20, 50, 100, 250, 500, 1000]
+        .into_iter()
+        .map(|n| task_points(vannaka, n))
+        .collect();
+    // 500 is a 250th task too.
+    assert_eq!(got, vec![0, 0, 4, 4, 20, 4, 20, 60, 100, 140, 140, 200]);
+    let mazchna = d.slayer_master("Mazchna").unwrap();
+    assert_eq!(task_points(mazchna, 10), 5);
+    let turael = d.slayer_master("Turael").unwrap();
+    assert!((1..=1000).all(|n| task_points(turael, n) == 0));
+    assert_eq!(SKIP_COST, 30);
+}
+
+#[test]
+fn kills_count_for_their_slayer_categories() {
+    let d = data();
+    assert!(counts_for(d.monster("goblin").unwrap(), "goblins"));
+    assert!(counts_for(
+        d.monster("cave goblin guard").unwrap(),
+        "goblins"
+    ));
+    // oldschooljs gives chickens no category; Turael's bird task counts them.
+    assert!(counts_for(d.monster("chicken").unwrap(), "birds"));
+    assert!(!counts_for(d.monster("cow").unwrap(), "goblins"));
+    assert!(
+        d.task_monsters("abyssal demons")
+            .any(|m| m.name == "Abyssal Demon")
+    );
 }
 
 // ---------------------------------------------------------------- scripted trips

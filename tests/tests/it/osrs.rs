@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use lounge::store::{
-    AccountMode, Backend, Board, NewCharacter, NewTrip, OsrsStoreError, Store, TripKind,
+    AccountMode, Backend, Board, NewCharacter, NewTrip, OsrsStoreError, SlayerResult, Store,
+    TripKind,
 };
 use lounge_osrs::{
-    Amount, Bank, Character, CombatStyle, Skill, Skills, TripOutcome, TripRequest, data,
+    Amount, Assignment, Bank, Character, CombatStyle, Skill, Skills, TripOutcome, TripRequest, data,
 };
 use lounge_tests::bin::Running;
 use lounge_tests::db::TestDb;
@@ -33,6 +34,9 @@ conformance!(
     osrs_leaderboards_rank_per_guild_and_globally,
     osrs_achievements_are_granted_once,
     osrs_owed_result_is_taken_by_one_process_after_its_lease,
+    osrs_slayer_task_counts_kills_once_and_pays_on_completion,
+    osrs_concurrent_payouts_count_task_kills_once,
+    osrs_skip_racing_the_completing_payout_settles_one_way,
 );
 
 fn item(name: &str) -> u32 {
@@ -86,6 +90,7 @@ fn due_trip(user: u64, xp: u64, bones: u64) -> NewTrip {
         },
         started_at: now - 61_000,
         ends_at: now - 1_000,
+        slayer_task: None,
     }
 }
 
@@ -516,6 +521,235 @@ async fn osrs_owed_result_is_taken_by_one_process_after_its_lease(store: Store, 
     );
 }
 
+/// A Vannaka task of `quantity` goblins, as the engine would give it.
+fn goblins(quantity: u32) -> Assignment {
+    Assignment {
+        master: "Vannaka".into(),
+        category: "goblins".into(),
+        quantity,
+    }
+}
+
+/// Sets a character's Slayer points and completed tasks, as if earned before.
+async fn set_slayer(store: &Store, user: u64, points: i64, streak: i64) {
+    sqlx::query(
+        "INSERT INTO osrs_slayer (user_id, points, streak) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET points = excluded.points, streak = excluded.streak",
+    )
+    .bind(user as i64)
+    .bind(points)
+    .bind(streak)
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
+/// A due kill trip of `kills` goblins on Slayer task `task`.
+fn task_trip(user: u64, kills: u64, task: i64) -> NewTrip {
+    let mut trip = due_trip(user, 10, kills);
+    trip.slayer_task = Some(task);
+    trip
+}
+
+async fn osrs_slayer_task_counts_kills_once_and_pays_on_completion(store: Store, _: &TestDb) {
+    make_character(&store, 1, "Slayer").await;
+    let fresh = store.osrs_slayer_status(1).await.unwrap();
+    assert_eq!((fresh.points, fresh.streak, fresh.task), (0, 0, None));
+    let task = store
+        .osrs_assign_slayer_task(1, &goblins(10))
+        .await
+        .unwrap();
+    assert_eq!((task.quantity, task.remaining), (10, 10));
+    let err = store
+        .osrs_assign_slayer_task(1, &goblins(5))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OsrsStoreError::TaskAssigned), "{err:?}");
+
+    // Four kills count once, however often the trip is claimed.
+    let id = store
+        .osrs_start_trip(&task_trip(1, 4, task.id))
+        .await
+        .unwrap();
+    let paid = store.osrs_claim_trip(id).await.unwrap().expect("paid");
+    let progress = SlayerResult {
+        master: "Vannaka".into(),
+        category: "goblins".into(),
+        remaining: 6,
+        completed: false,
+        points: 0,
+        streak: 0,
+    };
+    assert_eq!(paid.slayer.as_ref(), Some(&progress));
+    assert!(store.osrs_claim_trip(id).await.unwrap().is_none());
+    // Stored with the trip, so a re-post of the result says the same.
+    assert_eq!(
+        store.osrs_trip(id).await.unwrap().unwrap().slayer,
+        Some(progress)
+    );
+    assert_eq!(
+        store.osrs_slayer_task(1).await.unwrap().unwrap().remaining,
+        6
+    );
+
+    // The rest completes it: the 10th task from Vannaka is worth 20 points.
+    set_slayer(&store, 1, 0, 9).await;
+    let id = store
+        .osrs_start_trip(&task_trip(1, 6, task.id))
+        .await
+        .unwrap();
+    let paid = store.osrs_claim_trip(id).await.unwrap().expect("paid");
+    let done = paid.slayer.expect("counted");
+    assert_eq!(
+        (done.completed, done.remaining, done.points, done.streak),
+        (true, 0, 20, 10)
+    );
+    let status = store.osrs_slayer_status(1).await.unwrap();
+    assert_eq!((status.points, status.streak, status.task), (20, 10, None));
+
+    // Skipping costs 30: refused with 20, and the task stays.
+    let next = store.osrs_assign_slayer_task(1, &goblins(7)).await.unwrap();
+    let err = store.osrs_skip_slayer_task(1, 30).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            OsrsStoreError::NotEnoughPoints {
+                needed: 30,
+                have: 20
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        store.osrs_slayer_task(1).await.unwrap().map(|t| t.id),
+        Some(next.id)
+    );
+    // A trip started on the task, then the task is skipped: the trip's kills count for
+    // nothing and pay no points.
+    let id = store
+        .osrs_start_trip(&task_trip(1, 7, next.id))
+        .await
+        .unwrap();
+    set_slayer(&store, 1, 45, 10).await;
+    let (skipped, left) = store.osrs_skip_slayer_task(1, 30).await.unwrap();
+    assert_eq!((skipped.id, left), (next.id, 15));
+    let paid = store.osrs_claim_trip(id).await.unwrap().expect("paid");
+    assert_eq!(paid.slayer, None);
+    let status = store.osrs_slayer_status(1).await.unwrap();
+    assert_eq!((status.points, status.streak, status.task), (15, 10, None));
+    let err = store.osrs_skip_slayer_task(1, 30).await.unwrap_err();
+    assert!(matches!(err, OsrsStoreError::NoTask), "{err:?}");
+    // Off-task kill trips leave Slayer alone.
+    let id = store.osrs_start_trip(&due_trip(1, 10, 3)).await.unwrap();
+    assert_eq!(
+        store.osrs_claim_trip(id).await.unwrap().unwrap().slayer,
+        None
+    );
+}
+
+/// Many processes claim the same due trips on tasks: each task is counted down and completed
+/// once, and its points paid once.
+async fn osrs_concurrent_payouts_count_task_kills_once(store: Store, _: &TestDb) {
+    const USERS: u64 = 5;
+    const CLAIMERS: usize = 12;
+    let mut trips = Vec::new();
+    for user in 1..=USERS {
+        make_character(&store, user, &format!("Slayer {user}")).await;
+        set_slayer(&store, user, 0, 9).await;
+        let task = store
+            .osrs_assign_slayer_task(user, &goblins(8))
+            .await
+            .unwrap();
+        // Two users' trips leave some of the task; the others finish it.
+        let kills = if user <= 2 { 5 } else { 8 };
+        trips.push((
+            user,
+            kills,
+            store
+                .osrs_start_trip(&task_trip(user, kills, task.id))
+                .await
+                .unwrap(),
+        ));
+    }
+    let store = Arc::new(store);
+    let mut tasks = Vec::new();
+    for &(_, _, id) in &trips {
+        for _ in 0..CLAIMERS {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move { store.osrs_claim_trip(id).await }));
+        }
+    }
+    let mut paid = 0;
+    for task in tasks {
+        if task.await.unwrap().expect("claim").is_some() {
+            paid += 1;
+        }
+    }
+    assert_eq!(paid, trips.len());
+    for &(user, kills, _) in &trips {
+        let status = store.osrs_slayer_status(user).await.unwrap();
+        if kills == 8 {
+            assert_eq!(
+                (status.points, status.streak, status.task),
+                (20, 10, None),
+                "user {user}"
+            );
+        } else {
+            assert_eq!((status.points, status.streak), (0, 9), "user {user}");
+            assert_eq!(status.task.map(|t| t.remaining), Some(3), "user {user}");
+        }
+    }
+}
+
+/// A skip and the payout that completes the same task, at once: either the skip wins (points
+/// taken, the kills count for nothing) or the completion does (points paid, nothing to skip),
+/// never both.
+async fn osrs_skip_racing_the_completing_payout_settles_one_way(store: Store, _: &TestDb) {
+    const USERS: u64 = 8;
+    let mut trips = Vec::new();
+    for user in 1..=USERS {
+        make_character(&store, user, &format!("Racer {user}")).await;
+        set_slayer(&store, user, 30, 9).await;
+        let task = store
+            .osrs_assign_slayer_task(user, &goblins(5))
+            .await
+            .unwrap();
+        trips.push((
+            user,
+            store
+                .osrs_start_trip(&task_trip(user, 5, task.id))
+                .await
+                .unwrap(),
+        ));
+    }
+    let store = Arc::new(store);
+    let mut races = Vec::new();
+    for &(user, id) in &trips {
+        let (a, b) = (store.clone(), store.clone());
+        let claim = tokio::spawn(async move { a.osrs_claim_trip(id).await });
+        let skip = tokio::spawn(async move { b.osrs_skip_slayer_task(user, 30).await });
+        races.push((user, claim, skip));
+    }
+    for (user, claim, skip) in races {
+        let paid = claim.await.unwrap().expect("claim").expect("paid once");
+        let skip = skip.await.unwrap();
+        let status = store.osrs_slayer_status(user).await.unwrap();
+        assert_eq!(status.task, None, "user {user}");
+        match skip {
+            Ok((_, left)) => {
+                assert_eq!(left, 0);
+                assert_eq!(paid.slayer, None, "user {user}: counted a skipped task");
+                assert_eq!((status.points, status.streak), (0, 9), "user {user}");
+            }
+            Err(OsrsStoreError::NoTask) => {
+                assert!(paid.slayer.is_some_and(|s| s.completed), "user {user}");
+                assert_eq!((status.points, status.streak), (50, 10), "user {user}");
+            }
+            Err(e) => panic!("user {user}: skip failed: {e:?}"),
+        }
+    }
+}
+
 // ---- end to end ----
 
 /// Trips in tests last a thousandth of their game time.
@@ -826,11 +1060,16 @@ async fn worlds_travel_and_skilling_follow_the_rules() {
             && gear.contains("Shield: —"),
         "{gear}"
     );
+    // Men are in Draynor Village, where Freddy is; chickens are not.
+    let chicken = h.ask(g, c, MOD_ID, "!osrs kill chicken 2 ranged").await;
+    assert!(
+        chicken.contains("found in Lumbridge or Falador") && chicken.contains("/osrs travel"),
+        "{chicken}"
+    );
     let skip = h.fake.requests().len();
-    h.fake
-        .send_message(g, c, MOD_ID, "!osrs kill chicken 2 ranged");
-    posted(&h.fake, skip, c, "is now killing 2 × Chicken").await;
-    let result = posted(&h.fake, skip, c, "Freddy killed 2 × Chicken").await;
+    h.fake.send_message(g, c, MOD_ID, "!osrs kill man 2 ranged");
+    posted(&h.fake, skip, c, "is now killing 2 × Man").await;
+    let result = posted(&h.fake, skip, c, "Freddy killed 2 × Man").await;
     let text = result.text();
     assert!(
         text.contains("Ranged +") && text.contains("Bronze arrow"),
@@ -849,27 +1088,7 @@ async fn worlds_travel_and_skilling_follow_the_rules() {
 
 /// The values `/osrs <sub>` suggests while the moderator types `typed` into `option`.
 async fn suggestions(h: &Harness, sub: &str, option: &str, typed: &str) -> Vec<String> {
-    let skip = h.fake.requests().len();
-    let typing = h.fake.send_autocomplete(
-        GUILD_ID,
-        GENERAL_CHANNEL_ID,
-        MOD_ID,
-        "osrs",
-        json!([{"type": 1, "name": sub, "options": [
-            {"type": 3, "name": option, "value": typed, "focused": true},
-        ]}]),
-    );
-    let answer = h
-        .fake
-        .wait_for_request(skip, REPLY_TIMEOUT, |r| r.path == typing.callback_path())
-        .await;
-    assert_eq!(answer.body["type"], 8, "{}", answer.body);
-    answer.body["data"]["choices"]
-        .as_array()
-        .expect("choices")
-        .iter()
-        .filter_map(|c| c["value"].as_str().map(str::to_owned))
-        .collect()
+    suggestions_for(h, MOD_ID, sub, option, typed).await
 }
 
 /// A trip that ends while no bot runs is paid when bots come back, exactly once, even when
@@ -1028,4 +1247,180 @@ async fn trip_ending_while_offline_is_paid_once_after_restart_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn trip_ending_while_offline_is_paid_once_after_restart_on_postgres() {
     trip_ending_while_offline_is_paid_once_after_restart(Backend::Postgres).await;
+}
+
+/// Monsters are fought where they live; Slayer tasks are given by masters the character's
+/// combat level allows, counted by kill trips, paid in points when done, and skipped for
+/// points.
+#[tokio::test(flavor = "multi_thread")]
+async fn slayer_tasks_and_monster_locations() {
+    let h = Harness::start_with_env(TestDb::sqlite(), &[FAST]).await;
+    let (g, c) = (GUILD_ID, GENERAL_CHANNEL_ID);
+    let made = h.ask(g, c, MEMBER_ID, "!osrs create Slayer members").await;
+    assert!(made.contains("Welcome"), "{made}");
+
+    // Seagulls live in Port Sarim, not in Lumbridge where a character starts.
+    let wrong = h.ask(g, c, MEMBER_ID, "!osrs kill seagull 2").await;
+    assert!(
+        wrong.contains("can't fight Seagull in Lumbridge")
+            && wrong.contains("found in Port Sarim")
+            && wrong.contains("`/osrs travel Port Sarim`"),
+        "{wrong}"
+    );
+    // Autocomplete puts the monsters of Lumbridge first.
+    let suggested = suggestions_for(&h, MEMBER_ID, "kill", "monster", "").await;
+    assert!(
+        suggested.len() > 5
+            && suggested[..5]
+                .iter()
+                .all(|m| data().monster(m).unwrap().is_at("Lumbridge")),
+        "{suggested:?}"
+    );
+
+    // Slayer: Vannaka wants combat level 40; a new character gets Turael's tasks.
+    let high = h.ask(g, c, MEMBER_ID, "!osrs slayer task vannaka").await;
+    assert!(
+        high.contains("Vannaka only gives tasks") && high.contains("combat level 40"),
+        "{high}"
+    );
+    let none = h.ask(g, c, MEMBER_ID, "!osrs slayer skip").await;
+    assert!(none.contains("You have no Slayer task"), "{none}");
+    let given = h.ask(g, c, MEMBER_ID, "!osrs slayer task").await;
+    assert!(given.contains("Turael gives you a Slayer task"), "{given}");
+    let store = h.db.store().await;
+    let task = store
+        .osrs_slayer_task(MEMBER_ID)
+        .await
+        .unwrap()
+        .expect("stored task");
+    assert_eq!(task.master, "Turael");
+    assert!(
+        ["birds", "goblins", "monkeys", "rats", "spiders"].contains(&task.category.as_str())
+            && (10..=30).contains(&task.quantity),
+        "{task:?}"
+    );
+    assert!(given.contains(&task.category), "{given}");
+    let again = h.ask(g, c, MEMBER_ID, "!osrs slayer task").await;
+    assert!(again.contains("already have a Slayer task"), "{again}");
+    // From here the task is 3 goblins from Vannaka and this is the character's 10th, so the
+    // points are known (the draw itself is the engine's, tested there).
+    sqlx::query(
+        "UPDATE osrs_slayer_tasks SET master = 'Vannaka', category = 'goblins', quantity = 3, \
+         remaining = 3 WHERE id = $1",
+    )
+    .bind(task.id)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    set_slayer(&store, MEMBER_ID, 0, 9).await;
+    let status = h.ask(g, c, MEMBER_ID, "!osrs slayer status").await;
+    assert!(
+        status.contains("kill **3 more** of goblins") && status.contains("Tasks completed"),
+        "{status}"
+    );
+
+    let skip = h.fake.requests().len();
+    h.fake.send_message(g, c, MEMBER_ID, "!osrs kill goblin 2");
+    let started = posted(&h.fake, skip, c, "is now killing 2 × Goblin").await;
+    assert!(
+        started
+            .text()
+            .contains("counts toward your Slayer task (3 goblins left)"),
+        "{}",
+        started.text()
+    );
+    let result = posted(&h.fake, skip, c, "Slayer killed 2 × Goblin").await;
+    let text = result.text();
+    assert!(
+        text.contains("1 goblins left on your task") && text.contains("Slayer +"),
+        "{text}"
+    );
+    // Without an amount the trip is the rest of the task, even when more would fit.
+    let skip = h.fake.requests().len();
+    h.fake.send_message(g, c, MEMBER_ID, "!osrs kill goblin");
+    posted(&h.fake, skip, c, "is now killing 1 × Goblin").await;
+    let result = posted(&h.fake, skip, c, "Slayer killed 1 × Goblin").await;
+    assert!(
+        result
+            .text()
+            .contains("Task complete: goblins for Vannaka! +20 Slayer points (10 tasks done)"),
+        "{}",
+        result.text()
+    );
+    let status = h.ask(g, c, MEMBER_ID, "!osrs slayer status").await;
+    assert!(
+        status.contains("You have no Slayer task") && status.contains("20"),
+        "{status}"
+    );
+    let state = store.osrs_slayer_status(MEMBER_ID).await.unwrap();
+    assert_eq!((state.points, state.streak, state.task), (20, 10, None));
+    assert_eq!(
+        store.osrs_kills(MEMBER_ID).await.unwrap(),
+        vec![("Goblin".to_owned(), 3)]
+    );
+
+    // Skipping costs 30 points: refused with 20, done with 45.
+    let given = h.ask(g, c, MEMBER_ID, "!osrs slayer task turael").await;
+    assert!(given.contains("Turael gives you"), "{given}");
+    let poor = h.ask(g, c, MEMBER_ID, "!osrs slayer skip").await;
+    assert!(
+        poor.contains("costs 30 Slayer points and you have 20"),
+        "{poor}"
+    );
+    assert!(store.osrs_slayer_task(MEMBER_ID).await.unwrap().is_some());
+    set_slayer(&store, MEMBER_ID, 45, 10).await;
+    let skipped = h.ask(g, c, MEMBER_ID, "!osrs slayer skip").await;
+    assert!(
+        skipped.contains("cancelled for 30 Slayer points; 15 left"),
+        "{skipped}"
+    );
+    assert!(store.osrs_slayer_task(MEMBER_ID).await.unwrap().is_none());
+
+    // After travelling, the seagulls can be fought.
+    let skip = h.fake.requests().len();
+    h.fake
+        .send_message(g, c, MEMBER_ID, "!osrs travel port sarim");
+    posted(&h.fake, skip, c, "Slayer arrived in Port Sarim").await;
+    let skip = h.fake.requests().len();
+    h.fake.send_message(g, c, MEMBER_ID, "!osrs kill seagull 2");
+    posted(&h.fake, skip, c, "is now killing 2 × Seagull").await;
+    posted(&h.fake, skip, c, "Slayer killed 2 × Seagull").await;
+
+    // Slayer is members' content: a free character can't get a task.
+    h.ask(g, c, MOD_ID, "!osrs create Freebie free").await;
+    let free = h.ask(g, c, MOD_ID, "!osrs slayer task").await;
+    assert!(free.contains("Slayer is members-only content"), "{free}");
+    store.close().await;
+    h.finish().await;
+}
+
+/// The values `/osrs <sub>` suggests to `user` while they type `typed` into `option`.
+async fn suggestions_for(
+    h: &Harness,
+    user: u64,
+    sub: &str,
+    option: &str,
+    typed: &str,
+) -> Vec<String> {
+    let skip = h.fake.requests().len();
+    let typing = h.fake.send_autocomplete(
+        GUILD_ID,
+        GENERAL_CHANNEL_ID,
+        user,
+        "osrs",
+        json!([{"type": 1, "name": sub, "options": [
+            {"type": 3, "name": option, "value": typed, "focused": true},
+        ]}]),
+    );
+    let answer = h
+        .fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| r.path == typing.callback_path())
+        .await;
+    assert_eq!(answer.body["type"], 8, "{}", answer.body);
+    answer.body["data"]["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .filter_map(|c| c["value"].as_str().map(str::to_owned))
+        .collect()
 }

@@ -53,6 +53,80 @@ pub fn wrong_place(activity: &str, at: &str, here: &str) -> String {
     format!("{activity} happens at {at}, and you're in {here}. Go there with `/osrs travel {at}`.")
 }
 
+/// A monster fought somewhere else than `here`; `nearest` is where travel is suggested.
+pub fn monster_elsewhere(monster: &str, at: &[String], here: &str, nearest: &str) -> String {
+    let places = match at {
+        [] => String::from("nowhere"),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    };
+    format!(
+        "You can't fight {monster} in {here}: it's found in {places}. \
+         Go there with `/osrs travel {nearest}`."
+    )
+}
+
+/// Added to the reply of a kill trip on a Slayer task.
+pub fn on_task(category: &str, remaining: u64) -> String {
+    format!(
+        " It counts toward your Slayer task ({} {} left).",
+        number(remaining),
+        category
+    )
+}
+
+pub const NO_TASK: &str = "You have no Slayer task. Get one with `/osrs slayer task` (a master near your combat level is picked if you name none).";
+
+pub fn task_assigned(master: &str, category: &str, quantity: u64, places: &str) -> String {
+    format!(
+        "{master} gives you a Slayer task: kill **{} {category}**. They can be found in {places}. \
+         Kills with `/osrs kill` count toward it.",
+        number(quantity)
+    )
+}
+
+pub fn already_on_task(category: &str, remaining: u64) -> String {
+    format!(
+        "You already have a Slayer task: {} {category} left. Finish it, or skip it with \
+         `/osrs slayer skip` ({} points).",
+        number(remaining),
+        lounge_osrs::SKIP_COST
+    )
+}
+
+pub fn master_too_high(
+    master: &str,
+    combat: u8,
+    slayer: u8,
+    have_combat: u8,
+    have_slayer: u8,
+) -> String {
+    let mut need = format!("combat level {combat}");
+    if slayer > 1 {
+        let _ = write!(need, " and Slayer {slayer}");
+    }
+    format!(
+        "{master} only gives tasks to adventurers with {need}; you have combat level \
+         {have_combat} and Slayer {have_slayer}. Try a lower master (`/osrs slayer task`)."
+    )
+}
+
+pub fn skipped(category: &str, left: u32) -> String {
+    format!(
+        "Your {category} task is cancelled for {} Slayer points; {left} left. Get a new one with \
+         `/osrs slayer task`.",
+        lounge_osrs::SKIP_COST
+    )
+}
+
+pub fn not_enough_points(have: u32) -> String {
+    format!(
+        "Skipping a task costs {} Slayer points and you have {have}. Finish it instead: \
+         points come with completed tasks.",
+        lounge_osrs::SKIP_COST
+    )
+}
+
 pub fn unknown_location(name: &str, suggestions: &[String]) -> String {
     let mut msg = format!("There's no place called `{}`", crate::error::sanitize(name));
     did_you_mean(&mut msg, suggestions);
@@ -218,11 +292,29 @@ pub fn trip_result(
         embed = embed.description(format!("Trip time: {}", duration(o.duration_secs)));
         embed = outcome_fields(data, o, embed);
     }
+    if let Some(slayer) = &trip.slayer {
+        embed = embed.field("Slayer task", slayer_progress(slayer), false);
+    }
     if !achievements.is_empty() {
         let lines: Vec<String> = achievements.iter().map(|a| format!("🏆 {a}")).collect();
         embed = embed.field("Achievements", clip(&lines), false);
     }
     embed
+}
+
+fn slayer_progress(s: &crate::store::SlayerResult) -> String {
+    if s.completed {
+        format!(
+            "Task complete: {} for {}! +{} Slayer points ({} tasks done). \
+             Get another with `/osrs slayer task`.",
+            s.category,
+            s.master,
+            number(u64::from(s.points)),
+            number(s.streak)
+        )
+    } else {
+        format!("{} {} left on your task.", number(s.remaining), s.category)
+    }
 }
 
 fn outcome_fields(

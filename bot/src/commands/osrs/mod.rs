@@ -5,14 +5,15 @@
 
 mod messages;
 pub mod rules;
+mod slayer;
 pub mod worker;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use lounge_osrs::{
-    Amount, Character, CombatStyle, Event, GameData, Skill, Spell, TripOutcome, TripRequest, data,
-    suggestions,
+    Amount, Character, CombatStyle, Event, GameData, Skill, Spell, TripOutcome, TripRequest,
+    counts_for, data, suggestions,
 };
 use poise::serenity_prelude as serenity;
 use rand::SeedableRng;
@@ -61,6 +62,7 @@ impl Runtime {
         "travel",
         "kill",
         "skill",
+        "slayer::slayer",
         "trip",
         "kills",
         "leaderboard",
@@ -469,7 +471,20 @@ pub async fn travel(
         bail_user!("{}", messages::already_there(&to.name));
     }
     let secs = rules::travel_secs(rules::location(data, &ch.location), to);
-    start_trip(ctx, &ch, TripKind::Travel, to.name.clone(), 0, None, secs).await
+    start_trip(
+        ctx,
+        &ch,
+        Planned {
+            kind: TripKind::Travel,
+            target: to.name.clone(),
+            seed: 0,
+            outcome: None,
+            game_secs: secs,
+            slayer_task: None,
+            note: String::new(),
+        },
+    )
+    .await
 }
 
 #[derive(Clone, Copy, Debug, poise::ChoiceParameter)]
@@ -508,8 +523,8 @@ impl Style {
 #[poise::command(slash_command, prefix_command)]
 pub async fn kill(
     ctx: Context<'_>,
-    #[description = "The monster to fight"]
-    #[autocomplete = "autocomplete_monster"]
+    #[description = "The monster to fight (those where you are come first)"]
+    #[autocomplete = "autocomplete_monster_here"]
     monster: String,
     #[description = "How many to kill (default: as many as fit in one trip)"]
     #[min = 1]
@@ -524,6 +539,28 @@ pub async fn kill(
         .monster(&monster)
         .map_err(|e| user_error(messages::engine_error(&e)))?;
     members_check(data, &ch, found.members, &found.name)?;
+    if !found.is_at(&ch.location) {
+        let nearest = found
+            .locations
+            .iter()
+            .min_by_key(|l| {
+                rules::location(data, l).map_or(u64::MAX, |to| {
+                    rules::travel_secs(rules::location(data, &ch.location), to)
+                })
+            })
+            .map_or("", String::as_str);
+        bail_user!(
+            "{}",
+            messages::monster_elsewhere(&found.name, &found.locations, &ch.location, nearest)
+        );
+    }
+    let store = &ctx.data().store;
+    // Kills of a monster of the task's category count toward it; a trip stops when the task
+    // is done, as the game gives no Slayer experience past it.
+    let task = store
+        .osrs_slayer_task(ch.user_id)
+        .await?
+        .filter(|t| counts_for(found, &t.category));
     let character = engine_character(ctx, &ch).await?;
     // The best food in the bank; the engine eats only what it must.
     let food = character
@@ -532,17 +569,26 @@ pub async fn kill(
         .filter_map(|(id, _)| Some((data.food_heal(id)?, id)))
         .max()
         .map(|(_, id)| id);
-    let amount = quantity.map_or(Amount::Minutes(rules::MAX_TRIP_MINUTES), |q| {
-        Amount::Count(u64::from(q))
-    });
-    let request = TripRequest::Combat {
+    let style = style.unwrap_or(Style::Melee).engine();
+    let request = |amount| TripRequest::Combat {
         monster: found.name.clone(),
         amount,
-        style: style.unwrap_or(Style::Melee).engine(),
+        style,
         food,
-        on_task: false,
+        on_task: task.is_some(),
     };
-    let (seed, outcome) = simulate(&character, &request)?;
+    let whole_trip = Amount::Minutes(rules::MAX_TRIP_MINUTES);
+    let amount = match (quantity.map(u64::from), &task) {
+        (Some(q), Some(t)) => Amount::Count(q.min(t.remaining)),
+        (Some(q), None) => Amount::Count(q),
+        (None, Some(t)) => Amount::Count(t.remaining),
+        (None, None) => whole_trip,
+    };
+    let (mut seed, mut outcome) = simulate(&character, &request(amount))?;
+    // Without an amount, the rest of the task is the trip unless it doesn't fit in one.
+    if quantity.is_none() && task.is_some() && outcome.duration_secs > rules::MAX_TRIP_SECS {
+        (seed, outcome) = simulate(&character, &request(whole_trip))?;
+    }
     if outcome.completed == 0 {
         if let Some(Event::OutOfSupplies { item, .. }) = outcome.events.first() {
             let name = data.item(*item).map_or("supplies", |i| i.name.as_str());
@@ -554,15 +600,22 @@ pub async fn kill(
         let per_kill = outcome.duration_secs / outcome.completed.max(1);
         bail_user!("{}", messages::too_long(&found.name, per_kill));
     }
-    let secs = outcome.duration_secs;
+    let note = task
+        .as_ref()
+        .map(|t| messages::on_task(&t.category, t.remaining))
+        .unwrap_or_default();
     start_trip(
         ctx,
         &ch,
-        TripKind::Kill,
-        found.name.clone(),
-        seed,
-        Some(outcome),
-        secs,
+        Planned {
+            kind: TripKind::Kill,
+            target: found.name.clone(),
+            seed,
+            game_secs: outcome.duration_secs,
+            outcome: Some(outcome),
+            slayer_task: task.map(|t| t.id),
+            note,
+        },
     )
     .await
 }
@@ -607,15 +660,18 @@ pub async fn skill(
     if outcome.completed == 0 {
         bail_user!("{}", messages::nothing_done(&found.name));
     }
-    let secs = outcome.duration_secs;
     start_trip(
         ctx,
         &ch,
-        TripKind::Skill,
-        found.name.clone(),
-        seed,
-        Some(outcome),
-        secs,
+        Planned {
+            kind: TripKind::Skill,
+            target: found.name.clone(),
+            seed,
+            game_secs: outcome.duration_secs,
+            outcome: Some(outcome),
+            slayer_task: None,
+            note: String::new(),
+        },
     )
     .await
 }
@@ -862,15 +918,28 @@ fn simulate(character: &Character, request: &TripRequest) -> Result<(u64, TripOu
         .map_err(|e| user_error(messages::engine_error(&e)))
 }
 
-async fn start_trip(
-    ctx: Context<'_>,
-    ch: &OsrsCharacter,
+/// A simulated trip, ready to store and announce.
+struct Planned {
     kind: TripKind,
     target: String,
     seed: u64,
     outcome: Option<TripOutcome>,
     game_secs: u64,
-) -> Result<(), Error> {
+    slayer_task: Option<i64>,
+    /// Added to the "you're off" reply.
+    note: String,
+}
+
+async fn start_trip(ctx: Context<'_>, ch: &OsrsCharacter, plan: Planned) -> Result<(), Error> {
+    let Planned {
+        kind,
+        target,
+        seed,
+        outcome,
+        game_secs,
+        slayer_task,
+        note,
+    } = plan;
     let now = now_ms();
     let ends_at = now + rules::real_millis(game_secs, ctx.data().osrs.trip_time_scale);
     let consumed = outcome
@@ -888,6 +957,7 @@ async fn start_trip(
         consumed,
         started_at: now,
         ends_at,
+        slayer_task,
     };
     let store = &ctx.data().store;
     match store.osrs_start_trip(&new).await {
@@ -925,9 +995,11 @@ async fn start_trip(
         ends_at,
         finished_at: None,
         earned: None,
+        slayer_task,
+        slayer: None,
     };
     ctx.say(format!(
-        "**{}** is now {} ({} of game time). You'll be back <t:{}:R>; the result will be posted here.",
+        "**{}** is now {} ({} of game time). You'll be back <t:{}:R>; the result will be posted here.{note}",
         ch.name,
         messages::doing(&trip),
         messages::duration(game_secs),
@@ -953,6 +1025,24 @@ async fn autocomplete_monster(
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
     ui::autocomplete(data().monsters.iter().map(|m| m.name.as_str()), partial)
+}
+
+/// Monsters for `/osrs kill`: those where the character is come first (nobody is anywhere
+/// without a character, so then it is the plain list).
+async fn autocomplete_monster_here(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let here = ctx
+        .data()
+        .store
+        .osrs_character(ctx.author().id.get())
+        .await
+        .ok()
+        .flatten()
+        .map(|ch| ch.location)
+        .unwrap_or_default();
+    ui::autocomplete(rules::monsters_here_first(data(), &here), partial)
 }
 
 #[allow(

@@ -100,6 +100,15 @@ pub fn location<'a>(data: &'a GameData, name: &str) -> Option<&'a Location> {
         .find(|l| l.name.eq_ignore_ascii_case(name.trim()))
 }
 
+/// Monster names with those found at `here` first, each group in data order (what `/osrs
+/// kill` suggests).
+pub fn monsters_here_first<'a>(data: &'a GameData, here: &str) -> Vec<&'a str> {
+    let (mut names, elsewhere): (Vec<_>, Vec<_>) =
+        data.monsters.iter().partition(|m| m.is_at(here));
+    names.extend(elsewhere);
+    names.into_iter().map(|m| m.name.as_str()).collect()
+}
+
 /// Game seconds to walk or teleport between two places. The data has regions but no map
 /// coordinates, so this is by region: a short walk within one, a teleport and a run across,
 /// and a careful walk into or out of the Wilderness (no teleports past level 20).
@@ -223,6 +232,45 @@ mod tests {
         for a in &data.activities {
             assert!(location(data, &a.location).is_some(), "{}", a.location);
         }
+    }
+
+    #[test]
+    fn monsters_where_the_character_is_are_suggested_first() {
+        let data = data();
+        let names = monsters_here_first(data, "Slayer Tower");
+        assert_eq!(names.len(), data.monsters.len());
+        let here = data
+            .monsters
+            .iter()
+            .filter(|m| m.is_at("Slayer Tower"))
+            .count();
+        assert!(here > 5, "{here}");
+        assert!(names[..here].contains(&"Abyssal Demon"));
+        assert!(names[here..].contains(&"Goblin"));
+        assert!(
+            names[..here]
+                .iter()
+                .all(|n| data.monster(n).unwrap().is_at("Slayer Tower"))
+        );
+        // Nowhere (no character): the data's own order.
+        let plain: Vec<&str> = data.monsters.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(monsters_here_first(data, ""), plain);
+    }
+
+    #[test]
+    fn every_monster_location_and_slayer_master_home_exists() {
+        let data = data();
+        for m in &data.monsters {
+            assert!(!m.locations.is_empty(), "{}", m.name);
+            for l in &m.locations {
+                assert!(location(data, l).is_some(), "{}: {l}", m.name);
+            }
+        }
+        for m in &data.slayer_masters {
+            assert!(location(data, &m.location).is_some(), "{}", m.name);
+        }
+        // Starting out, there is something to fight where a new character stands.
+        assert!(data.monsters.iter().any(|m| m.is_at(START_LOCATION)));
     }
 
     #[test]
