@@ -60,14 +60,18 @@ pub struct Request {
 #[serde(tag = "op", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Command {
-    /// Join (or move to) a voice channel and get ready to stream.
+    /// Join (or move to) a voice channel and get ready to stream. Without `guild_id`, join the
+    /// DM or group DM call whose channel is `channel_id` (the owner's account must be in it).
     JoinVoice {
-        guild_id: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        guild_id: Option<u64>,
         channel_id: u64,
     },
-    /// Leave the voice channel in this guild, stopping playback.
+    /// Leave the voice channel in this guild (without `guild_id`: the DM call), stopping
+    /// playback.
     LeaveVoice {
-        guild_id: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        guild_id: Option<u64>,
     },
     /// Start streaming `source`, skipping the first `start_offset_ms` milliseconds.
     Play {

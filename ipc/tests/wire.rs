@@ -45,15 +45,29 @@ fn requests() {
     request(
         1,
         Command::JoinVoice {
-            guild_id: 81_384_788_765_712_384,
+            guild_id: Some(81_384_788_765_712_384),
             channel_id: 81_384_788_765_712_385,
         },
         r#"{"id":1,"op":"join_voice","guild_id":81384788765712384,"channel_id":81384788765712385}"#,
     );
     request(
         2,
-        Command::LeaveVoice { guild_id: 7 },
+        Command::LeaveVoice { guild_id: Some(7) },
         r#"{"id":2,"op":"leave_voice","guild_id":7}"#,
+    );
+    // A DM or group DM call: no guild.
+    request(
+        21,
+        Command::JoinVoice {
+            guild_id: None,
+            channel_id: 81_384_788_765_712_386,
+        },
+        r#"{"id":21,"op":"join_voice","channel_id":81384788765712386}"#,
+    );
+    request(
+        22,
+        Command::LeaveVoice { guild_id: None },
+        r#"{"id":22,"op":"leave_voice"}"#,
     );
     request(
         3,

@@ -602,7 +602,7 @@ fn run_answers_status_and_shuts_down_over_ipc() {
         let status = client.request(Command::Status).await;
         let join = client
             .request(Command::JoinVoice {
-                guild_id: 1,
+                guild_id: Some(1),
                 channel_id: 2,
             })
             .await;

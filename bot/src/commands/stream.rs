@@ -43,7 +43,9 @@ mod text {
 #[poise::command(
     slash_command,
     prefix_command,
-    subcommands("start", "pause", "resume", "seek", "stop", "quality", "status"),
+    subcommands(
+        "start", "call", "pause", "resume", "seek", "stop", "hangup", "quality", "status"
+    ),
     subcommand_required
 )]
 #[allow(
@@ -79,6 +81,62 @@ pub async fn start(
             }
         },
     };
+    play_in(ctx, Some(guild_id.get()), channel_id.get(), source).await?;
+    ctx.say(format!(
+        "Streaming `{}` in <#{channel_id}>. Open the stream from the channel to watch; \
+         `/stream pause`, `/stream seek` and `/stream stop` control it.",
+        source.replace('`', "'")
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Stream a video into a DM or group DM call the streamer's account is in (bot owners only)
+#[poise::command(slash_command, prefix_command, owners_only)]
+pub async fn call(
+    ctx: Context<'_>,
+    #[description = "The call's DM or group DM channel id (right-click the conversation, Copy Channel ID)"]
+    call: String,
+    #[description = "What to play: a media file or URL the streamer can open"] source: String,
+) -> Result<(), Error> {
+    // Bots can't see their owners' DMs, so the id is taken as given and Discord decides.
+    let Ok(channel_id) = call.trim().parse::<u64>() else {
+        bail_user!(
+            "`{}` is not a channel id: turn on Developer Mode in Discord, right-click the DM or \
+             group in your conversation list and use Copy Channel ID.",
+            call.trim().replace('`', "'")
+        );
+    };
+    let source = source.trim();
+    if source.is_empty() {
+        bail_user!("Tell me what to play: a media file or URL the streamer can open.");
+    }
+    play_in(ctx, None, channel_id, source).await?;
+    ctx.say(format!(
+        "Streaming `{}` in the call. `/stream pause`, `/stream seek` and `/stream hangup` \
+         control it.",
+        source.replace('`', "'")
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Stop streaming into a DM or group DM call and leave it (bot owners only)
+#[poise::command(slash_command, prefix_command, owners_only)]
+pub async fn hangup(ctx: Context<'_>) -> Result<(), Error> {
+    order(ctx, Order::LeaveVoice { guild_id: None }).await?;
+    ctx.say("Stopped the stream and left the call.").await?;
+    Ok(())
+}
+
+/// Joins `channel_id` (in `guild_id`, or a DM call) and plays `source` there; leaves again if
+/// the source can't play and the account wasn't in voice before.
+async fn play_in(
+    ctx: Context<'_>,
+    guild_id: Option<u64>,
+    channel_id: u64,
+    source: &str,
+) -> Result<(), Error> {
     // Logging in, the voice handshake and DAVE take a few seconds: answer within Discord's
     // three-second window first.
     ctx.defer().await?;
@@ -93,8 +151,8 @@ pub async fn start(
     order(
         ctx,
         Order::JoinVoice {
-            guild_id: guild_id.get(),
-            channel_id: channel_id.get(),
+            guild_id,
+            channel_id,
         },
     )
     .await?;
@@ -111,22 +169,11 @@ pub async fn start(
     if played.is_err()
         && !was_in_voice
         && let Some(link) = &ctx.data().streamer
-        && let Err(e) = link
-            .request(Order::LeaveVoice {
-                guild_id: guild_id.get(),
-            })
-            .await
+        && let Err(e) = link.request(Order::LeaveVoice { guild_id }).await
     {
         tracing::warn!(error = %e, "could not leave after a failed start");
     }
-    played?;
-    ctx.say(format!(
-        "Streaming `{}` in <#{channel_id}>. Open the stream from the channel to watch; \
-         `/stream pause`, `/stream seek` and `/stream stop` control it.",
-        source.replace('`', "'")
-    ))
-    .await?;
-    Ok(())
+    played
 }
 
 /// Pause the stream
@@ -179,7 +226,7 @@ pub async fn stop(ctx: Context<'_>) -> Result<(), Error> {
     order(
         ctx,
         Order::LeaveVoice {
-            guild_id: guild_id.get(),
+            guild_id: Some(guild_id.get()),
         },
     )
     .await?;
@@ -416,6 +463,10 @@ fn describe(status: &Status) -> String {
     let quality = quality_name(status.quality);
     match status.state {
         PlaybackState::Disconnected => "Nothing: not in a voice channel.".to_owned(),
+        // A DM call is private to the owner's account: say that it is one, not which.
+        PlaybackState::Idle if status.guild_id.is_none() && status.channel_id.is_some() => {
+            "In a DM call, nothing playing.".to_owned()
+        }
         PlaybackState::Idle => "In a voice channel, nothing playing.".to_owned(),
         PlaybackState::Buffering => format!("Buffering (quality {quality})."),
         PlaybackState::Playing => format!(

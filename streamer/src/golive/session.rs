@@ -124,7 +124,8 @@ fn millis(d: Duration) -> u64 {
 }
 
 struct Call {
-    guild_id: u64,
+    /// `None`: a DM or group DM call.
+    guild_id: Option<u64>,
     channel_id: u64,
     conn: VoiceConnection,
 }
@@ -250,7 +251,7 @@ impl Actor {
             let changed = status.state != state;
             *status = Status {
                 state,
-                guild_id: self.call.as_ref().map(|c| c.guild_id),
+                guild_id: self.call.as_ref().and_then(|c| c.guild_id),
                 channel_id: self.call.as_ref().map(|c| c.channel_id),
                 source: self.playback.as_ref().map(|p| p.source.clone()),
                 position_ms: status.position_ms,
@@ -304,7 +305,7 @@ impl Actor {
         Ok(&self.gateway.as_ref().expect("just set").0)
     }
 
-    async fn join(&mut self, guild_id: u64, channel_id: u64) -> Result<(), Refusal> {
+    async fn join(&mut self, guild_id: Option<u64>, channel_id: u64) -> Result<(), Refusal> {
         if let Some(call) = &self.call {
             if (call.guild_id, call.channel_id) == (guild_id, channel_id) {
                 return Ok(());
@@ -324,7 +325,7 @@ impl Actor {
         let conn = VoiceConnection::connect(join.voice_server(), options)
             .await
             .map_err(|e| (ErrorKind::VoiceConnectFailed, e.to_string()))?;
-        info!(guild_id, channel_id, "joined the voice channel");
+        info!(?guild_id, channel_id, "joined the voice channel");
         self.call = Some(Call {
             guild_id,
             channel_id,
@@ -334,13 +335,17 @@ impl Actor {
         Ok(())
     }
 
-    async fn leave(&mut self, guild_id: u64) -> Result<(), Refusal> {
+    async fn leave(&mut self, guild_id: Option<u64>) -> Result<(), Refusal> {
         match &self.call {
             Some(call) if call.guild_id == guild_id => {}
             _ => {
+                let place = match guild_id {
+                    Some(guild) => format!("a voice channel in guild {guild}"),
+                    None => "a DM call".to_owned(),
+                };
                 return Err((
                     ErrorKind::NotInVoice,
-                    format!("the streamer is not in a voice channel in guild {guild_id}"),
+                    format!("the streamer is not in {place}"),
                 ));
             }
         }

@@ -81,7 +81,7 @@ async fn main() {
     let ordered = Instant::now();
     client
         .request(Order::JoinVoice {
-            guild_id: GUILD_ID,
+            guild_id: Some(GUILD_ID),
             channel_id: VOICE_CHANNEL_ID,
         })
         .await

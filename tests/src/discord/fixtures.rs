@@ -33,6 +33,10 @@ pub const VOICE_CHANNEL_ID: u64 = 4_000_000_000_000_000_003;
 pub const DENIED_VOICE_CHANNEL_ID: u64 = 4_000_000_000_000_000_004;
 /// The only text channel of the other guild.
 pub const OTHER_GUILD_CHANNEL_ID: u64 = 4_000_000_000_000_000_102;
+/// A group DM the streamer's account is in, where it can join the call and go live.
+pub const GROUP_DM_CHANNEL_ID: u64 = 4_000_000_000_000_000_201;
+/// A DM between two other people: the streamer's account can't join its call.
+pub const STRANGERS_DM_CHANNEL_ID: u64 = 4_000_000_000_000_000_202;
 pub const MOD_ROLE_ID: u64 = 5_000_000_000_000_000_001;
 pub const MEMBER_ROLE_ID: u64 = 5_000_000_000_000_000_002;
 /// The bot's own (integration) role, above Moderator and below Admin.

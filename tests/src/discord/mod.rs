@@ -142,10 +142,11 @@ pub enum SessionKind {
 pub struct IssuedVoiceToken {
     /// `None` for the call itself; the stream key for a Go Live stream.
     pub stream_key: Option<String>,
-    /// What the voice identify must carry as `server_id`: the guild for a call, the
-    /// `rtc_server_id` for a stream.
+    /// What the voice identify must carry as `server_id`: the guild for a call (the channel
+    /// for a DM call), the `rtc_server_id` for a stream.
     pub server_id: u64,
-    pub guild_id: u64,
+    /// `None` for a DM or group DM call.
+    pub guild_id: Option<u64>,
     pub channel_id: u64,
     pub user_id: u64,
     /// The voice session id (from `VOICE_STATE_UPDATE`).
@@ -156,7 +157,7 @@ pub struct IssuedVoiceToken {
 
 #[derive(Clone, Debug)]
 struct FakeStream {
-    guild_id: u64,
+    guild_id: Option<u64>,
     rtc_server_id: u64,
     paused: bool,
 }
@@ -169,7 +170,7 @@ struct UserState {
     /// Every payload the user's connections sent: (op, d).
     ops: Vec<(u64, Value)>,
     /// guild -> (channel, voice session id)
-    voice: HashMap<u64, (u64, String)>,
+    voice: HashMap<Option<u64>, (u64, String)>,
     streams: HashMap<String, FakeStream>,
     issued: Vec<IssuedVoiceToken>,
     revoked: bool,

@@ -708,8 +708,10 @@ impl Checker {
         let Some(map) = self.object(v, path, &allowed) else {
             return;
         };
-        if let Some(g) = self.required(map, path, "guild_id") {
-            self.snowflake(g, "voice state update.guild_id");
+        // Null for a DM or group DM call.
+        match self.required(map, path, "guild_id") {
+            None | Some(Value::Null) => {}
+            Some(g) => self.snowflake(g, "voice state update.guild_id"),
         }
         match self.required(map, path, "channel_id") {
             None | Some(Value::Null) => {}
@@ -731,10 +733,16 @@ impl Checker {
             Some("guild" | "call") | None => {}
             Some(other) => self.err(path, format!("unknown stream type `{other}`")),
         }
-        if map.get("type").and_then(Value::as_str) == Some("guild")
-            && let Some(g) = self.required(map, path, "guild_id")
-        {
-            self.snowflake(g, "stream create.guild_id");
+        match map.get("type").and_then(Value::as_str) {
+            Some("guild") => {
+                if let Some(g) = self.required(map, path, "guild_id") {
+                    self.snowflake(g, "stream create.guild_id");
+                }
+            }
+            Some("call") if map.get("guild_id").is_some_and(|g| !g.is_null()) => {
+                self.err(path, "a call stream has no guild_id".to_owned());
+            }
+            _ => {}
         }
         if let Some(c) = self.required(map, path, "channel_id") {
             self.snowflake(c, "stream create.channel_id");

@@ -141,9 +141,14 @@ fn to_user(state: &mut State, event: &str, d: &Value) {
     }
 }
 
-fn voice_state_payload(guild: u64, channel: Option<u64>, session_id: &str, d: &Value) -> Value {
+fn voice_state_payload(
+    guild: Option<u64>,
+    channel: Option<u64>,
+    session_id: &str,
+    d: &Value,
+) -> Value {
     json!({
-        "guild_id": guild.to_string(),
+        "guild_id": guild.map(|g| g.to_string()),
         "channel_id": channel.map(|c| c.to_string()),
         "user_id": fixtures::STREAMER_USER_ID.to_string(),
         "session_id": session_id,
@@ -162,10 +167,11 @@ fn voice_state(shared: &Shared, d: &Value) {
     if !check(shared, |c| c.voice_state_update(d)) {
         return;
     }
-    let Some(guild) = snowflake(d, "guild_id") else {
-        return;
-    };
-    if !member_of(guild) {
+    // No guild: a DM or group DM call.
+    let guild = snowflake(d, "guild_id");
+    if let Some(guild) = guild
+        && !member_of(guild)
+    {
         shared.violation(format!(
             "voice state update for guild {guild}, which the user is not in"
         ));
@@ -173,14 +179,22 @@ fn voice_state(shared: &Shared, d: &Value) {
     }
     let channel = snowflake(d, "channel_id");
     if let Some(channel) = channel {
-        let is_voice = fixtures::guild_of_channel(&[guild], channel) == Some(guild)
-            && fixtures::channel(channel, guild)["type"] == 2;
-        let perms = fixtures::channel_permissions(guild, channel, fixtures::STREAMER_USER_ID);
-        let needed = fixtures::VIEW_CHANNEL | fixtures::CONNECT;
+        let allowed = match guild {
+            Some(guild) => {
+                let is_voice = fixtures::guild_of_channel(&[guild], channel) == Some(guild)
+                    && fixtures::channel(channel, guild)["type"] == 2;
+                let perms =
+                    fixtures::channel_permissions(guild, channel, fixtures::STREAMER_USER_ID);
+                let needed = fixtures::VIEW_CHANNEL | fixtures::CONNECT;
+                is_voice && perms & needed == needed
+            }
+            // Only a DM or group the account is in has a call it can join.
+            None => channel == fixtures::GROUP_DM_CHANNEL_ID,
+        };
         // Discord answers nothing at all when the join is not allowed.
-        if !is_voice || perms & needed != needed {
+        if !allowed {
             tracing::info!(
-                guild,
+                ?guild,
                 channel,
                 "fake discord: ignoring a voice join the user may not make"
             );
@@ -218,7 +232,7 @@ fn voice_state(shared: &Shared, d: &Value) {
                 .insert(guild, (channel, session_id.clone()));
             state.user.issued.push(IssuedVoiceToken {
                 stream_key: None,
-                server_id: guild,
+                server_id: guild.unwrap_or(channel),
                 guild_id: guild,
                 channel_id: channel,
                 user_id: fixtures::STREAMER_USER_ID,
@@ -228,14 +242,25 @@ fn voice_state(shared: &Shared, d: &Value) {
             });
             let vsu = voice_state_payload(guild, Some(channel), &session_id, d);
             to_user(&mut state, "VOICE_STATE_UPDATE", &vsu);
-            let server =
-                json!({"token": token, "guild_id": guild.to_string(), "endpoint": endpoint});
+            // Only a DM call's server update names the channel.
+            let server = match guild {
+                Some(guild) => {
+                    json!({"token": token, "guild_id": guild.to_string(), "endpoint": endpoint})
+                }
+                None => json!({
+                    "token": token,
+                    "guild_id": null,
+                    "channel_id": channel.to_string(),
+                    "endpoint": endpoint,
+                }),
+            };
             to_user(&mut state, "VOICE_SERVER_UPDATE", &server);
             vsu
         }
     };
-    // The bot sees the streamer come and go, as every member of the guild would.
-    if shared.guilds.contains(&guild)
+    // The bot sees the streamer come and go, as every member of the guild would (and
+    // nothing of a DM call).
+    if guild.is_some_and(|g| shared.guilds.contains(&g))
         && let Some(bot) = state.session.as_mut().filter(|s| s.valid)
     {
         bot.push("VOICE_STATE_UPDATE", &vsu);
@@ -246,12 +271,19 @@ fn stream_create(shared: &Shared, d: &Value) {
     if !check(shared, |c| c.stream_create(d)) {
         return;
     }
-    let (Some(guild), Some(channel)) = (snowflake(d, "guild_id"), snowflake(d, "channel_id"))
-    else {
-        shared.violation(format!("stream create without a guild and channel: {d}"));
+    let is_call = d["type"] == "call";
+    let guild = snowflake(d, "guild_id");
+    let Some(channel) = snowflake(d, "channel_id").filter(|_| guild.is_some() != is_call) else {
+        shared.violation(format!(
+            "stream create needs a channel, and a guild exactly when it is not a call: {d}"
+        ));
         return;
     };
-    let key = format!("guild:{guild}:{channel}:{}", fixtures::STREAMER_USER_ID);
+    let user = fixtures::STREAMER_USER_ID;
+    let key = match guild {
+        Some(guild) => format!("guild:{guild}:{channel}:{user}"),
+        None => format!("call:{channel}:{user}"),
+    };
     let rtc_server_id = shared.snowflake();
     let token = format!("stream-token-{}", shared.snowflake());
     let mut state = shared.lock();
@@ -268,7 +300,10 @@ fn stream_create(shared: &Shared, d: &Value) {
         ));
         return;
     };
-    let perms = fixtures::channel_permissions(guild, channel, fixtures::STREAMER_USER_ID);
+    // Permissions are a guild's; anyone in a call may go live in it.
+    let perms = guild.map_or(fixtures::STREAM, |guild| {
+        fixtures::channel_permissions(guild, channel, fixtures::STREAMER_USER_ID)
+    });
     let refusal = state
         .user
         .stream_refusal
@@ -384,7 +419,17 @@ impl FakeDiscord {
 
     /// The user's voice channel in a guild, as the fake sees it.
     pub fn user_voice_channel(&self, guild: u64) -> Option<u64> {
-        self.shared.lock().user.voice.get(&guild).map(|(c, _)| *c)
+        self.shared
+            .lock()
+            .user
+            .voice
+            .get(&Some(guild))
+            .map(|(c, _)| *c)
+    }
+
+    /// The DM or group DM call the user is in, as the fake sees it.
+    pub fn user_call(&self) -> Option<u64> {
+        self.shared.lock().user.voice.get(&None).map(|(c, _)| *c)
     }
 
     /// The user's live streams: (key, paused, `rtc_server_id`).

@@ -12,8 +12,8 @@ use lounge_tests::bin::{self, Running};
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::voice::{FakeVoiceServer, FrameKind, ReceivedFrame};
 use lounge_tests::discord::{
-    DENIED_VOICE_CHANNEL_ID, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, Recorded,
-    STREAMER_USER_TOKEN, SessionKind, VOICE_CHANNEL_ID,
+    DENIED_VOICE_CHANNEL_ID, GENERAL_CHANNEL_ID, GROUP_DM_CHANNEL_ID, GUILD_ID, MEMBER_ID,
+    OWNER_ID, Recorded, STREAMER_USER_ID, STREAMER_USER_TOKEN, SessionKind, VOICE_CHANNEL_ID,
 };
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -142,11 +142,15 @@ fn clip(dir: &Path, name: &str, seconds: u32) -> PathBuf {
 /// Runs a `/stream` subcommand and returns the bot's answer: the interaction response, or the
 /// follow-up after a deferral.
 async fn stream_cmd(h: &Harness, sub: &str, options: Value) -> Recorded {
+    stream_cmd_as(h, MEMBER_ID, sub, options).await
+}
+
+async fn stream_cmd_as(h: &Harness, user: u64, sub: &str, options: Value) -> Recorded {
     let skip = h.fake.requests().len();
     let i = h.fake.send_slash(
         GUILD_ID,
         GENERAL_CHANNEL_ID,
-        MEMBER_ID,
+        user,
         "stream",
         json!([{"type": 1, "name": sub, "options": options}]),
     );
@@ -353,6 +357,96 @@ async fn stream_start_pause_seek_and_stop_reach_discord_end_to_end_encrypted() {
         None,
         "left the channel"
     );
+    assert_eq!(voice.violations(), Vec::<String>::new());
+    h.fake.assert_no_violations();
+    drop(streamer);
+    h.finish().await;
+}
+
+/// The bot's owner streams into a group DM call the streamer's account is in: the account
+/// joins the call with no guild, goes live with a `call:` stream key, and the viewer decodes
+/// the frames; members can't, a guild's `/stream stop` leaves the call alone, and `/stream
+/// hangup` ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_streams_into_a_group_dm_call() {
+    let (h, voice, _setup, streamer) = setup(true, STREAMER_USER_TOKEN, 10).await;
+    let call = |id: &str| {
+        json!([
+            option("call", json!(id)),
+            option("source", json!("clip.mp4")),
+        ])
+    };
+    let group = GROUP_DM_CHANNEL_ID.to_string();
+
+    let refused = stream_cmd_as(&h, MEMBER_ID, "call", call(&group)).await;
+    assert!(
+        refused.text().contains("Only the bot's owners"),
+        "{}",
+        refused.text()
+    );
+    let typo = stream_cmd_as(&h, OWNER_ID, "call", call("the group")).await;
+    assert!(
+        typo.text().contains("`the group` is not a channel id"),
+        "{}",
+        typo.text()
+    );
+    assert!(h.fake.user_ops_of(4).is_empty(), "nothing was joined");
+
+    let reply = stream_cmd_as(&h, OWNER_ID, "call", call(&group)).await;
+    assert!(
+        reply.text().contains("Streaming `clip.mp4` in the call"),
+        "{}\n{}",
+        reply.text(),
+        streamer.output()
+    );
+    let frames = voice
+        .wait_frames(ORDER_TIMEOUT, "30 video frames", |f| {
+            f.iter().filter(|f| f.kind == FrameKind::Video).count() >= 30
+        })
+        .await;
+    let video = decrypted(&frames, FrameKind::Video);
+    let (count, sizes) = decode_h264(&video);
+    assert!(
+        count >= 25,
+        "only {count} of {} frames decoded",
+        video.len()
+    );
+    assert!(sizes.iter().all(|&s| s == (WIDTH, HEIGHT)), "{sizes:?}");
+    // Discord's shapes for a call: no guild anywhere, the channel as the voice server id.
+    assert_eq!(h.fake.user_call(), Some(GROUP_DM_CHANNEL_ID));
+    assert_eq!(h.fake.user_ops_of(4)[0]["guild_id"], Value::Null);
+    assert_eq!(
+        h.fake.user_ops_of(18).last(),
+        Some(
+            &json!({"type": "call", "guild_id": null, "channel_id": group,
+                     "preferred_region": null})
+        )
+    );
+    let streams = h.fake.user_streams();
+    assert_eq!(streams.len(), 1, "{streams:?}");
+    assert_eq!(
+        streams[0].0,
+        format!("call:{GROUP_DM_CHANNEL_ID}:{STREAMER_USER_ID}")
+    );
+    let issued = h.fake.voice_tokens();
+    assert_eq!(issued[0].server_id, GROUP_DM_CHANNEL_ID);
+    assert_eq!(issued[0].guild_id, None);
+
+    // The call isn't the guild's to end.
+    let stop = stream_cmd(&h, "stop", json!([])).await;
+    assert!(!stop.text().contains("Stopped"), "{}", stop.text());
+    assert_eq!(h.fake.user_call(), Some(GROUP_DM_CHANNEL_ID));
+    let member_hangup = stream_cmd_as(&h, MEMBER_ID, "hangup", json!([])).await;
+    assert!(
+        member_hangup.text().contains("Only the bot's owners"),
+        "{}",
+        member_hangup.text()
+    );
+
+    let hangup = stream_cmd_as(&h, OWNER_ID, "hangup", json!([])).await;
+    assert!(hangup.text().contains("left the call"), "{}", hangup.text());
+    assert!(!h.fake.user_ops_of(19).is_empty(), "the stream was deleted");
+    assert_eq!(h.fake.user_call(), None);
     assert_eq!(voice.violations(), Vec::<String>::new());
     h.fake.assert_no_violations();
     drop(streamer);

@@ -11,8 +11,9 @@ use lounge_streamer::golive::gateway::{
 };
 use lounge_streamer::golive::token::{self, Token, TokenError, TokenSource};
 use lounge_tests::discord::{
-    DENIED_VOICE_CHANNEL_ID, FakeDiscord, GUILD_ID, Options, STREAMER_USER_ID, STREAMER_USER_TOKEN,
-    SessionKind, TOKEN, VOICE_CHANNEL_ID,
+    DENIED_VOICE_CHANNEL_ID, FakeDiscord, GROUP_DM_CHANNEL_ID, GUILD_ID, Options,
+    STRANGERS_DM_CHANNEL_ID, STREAMER_USER_ID, STREAMER_USER_TOKEN, SessionKind, TOKEN,
+    VOICE_CHANNEL_ID,
 };
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -69,7 +70,7 @@ async fn logs_in_as_the_user_and_joins_voice() {
     assert!(identify["properties"]["client_build_number"].is_u64());
 
     let join = gw
-        .join_voice(GUILD_ID, VOICE_CHANNEL_ID)
+        .join_voice(Some(GUILD_ID), VOICE_CHANNEL_ID)
         .await
         .expect("joined");
     let issued = fake.voice_tokens();
@@ -80,7 +81,7 @@ async fn logs_in_as_the_user_and_joins_voice() {
     assert_eq!(join.endpoint, VOICE_ENDPOINT);
     assert_eq!(
         (join.guild_id, join.channel_id, join.user_id),
-        (GUILD_ID, VOICE_CHANNEL_ID, STREAMER_USER_ID)
+        (Some(GUILD_ID), VOICE_CHANNEL_ID, STREAMER_USER_ID)
     );
     let server = join.voice_server();
     assert_eq!(server.server_id, GUILD_ID);
@@ -93,7 +94,7 @@ async fn logs_in_as_the_user_and_joins_voice() {
                "self_mute": false, "self_deaf": true, "self_video": false})
     );
 
-    gw.leave_voice(GUILD_ID).await.expect("left");
+    gw.leave_voice(Some(GUILD_ID)).await.expect("left");
     fake.wait_until("the user to leave voice", WAIT, |f| {
         f.user_voice_channel(GUILD_ID).is_none().then_some(())
     })
@@ -110,7 +111,7 @@ async fn a_channel_the_account_may_not_join_fails_clearly() {
     config.timeouts.voice_join = Duration::from_millis(500);
     let (gw, _events) = Gateway::connect(config).await.expect("login");
     let err = gw
-        .join_voice(GUILD_ID, DENIED_VOICE_CHANNEL_ID)
+        .join_voice(Some(GUILD_ID), DENIED_VOICE_CHANNEL_ID)
         .await
         .expect_err("the fake ignores joins the user may not make");
     assert!(
@@ -124,15 +125,82 @@ async fn a_channel_the_account_may_not_join_fails_clearly() {
     );
     assert!(fake.voice_tokens().is_empty());
     // The client is still fine for a channel it may join.
-    gw.join_voice(GUILD_ID, VOICE_CHANNEL_ID)
+    gw.join_voice(Some(GUILD_ID), VOICE_CHANNEL_ID)
         .await
         .expect("joined the allowed channel");
     // A stream needs the call first.
     let err = gw
-        .create_stream(GUILD_ID, DENIED_VOICE_CHANNEL_ID)
+        .create_stream(Some(GUILD_ID), DENIED_VOICE_CHANNEL_ID)
         .await
         .expect_err("not in that channel");
     assert!(matches!(err, GatewayError::NotInVoice { .. }), "{err:?}");
+    gw.shutdown().await;
+    fake.assert_no_violations();
+}
+
+/// A DM or group DM call: op 4 and op 18 without a guild, the channel as the voice server's
+/// id, a `call:` stream key; a call the account is not in fails like a forbidden channel.
+#[tokio::test]
+async fn joins_and_goes_live_in_a_group_dm_call() {
+    let fake = fake().await;
+    let mut config = config(&fake);
+    config.timeouts.voice_join = Duration::from_millis(500);
+    let (gw, _events) = Gateway::connect(config).await.expect("login");
+    let err = gw
+        .join_voice(None, STRANGERS_DM_CHANNEL_ID)
+        .await
+        .expect_err("the fake ignores calls the user is not in");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("the call in DM channel {STRANGERS_DM_CHANNEL_ID}")),
+        "{text}"
+    );
+
+    let join = gw
+        .join_voice(None, GROUP_DM_CHANNEL_ID)
+        .await
+        .expect("joined the call");
+    assert_eq!(
+        (join.guild_id, join.channel_id),
+        (None, GROUP_DM_CHANNEL_ID)
+    );
+    let server = join.voice_server();
+    assert_eq!(server.server_id, GROUP_DM_CHANNEL_ID);
+    assert_eq!(server.dave_group_id, GROUP_DM_CHANNEL_ID);
+    assert_eq!(
+        fake.user_ops_of(4).last(),
+        Some(
+            &json!({"guild_id": null, "channel_id": GROUP_DM_CHANNEL_ID.to_string(),
+                     "self_mute": false, "self_deaf": true, "self_video": false})
+        )
+    );
+    // A guild's stream can't be made from a call.
+    let err = gw
+        .create_stream(Some(GUILD_ID), GROUP_DM_CHANNEL_ID)
+        .await
+        .expect_err("not in a guild channel");
+    assert!(matches!(err, GatewayError::NotInVoice { .. }), "{err:?}");
+
+    let stream = gw
+        .create_stream(None, GROUP_DM_CHANNEL_ID)
+        .await
+        .expect("stream in the call");
+    assert_eq!(
+        stream.stream_key,
+        format!("call:{GROUP_DM_CHANNEL_ID}:{STREAMER_USER_ID}")
+    );
+    assert_eq!(stream.guild_id, None);
+    gw.leave_voice(None).await.expect("left");
+    fake.wait_until("the user to leave the call", WAIT, |f| {
+        f.user_call().is_none().then_some(())
+    })
+    .await;
+    assert_eq!(
+        fake.user_ops_of(4)
+            .last()
+            .map(|d| (d["guild_id"].clone(), d["channel_id"].clone())),
+        Some((Value::Null, Value::Null))
+    );
     gw.shutdown().await;
     fake.assert_no_violations();
 }
@@ -141,12 +209,15 @@ async fn a_channel_the_account_may_not_join_fails_clearly() {
 async fn creates_unpauses_pauses_and_deletes_a_stream() {
     let fake = fake().await;
     let (gw, _events) = connect(&fake).await;
-    let join = gw.join_voice(GUILD_ID, VOICE_CHANNEL_ID).await.unwrap();
+    let join = gw
+        .join_voice(Some(GUILD_ID), VOICE_CHANNEL_ID)
+        .await
+        .unwrap();
     let stream = gw
-        .create_stream(GUILD_ID, VOICE_CHANNEL_ID)
+        .create_stream(Some(GUILD_ID), VOICE_CHANNEL_ID)
         .await
         .expect("stream");
-    let key = stream_key(GUILD_ID, VOICE_CHANNEL_ID, STREAMER_USER_ID);
+    let key = stream_key(Some(GUILD_ID), VOICE_CHANNEL_ID, STREAMER_USER_ID);
     assert_eq!(stream.stream_key, key);
     let issued = fake.voice_tokens();
     let stream_token = issued.last().unwrap();
@@ -200,11 +271,13 @@ async fn creates_unpauses_pauses_and_deletes_a_stream() {
 async fn refused_and_ended_streams_are_reported() {
     let fake = fake().await;
     let (gw, mut events) = connect(&fake).await;
-    gw.join_voice(GUILD_ID, VOICE_CHANNEL_ID).await.unwrap();
+    gw.join_voice(Some(GUILD_ID), VOICE_CHANNEL_ID)
+        .await
+        .unwrap();
 
     fake.refuse_streams(Some("unauthorized"));
     let err = gw
-        .create_stream(GUILD_ID, VOICE_CHANNEL_ID)
+        .create_stream(Some(GUILD_ID), VOICE_CHANNEL_ID)
         .await
         .expect_err("refused");
     assert!(
@@ -213,7 +286,10 @@ async fn refused_and_ended_streams_are_reported() {
     );
 
     fake.refuse_streams(None);
-    let stream = gw.create_stream(GUILD_ID, VOICE_CHANNEL_ID).await.unwrap();
+    let stream = gw
+        .create_stream(Some(GUILD_ID), VOICE_CHANNEL_ID)
+        .await
+        .unwrap();
     fake.wait_until("the unpause", WAIT, |f| {
         f.user_streams().first().is_some_and(|s| !s.1).then_some(())
     })
@@ -234,8 +310,13 @@ async fn refused_and_ended_streams_are_reported() {
 async fn a_dropped_connection_resumes_and_keeps_working() {
     let fake = fake().await;
     let (gw, mut events) = connect(&fake).await;
-    gw.join_voice(GUILD_ID, VOICE_CHANNEL_ID).await.unwrap();
-    let stream = gw.create_stream(GUILD_ID, VOICE_CHANNEL_ID).await.unwrap();
+    gw.join_voice(Some(GUILD_ID), VOICE_CHANNEL_ID)
+        .await
+        .unwrap();
+    let stream = gw
+        .create_stream(Some(GUILD_ID), VOICE_CHANNEL_ID)
+        .await
+        .unwrap();
 
     fake.drop_connection_of(SessionKind::User);
     fake.wait_until("the user to resume", WAIT, |f| {
@@ -268,7 +349,9 @@ async fn a_zombie_connection_and_a_reconnect_request_both_resume() {
     })
     .await;
     let (gw, _events) = connect(&fake).await;
-    gw.join_voice(GUILD_ID, VOICE_CHANNEL_ID).await.unwrap();
+    gw.join_voice(Some(GUILD_ID), VOICE_CHANNEL_ID)
+        .await
+        .unwrap();
 
     // Heartbeats go unanswered: the client must notice, drop the connection and resume.
     fake.ack_user_heartbeats(false);
@@ -291,7 +374,7 @@ async fn a_zombie_connection_and_a_reconnect_request_both_resume() {
     assert_eq!(fake.user_identify_count(), 1);
     // Still the same call: nothing was rejoined.
     assert_eq!(fake.user_ops_of(4).len(), 1);
-    gw.leave_voice(GUILD_ID).await.unwrap();
+    gw.leave_voice(Some(GUILD_ID)).await.unwrap();
     fake.wait_until("the leave", WAIT, |f| {
         f.user_voice_channel(GUILD_ID).is_none().then_some(())
     })
@@ -304,8 +387,14 @@ async fn a_zombie_connection_and_a_reconnect_request_both_resume() {
 async fn an_invalid_session_re_identifies_and_rejoins() {
     let fake = fake().await;
     let (gw, mut events) = connect(&fake).await;
-    let join = gw.join_voice(GUILD_ID, VOICE_CHANNEL_ID).await.unwrap();
-    let stream = gw.create_stream(GUILD_ID, VOICE_CHANNEL_ID).await.unwrap();
+    let join = gw
+        .join_voice(Some(GUILD_ID), VOICE_CHANNEL_ID)
+        .await
+        .unwrap();
+    let stream = gw
+        .create_stream(Some(GUILD_ID), VOICE_CHANNEL_ID)
+        .await
+        .unwrap();
     fake.wait_until("the first unpause", WAIT, |f| {
         (f.user_ops_of(22).len() == 1).then_some(())
     })
@@ -324,7 +413,7 @@ async fn an_invalid_session_re_identifies_and_rejoins() {
     assert_ne!(rejoined.session_id, join.session_id);
     assert_eq!(
         (rejoined.guild_id, rejoined.channel_id),
-        (GUILD_ID, VOICE_CHANNEL_ID)
+        (Some(GUILD_ID), VOICE_CHANNEL_ID)
     );
     let issued = fake.voice_tokens();
     assert_eq!(issued.len(), 4, "call + stream, twice");
@@ -366,7 +455,7 @@ async fn a_revoked_or_wrong_token_is_a_clear_fatal_error() {
         text.contains(&path.display().to_string()),
         "names the file: {text}"
     );
-    let after = gw.join_voice(GUILD_ID, VOICE_CHANNEL_ID).await;
+    let after = gw.join_voice(Some(GUILD_ID), VOICE_CHANNEL_ID).await;
     assert!(matches!(after, Err(GatewayError::Closed)), "{after:?}");
 
     // Logging in again with the revoked token fails at once.
@@ -394,8 +483,13 @@ async fn the_send_limiter_keeps_the_client_under_discords_limit() {
     let mut config = config(&fake);
     config.quota = SendQuota { sends, per };
     let (gw, _events) = Gateway::connect(config).await.unwrap();
-    gw.join_voice(GUILD_ID, VOICE_CHANNEL_ID).await.unwrap();
-    let stream = gw.create_stream(GUILD_ID, VOICE_CHANNEL_ID).await.unwrap();
+    gw.join_voice(Some(GUILD_ID), VOICE_CHANNEL_ID)
+        .await
+        .unwrap();
+    let stream = gw
+        .create_stream(Some(GUILD_ID), VOICE_CHANNEL_ID)
+        .await
+        .unwrap();
     // Twice the window's whole allowance, as fast as the API lets the owner ask.
     let toggles = 2 * sends as usize;
     for i in 0..toggles {

@@ -17,7 +17,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use super::budget::SendBudget;
 use super::payload::{self, Backoff, CloseAction, FatalClose, LaunchIds};
 use super::{
-    Command, GatewayConfig, GatewayError, GatewayEvent, Reply, StreamJoin, VoiceJoin, check_url,
+    Command, GatewayConfig, GatewayError, GatewayEvent, Guild, Reply, StreamJoin, VoiceJoin,
+    check_url,
 };
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -49,7 +50,7 @@ enum VoicePhase {
 }
 
 struct VoiceSlot {
-    guild_id: u64,
+    guild_id: Guild,
     channel_id: u64,
     phase: VoicePhase,
 }
@@ -69,7 +70,7 @@ enum StreamPhase {
 }
 
 struct StreamSlot {
-    guild_id: u64,
+    guild_id: Guild,
     channel_id: u64,
     key: String,
     /// What the owner last asked for, restored after a re-create.
@@ -492,7 +493,7 @@ impl Client {
         let Some(voice) = self
             .voice
             .as_mut()
-            .filter(|v| payload::snowflake(d, "guild_id") == Some(v.guild_id))
+            .filter(|v| payload::snowflake(d, "guild_id") == v.guild_id)
         else {
             return;
         };
@@ -532,7 +533,7 @@ impl Client {
         let Some(voice) = self
             .voice
             .as_mut()
-            .filter(|v| payload::snowflake(d, "guild_id") == Some(v.guild_id))
+            .filter(|v| payload::snowflake(d, "guild_id") == v.guild_id)
         else {
             return;
         };
@@ -807,8 +808,12 @@ impl Client {
                 self.queue_with_reply(payload::stream_set_paused(&stream_key, paused), reply);
             }
             Command::DeleteStream { stream_key, reply } => {
-                if self.stream.as_ref().is_some_and(|s| s.key == stream_key) {
-                    let guild_id = self.stream.as_ref().map_or(0, |s| s.guild_id);
+                if let Some(guild_id) = self
+                    .stream
+                    .as_ref()
+                    .filter(|s| s.key == stream_key)
+                    .map(|s| s.guild_id)
+                {
                     self.drop_stream_in(guild_id, &GatewayError::Superseded);
                 }
                 self.own_deletes.push(stream_key.clone());
@@ -832,7 +837,7 @@ impl Client {
         }
     }
 
-    fn join_voice(&mut self, guild_id: u64, channel_id: u64, reply: Reply<VoiceJoin>) {
+    fn join_voice(&mut self, guild_id: Guild, channel_id: u64, reply: Reply<VoiceJoin>) {
         if let Some(VoiceSlot {
             phase: VoicePhase::Joined(join),
             ..
@@ -853,12 +858,12 @@ impl Client {
             let _ = old.send(Err(GatewayError::Superseded));
         }
         // One voice channel per account: joining elsewhere ends the stream where we were.
-        if self
+        if let Some(guild) = self
             .stream
             .as_ref()
-            .is_some_and(|s| (s.guild_id, s.channel_id) != (guild_id, channel_id))
+            .filter(|s| (s.guild_id, s.channel_id) != (guild_id, channel_id))
+            .map(|s| s.guild_id)
         {
-            let guild = self.stream.as_ref().map_or(0, |s| s.guild_id);
             self.drop_stream_in(guild, &GatewayError::Superseded);
         }
         if let Err(e) = self.queue(payload::voice_state(guild_id, Some(channel_id)), None) {
@@ -873,7 +878,7 @@ impl Client {
         });
     }
 
-    fn create_stream(&mut self, guild_id: u64, channel_id: u64, reply: Reply<StreamJoin>) {
+    fn create_stream(&mut self, guild_id: Guild, channel_id: u64, reply: Reply<StreamJoin>) {
         let in_channel = self.voice.as_ref().is_some_and(|v| {
             v.guild_id == guild_id
                 && v.channel_id == channel_id
@@ -925,7 +930,7 @@ impl Client {
     }
 
     /// Forgets the stream in `guild_id`, failing whoever waits for it with `error`.
-    fn drop_stream_in(&mut self, guild_id: u64, error: &GatewayError) {
+    fn drop_stream_in(&mut self, guild_id: Guild, error: &GatewayError) {
         if self.stream.as_ref().is_none_or(|s| s.guild_id != guild_id) {
             return;
         }

@@ -82,10 +82,22 @@ impl GatewayConfig {
     }
 }
 
+/// Where the account is in voice: a guild's voice channel, or with no guild a DM or group DM
+/// call (whose channel id is the call's).
+pub type Guild = Option<u64>;
+
+/// How errors and logs name a place in voice.
+pub fn describe_place(guild_id: Guild, channel_id: u64) -> String {
+    match guild_id {
+        Some(guild) => format!("voice channel {channel_id} in guild {guild}"),
+        None => format!("the call in DM channel {channel_id}"),
+    }
+}
+
 /// A voice channel joined: what the voice connection for the call needs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct VoiceJoin {
-    pub guild_id: u64,
+    pub guild_id: Guild,
     pub channel_id: u64,
     pub user_id: u64,
     /// From this user's `VOICE_STATE_UPDATE`; the stream connection reuses it.
@@ -109,11 +121,12 @@ impl fmt::Debug for VoiceJoin {
 }
 
 impl VoiceJoin {
-    /// The call's voice server: `server_id` is the guild, the DAVE group is the channel.
+    /// The call's voice server: `server_id` is the guild (the channel, for a DM call), the DAVE
+    /// group is the channel.
     pub fn voice_server(&self) -> VoiceServer {
         VoiceServer {
             endpoint: self.endpoint.clone(),
-            server_id: self.guild_id,
+            server_id: self.guild_id.unwrap_or(self.channel_id),
             user_id: self.user_id,
             session_id: self.session_id.clone(),
             token: self.token.clone(),
@@ -127,7 +140,7 @@ impl VoiceJoin {
 #[derive(Clone, PartialEq, Eq)]
 pub struct StreamJoin {
     pub stream_key: String,
-    pub guild_id: u64,
+    pub guild_id: Guild,
     pub channel_id: u64,
     pub user_id: u64,
     pub rtc_server_id: u64,
@@ -182,7 +195,7 @@ pub enum GatewayEvent {
     },
     /// Discord took the account out of the voice channel (kicked, moved, channel deleted);
     /// the stream in that guild is gone too.
-    VoiceLost { guild_id: u64, channel_id: u64 },
+    VoiceLost { guild_id: Guild, channel_id: u64 },
     /// After a re-identify the channel could not be rejoined or the stream not re-created.
     RejoinFailed(GatewayError),
     /// The client stopped for good; every later call returns [`GatewayError::Closed`].
@@ -206,12 +219,13 @@ pub enum GatewayError {
     #[error("Discord closed the gateway with code {code} ({meaning}); reconnecting cannot help")]
     FatalClose { code: u16, meaning: String },
     #[error(
-        "the account could not join voice channel {channel_id} in guild {guild_id} within \
-         {secs} s: it may lack the Connect or View Channel permission there, the channel may \
-         be full, or the channel id is wrong"
+        "the account could not join {} within {secs} s: it may lack the Connect or View \
+         Channel permission there (or not be in that DM or group), the channel may be full, or \
+         the channel id is wrong",
+        describe_place(*guild_id, *channel_id)
     )]
     VoiceJoinTimedOut {
-        guild_id: u64,
+        guild_id: Guild,
         channel_id: u64,
         secs: u64,
     },
@@ -223,10 +237,10 @@ pub enum GatewayError {
     #[error("{}", stream_refused(reason.as_deref()))]
     StreamRefused { reason: Option<String> },
     #[error(
-        "the account is not in voice channel {channel_id} (guild {guild_id}): join it before \
-         starting a stream"
+        "the account is not in {}: join it before starting a stream",
+        describe_place(*guild_id, *channel_id)
     )]
-    NotInVoice { guild_id: u64, channel_id: u64 },
+    NotInVoice { guild_id: Guild, channel_id: u64 },
     #[error(
         "too many gateway operations are waiting for Discord's send limit (120 per minute); \
          try again in a minute"
@@ -279,16 +293,16 @@ type Reply<T> = oneshot::Sender<Result<T, GatewayError>>;
 
 enum Command {
     JoinVoice {
-        guild_id: u64,
+        guild_id: Guild,
         channel_id: u64,
         reply: Reply<VoiceJoin>,
     },
     LeaveVoice {
-        guild_id: u64,
+        guild_id: Guild,
         reply: Reply<()>,
     },
     CreateStream {
-        guild_id: u64,
+        guild_id: Guild,
         channel_id: u64,
         reply: Reply<StreamJoin>,
     },
@@ -346,7 +360,7 @@ impl Gateway {
     /// server. Times out with [`GatewayError::VoiceJoinTimedOut`].
     pub async fn join_voice(
         &self,
-        guild_id: u64,
+        guild_id: Guild,
         channel_id: u64,
     ) -> Result<VoiceJoin, GatewayError> {
         self.ask(|reply| Command::JoinVoice {
@@ -357,8 +371,9 @@ impl Gateway {
         .await
     }
 
-    /// Leaves the guild's voice channel (op 4 with no channel); returns once sent.
-    pub async fn leave_voice(&self, guild_id: u64) -> Result<(), GatewayError> {
+    /// Leaves the guild's voice channel, or the DM call (op 4 with no channel); returns once
+    /// sent.
+    pub async fn leave_voice(&self, guild_id: Guild) -> Result<(), GatewayError> {
         self.ask(|reply| Command::LeaveVoice { guild_id, reply })
             .await
     }
@@ -367,7 +382,7 @@ impl Gateway {
     /// stream's key and server, then unpauses it (op 22).
     pub async fn create_stream(
         &self,
-        guild_id: u64,
+        guild_id: Guild,
         channel_id: u64,
     ) -> Result<StreamJoin, GatewayError> {
         self.ask(|reply| Command::CreateStream {
@@ -434,7 +449,7 @@ mod tests {
     #[test]
     fn voice_servers_for_call_and_stream() {
         let join = VoiceJoin {
-            guild_id: 10,
+            guild_id: Some(10),
             channel_id: 20,
             user_id: 30,
             session_id: "s".into(),
@@ -445,8 +460,8 @@ mod tests {
         assert_eq!((v.server_id, v.dave_group_id, v.video), (10, 20, None));
         assert!(!format!("{join:?}").contains("secret"));
         let stream = StreamJoin {
-            stream_key: stream_key(10, 20, 30),
-            guild_id: 10,
+            stream_key: stream_key(Some(10), 20, 30),
+            guild_id: Some(10),
             channel_id: 20,
             user_id: 30,
             rtc_server_id: 500,

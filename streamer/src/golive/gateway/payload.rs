@@ -147,11 +147,12 @@ pub(super) fn heartbeat(seq: Option<u64>) -> String {
 
 /// Op 4. Joining deafens the account (it only sends) and never turns the camera on; leaving
 /// is the same op with no channel.
-pub(super) fn voice_state(guild_id: u64, channel_id: Option<u64>) -> String {
+/// Joins (`channel_id`) or leaves (`None`) a guild voice channel, or with no guild a DM call.
+pub(super) fn voice_state(guild_id: Option<u64>, channel_id: Option<u64>) -> String {
     frame(
         OP_VOICE_STATE,
         &json!({
-            "guild_id": guild_id.to_string(),
+            "guild_id": guild_id.map(|g| g.to_string()),
             "channel_id": channel_id.map(|c| c.to_string()),
             "self_mute": false,
             "self_deaf": channel_id.is_some(),
@@ -160,12 +161,12 @@ pub(super) fn voice_state(guild_id: u64, channel_id: Option<u64>) -> String {
     )
 }
 
-pub(super) fn stream_create(guild_id: u64, channel_id: u64) -> String {
+pub(super) fn stream_create(guild_id: Option<u64>, channel_id: u64) -> String {
     frame(
         OP_STREAM_CREATE,
         &json!({
-            "type": "guild",
-            "guild_id": guild_id.to_string(),
+            "type": if guild_id.is_some() { "guild" } else { "call" },
+            "guild_id": guild_id.map(|g| g.to_string()),
             "channel_id": channel_id.to_string(),
             "preferred_region": null,
         }),
@@ -183,9 +184,13 @@ pub(super) fn stream_delete(stream_key: &str) -> String {
     frame(OP_STREAM_DELETE, &json!({"stream_key": stream_key}))
 }
 
-/// The key Discord gives a guild stream: `guild:{guild}:{channel}:{user}`.
-pub fn stream_key(guild_id: u64, channel_id: u64, user_id: u64) -> String {
-    format!("guild:{guild_id}:{channel_id}:{user_id}")
+/// The key Discord gives a stream: `guild:{guild}:{channel}:{user}`, or `call:{channel}:{user}`
+/// in a DM or group DM call.
+pub fn stream_key(guild_id: Option<u64>, channel_id: u64, user_id: u64) -> String {
+    match guild_id {
+        Some(guild) => format!("guild:{guild}:{channel_id}:{user_id}"),
+        None => format!("call:{channel_id}:{user_id}"),
+    }
 }
 
 /// A snowflake field, which Discord sends as a string (numbers are tolerated).
@@ -309,18 +314,29 @@ mod tests {
 
     #[test]
     fn op_payloads_have_discords_shapes() {
-        let v = parse(&voice_state(10, Some(20)));
+        let v = parse(&voice_state(Some(10), Some(20)));
         assert_eq!(
             v,
             json!({"op": 4, "d": {"guild_id": "10", "channel_id": "20", "self_mute": false, "self_deaf": true, "self_video": false}})
         );
-        let v = parse(&voice_state(10, None));
+        let v = parse(&voice_state(Some(10), None));
         assert_eq!(v["d"]["channel_id"], Value::Null);
         assert_eq!(v["d"]["guild_id"], "10");
-        let v = parse(&stream_create(10, 20));
+        // A DM or group DM call has no guild.
+        let v = parse(&voice_state(None, Some(30)));
+        assert_eq!(
+            v,
+            json!({"op": 4, "d": {"guild_id": null, "channel_id": "30", "self_mute": false, "self_deaf": true, "self_video": false}})
+        );
+        let v = parse(&stream_create(Some(10), 20));
         assert_eq!(
             v,
             json!({"op": 18, "d": {"type": "guild", "guild_id": "10", "channel_id": "20", "preferred_region": null}})
+        );
+        let v = parse(&stream_create(None, 30));
+        assert_eq!(
+            v,
+            json!({"op": 18, "d": {"type": "call", "guild_id": null, "channel_id": "30", "preferred_region": null}})
         );
         assert_eq!(
             parse(&stream_set_paused("guild:1:2:3", false)),
@@ -335,7 +351,8 @@ mod tests {
             json!({"op": 6, "d": {"token": "t", "session_id": "s", "seq": 5}})
         );
         assert_eq!(parse(&heartbeat(None)), json!({"op": 1, "d": null}));
-        assert_eq!(stream_key(1, 2, 3), "guild:1:2:3");
+        assert_eq!(stream_key(Some(1), 2, 3), "guild:1:2:3");
+        assert_eq!(stream_key(None, 2, 3), "call:2:3");
     }
 
     #[test]
