@@ -121,13 +121,14 @@ pub fn check_evolution(
 }
 
 /// Like [`check_evolution`], with the method that fired, so the caller knows whether the
-/// held item is used up ([`uses_held_item`]). A Pokémon holding an Everstone never evolves.
+/// held item is used up ([`uses_held_item`]). A Pokémon holding an Everstone does not evolve
+/// by levelling up or trading (an evolution stone still works, as in the games).
 pub fn find_evolution(
     species_num: u16,
     trigger: Trigger<'_>,
     st: &EvoState<'_>,
 ) -> Option<(&'static Species, &'static Evolution)> {
-    if same_item(st.held_item, EVERSTONE) {
+    if same_item(st.held_item, EVERSTONE) && !matches!(trigger, Trigger::UseItem(_)) {
         return None;
     }
     evolves_into(species_num)

@@ -236,7 +236,8 @@ pub fn generate<R: Rng + ?Sized>(player_levels: &[u8], rng: &mut R) -> Trainer {
 
 /// Species a trainer of `class` may have at `level`, in Pokédex order: of one of the class's
 /// types, no legendary, reachable by that level, in the most evolved form of the class's types
-/// reachable by then, and with at least one move the battle engine supports. Never empty: a
+/// reachable by then, and with at least one damaging move the battle engine supports (a
+/// trainer that can't hurt anything would make a battle that never ends). Never empty: a
 /// level too low for any of the class's types falls back to every type.
 pub fn candidates(class: &TrainerClass, level: u8) -> Vec<&'static Species> {
     let themed = pool(level, |s| class.types.iter().any(|&t| s.has_type(t)));
@@ -259,7 +260,13 @@ fn pool(level: u8, themed: impl Fn(&Species) -> bool) -> Vec<&'static Species> {
                 .filter_map(|&n| d.species_by_num(n))
                 .any(|e| themed(e) && ordinary(e) && reachable(e, level))
         })
-        .filter(|s| !moveset(s, level).is_empty())
+        .filter(|s| {
+            moveset(s, level).iter().any(|&m| {
+                dex()
+                    .move_by_num(m)
+                    .is_some_and(|m| m.category != Category::Status)
+            })
+        })
         .collect()
 }
 

@@ -226,7 +226,7 @@ fn held_items_evolve_on_level_up_and_are_used_up() {
 }
 
 #[test]
-fn an_everstone_stops_every_evolution() {
+fn an_everstone_stops_levelling_and_trading_evolutions() {
     let everstone = EvoState {
         held_item: Some("Everstone"),
         ..state(50)

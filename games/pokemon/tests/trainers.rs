@@ -149,6 +149,10 @@ fn the_pool_keeps_the_theme_and_the_most_evolved_reachable_form() {
             assert!(!pool.is_empty(), "{} at {level}", class.name);
             for s in pool {
                 assert!(reachable(s, level), "{} at {level}", s.name);
+                let hits = moveset(s, level)
+                    .iter()
+                    .any(|&m| dex().move_by_num(m).unwrap().category != Category::Status);
+                assert!(hits, "{} at {level} can't damage anything", s.name);
                 if level >= 5 {
                     assert!(
                         class.types.iter().any(|&t| s.has_type(t)),
