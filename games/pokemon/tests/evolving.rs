@@ -233,9 +233,10 @@ fn an_everstone_stops_levelling_and_trading_evolutions() {
     };
     assert_eq!(evolved("Charmander", Trigger::LevelUp, &everstone), None);
     assert_eq!(evolved("Kadabra", Trigger::Trade, &everstone), None);
+    // An evolution stone still works, as in the games.
     assert_eq!(
         evolved("Pikachu", Trigger::UseItem("Thunder Stone"), &everstone),
-        None
+        Some("Raichu")
     );
     assert_eq!(
         evolved("Charmander", Trigger::LevelUp, &state(50)),
