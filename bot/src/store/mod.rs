@@ -28,8 +28,9 @@ pub use osrs::{
     Ranked, SlayerResult, SlayerStatus, StoredTask, Trip, TripKind,
 };
 pub use pokemon::{
-    BattleRecord, Confirmation, NewPokemon, NewSpawn, OpenTrade, Pokemon, PokemonError, Progress,
-    Spawn, TEAM_SIZE, TRADE_IDLE_MS, TRADE_MAX_POKEMON, TradeChange, TradeSide,
+    BattleRecord, Confirmation, Evolved, HeldFrom, NewPokemon, NewSpawn, OpenTrade, Pokemon,
+    PokemonError, Progress, Spawn, TEAM_SIZE, TRADE_IDLE_MS, TRADE_MAX_POKEMON, TradeChange,
+    TradeEvolution, TradeEvolver, TradeSide, no_trade_evolution,
 };
 pub use tags::{Alias, NameError, Tag};
 pub use users::{Transfer, TransferError};

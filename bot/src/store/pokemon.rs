@@ -68,6 +68,8 @@ pub struct Pokemon {
     pub favourite: bool,
     pub evolve: bool,
     pub caught_at: i64,
+    /// The item it holds, as the games spell it.
+    pub held_item: Option<String>,
 }
 
 /// A Pokémon's growth after experience (and maybe an evolution).
@@ -78,6 +80,44 @@ pub struct Progress {
     pub exp: u32,
     pub friendship: u8,
     pub moves: Vec<u16>,
+    /// What it holds afterwards: the same item, or `None` when evolving used it up.
+    pub held_item: Option<String>,
+}
+
+/// What trading does to a Pokémon that changed hands (Kadabra → Alakazam; Onix holding a
+/// Metal Coat → Steelix, using the coat up). The game's rules decide; the store applies it in
+/// the swap's transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TradeEvolution {
+    pub into: u16,
+    pub uses_item: bool,
+}
+
+/// The game's trade-evolution rule, given to the swap: the Pokémon as it arrives (new owner,
+/// still its old species) in, what it becomes out.
+pub type TradeEvolver<'a> = &'a (dyn Fn(&Pokemon) -> Option<TradeEvolution> + Send + Sync);
+
+/// A swap's rule for stores without one: nothing evolves.
+pub fn no_trade_evolution(_: &Pokemon) -> Option<TradeEvolution> {
+    None
+}
+
+/// A Pokémon that evolved in a swap: as it arrived, and its new species.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evolved {
+    pub before: Pokemon,
+    pub into: u16,
+    /// The held item evolving used up.
+    pub used_item: Option<String>,
+}
+
+/// Where an item given to a Pokémon came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeldFrom {
+    /// One from the member's bag.
+    Bag,
+    /// Bought for the price; the balance left.
+    Bought { balance: i64 },
 }
 
 /// One side of a trade: who gives which Pokémon and how many coins.
@@ -138,8 +178,13 @@ pub enum TradeChange {
 pub enum Confirmation {
     /// Recorded; the other member has yet to confirm (this state of) the trade.
     Waiting(OpenTrade),
-    /// Both had confirmed: the swap happened (`swap` is its id in the trade history).
-    Done { trade: OpenTrade, swap: i64 },
+    /// Both had confirmed: the swap happened (`swap` is its id in the trade history), and
+    /// these Pokémon evolved on arrival.
+    Done {
+        trade: OpenTrade,
+        swap: i64,
+        evolved: Vec<Evolved>,
+    },
 }
 
 /// A trade left untouched this long is given up: what it held is free again.
@@ -164,6 +209,8 @@ pub struct BattleRecord {
     /// `win`, `loss`, `tie`, `forfeit` or `timeout`, from the challenger's side.
     pub outcome: &'static str,
     pub turns: u32,
+    /// Whom the computer played ("Hiker Clarence", "wild Pidgey"); `None` between members.
+    pub npc: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -194,6 +241,10 @@ pub enum PokemonError {
     NotOffered { id: i64 },
     #[error("#{id} is listed twice.")]
     ListedTwice { id: i64 },
+    #[error("#{id} already holds a {item}; take it with `/pokemon takeitem {id}` first.")]
+    AlreadyHolding { id: i64, item: String },
+    #[error("#{id} isn't holding anything.")]
+    NotHolding { id: i64 },
     #[error("{0}")]
     Invalid(&'static str),
     #[error(transparent)]
@@ -212,7 +263,7 @@ pub const TEAM_SIZE: usize = 6;
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 const POKEMON_COLUMNS: &str = "id, owner_id, species, nickname, level, exp, nature, ivs, shiny, \
-     friendship, moves, favourite, evolve, caught_at";
+     friendship, moves, favourite, evolve, caught_at, held_item";
 const SPAWN_COLUMNS: &str =
     "id, guild_id, channel_id, species, level, shiny, nature, ivs, created_at, caught_by";
 
@@ -252,6 +303,7 @@ fn pokemon_from(row: &AnyRow) -> Result<Pokemon, sqlx::Error> {
         favourite: row.try_get::<i64, _>(11)? != 0,
         evolve: row.try_get::<i64, _>(12)? != 0,
         caught_at: row.try_get(13)?,
+        held_item: row.try_get(14)?,
     })
 }
 
@@ -589,38 +641,177 @@ impl Store {
     }
 
     /// Releases (deletes) a Pokémon, only if `owner` still owns it and it is no favourite; it
-    /// leaves its battle team in the same transaction.
+    /// leaves its battle team and the item it held goes back to the owner's bag, in the same
+    /// transaction.
     pub async fn release_pokemon(&self, id: i64, owner: u64) -> Result<Pokemon, PokemonError> {
-        let released = self
-            .retry_lock_races(|| async {
-                let mut tx = self.begin_write().await?;
-                let sql = format!(
-                    "DELETE FROM pokemon WHERE id = $1 AND owner_id = $2 AND favourite = 0 \
-                     AND NOT EXISTS (SELECT 1 FROM pokemon_trade_offers WHERE pokemon_id = $1) \
-                     RETURNING {POKEMON_COLUMNS}"
-                );
-                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(id)
-                    .bind(db_id(owner))
-                    .fetch_optional(&mut *tx)
-                    .await?;
+        for _ in 0..HELD_ITEM_RACES {
+            let released = self
+                .retry_lock_races(|| async {
+                    let mut tx = self.begin_write().await?;
+                    // The bag row is written before the Pokémon's (items, then Pokémon, as
+                    // `hold_item` locks them), so the delete is guarded by the item read here.
+                    let held = held_item_of(&mut tx, id, owner).await?.flatten();
+                    if let Some(item) = &held {
+                        add_to_bag(&mut tx, owner, item).await?;
+                    }
+                    let sql = format!(
+                        "DELETE FROM pokemon WHERE id = $1 AND owner_id = $2 AND favourite = 0 \
+                         AND COALESCE(held_item, '') = $3 \
+                         AND NOT EXISTS (SELECT 1 FROM pokemon_trade_offers WHERE pokemon_id = $1) \
+                         RETURNING {POKEMON_COLUMNS}"
+                    );
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .bind(db_id(owner))
+                        .bind(held.unwrap_or_default())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(row) = row else {
+                        tx.rollback().await?;
+                        return Ok::<_, PokemonError>(None);
+                    };
+                    leave_team(&mut tx, id).await?;
+                    tx.commit().await?;
+                    Ok(Some(pokemon_from(&row)?))
+                })
+                .await?;
+            if let Some(p) = released {
+                return Ok(p);
+            }
+            match self.pokemon(id).await? {
+                Some(p) if p.owner == owner && p.favourite => {
+                    return Err(PokemonError::Favourite { id });
+                }
+                Some(p) if p.owner == owner && self.is_offered(id).await? => {
+                    return Err(PokemonError::Offered { id });
+                }
+                // Its item changed between the read and the delete: look again.
+                Some(p) if p.owner == owner => {}
+                _ => return Err(PokemonError::NotOwned { id, owner }),
+            }
+        }
+        Err(PokemonError::Invalid(CHANGED))
+    }
+
+    /// Gives Pokémon `id` the item `item` to hold: one from the owner's bag if there is one,
+    /// else bought for `price` coins (a conditional debit), in one transaction with the
+    /// conditional update that gives it, so a Pokémon released, traded, offered or given
+    /// something else meanwhile costs nothing.
+    pub async fn hold_item(
+        &self,
+        id: i64,
+        owner: u64,
+        item: &str,
+        price: i64,
+    ) -> Result<HeldFrom, PokemonError> {
+        // Said before anything is charged; the transaction decides.
+        self.why_not_holdable(id, owner).await?;
+        self.ensure_user(owner).await?;
+        self.retry_lock_races(|| async {
+            let mut tx = self.begin_write().await?;
+            let from = if take_item(&mut tx, owner, item).await? {
+                HeldFrom::Bag
+            } else {
+                let row = sqlx::query(
+                    "UPDATE users SET currency = currency - $1 WHERE id = $2 AND currency >= $1 RETURNING currency",
+                )
+                .bind(price)
+                .bind(db_id(owner))
+                .fetch_optional(&mut *tx)
+                .await?;
                 let Some(row) = row else {
                     tx.rollback().await?;
-                    return Ok::<_, PokemonError>(None);
+                    return Err(PokemonError::InsufficientFunds {
+                        user: owner,
+                        balance: self.balance(owner).await?,
+                        needed: price,
+                    });
                 };
-                leave_team(&mut tx, id).await?;
-                tx.commit().await?;
-                Ok(Some(pokemon_from(&row)?))
-            })
-            .await?;
-        if let Some(p) = released {
-            return Ok(p);
-        }
-        Err(match self.pokemon(id).await? {
-            Some(p) if p.owner == owner && p.favourite => PokemonError::Favourite { id },
-            Some(p) if p.owner == owner => PokemonError::Offered { id },
-            _ => PokemonError::NotOwned { id, owner },
+                HeldFrom::Bought {
+                    balance: row.try_get(0)?,
+                }
+            };
+            let done = sqlx::query(
+                "UPDATE pokemon SET held_item = $1 WHERE id = $2 AND owner_id = $3 AND held_item IS NULL \
+                 AND NOT EXISTS (SELECT 1 FROM pokemon_trade_offers WHERE pokemon_id = $2)",
+            )
+            .bind(item)
+            .bind(id)
+            .bind(db_id(owner))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done != 1 {
+                tx.rollback().await?;
+                self.why_not_holdable(id, owner).await?;
+                return Err(PokemonError::Invalid(CHANGED));
+            }
+            tx.commit().await?;
+            Ok(from)
         })
+        .await
+    }
+
+    /// Why Pokémon `id` can't be given an item by `owner` now, if it can't.
+    async fn why_not_holdable(&self, id: i64, owner: u64) -> Result<(), PokemonError> {
+        match self.pokemon(id).await? {
+            Some(p) if p.owner == owner => {
+                if let Some(item) = p.held_item {
+                    return Err(PokemonError::AlreadyHolding { id, item });
+                }
+                if self.is_offered(id).await? {
+                    return Err(PokemonError::Offered { id });
+                }
+                Ok(())
+            }
+            _ => Err(PokemonError::NotOwned { id, owner }),
+        }
+    }
+
+    /// Takes the item Pokémon `id` holds and puts it in the owner's bag, in one transaction;
+    /// returns the item. Refused for a Pokémon offered in an open trade, which is what the
+    /// other member agreed to.
+    pub async fn take_held_item(&self, id: i64, owner: u64) -> Result<String, PokemonError> {
+        for _ in 0..HELD_ITEM_RACES {
+            let taken = self
+                .retry_lock_races(|| async {
+                    let mut tx = self.begin_write().await?;
+                    let Some(held) = held_item_of(&mut tx, id, owner).await? else {
+                        tx.rollback().await?;
+                        return Err(PokemonError::NotOwned { id, owner });
+                    };
+                    let Some(item) = held else {
+                        tx.rollback().await?;
+                        return Err(PokemonError::NotHolding { id });
+                    };
+                    add_to_bag(&mut tx, owner, &item).await?;
+                    let done = sqlx::query(
+                        "UPDATE pokemon SET held_item = NULL WHERE id = $1 AND owner_id = $2 AND held_item = $3 \
+                         AND NOT EXISTS (SELECT 1 FROM pokemon_trade_offers WHERE pokemon_id = $1)",
+                    )
+                    .bind(id)
+                    .bind(db_id(owner))
+                    .bind(&item)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if done != 1 {
+                        tx.rollback().await?;
+                        if self.is_offered(id).await? {
+                            return Err(PokemonError::Offered { id });
+                        }
+                        // Taken, traded or swapped for another item since the read: look again.
+                        return Ok(None);
+                    }
+                    tx.commit().await?;
+                    Ok(Some(item))
+                })
+                .await?;
+            if let Some(item) = taken {
+                return Ok(item);
+            }
+        }
+        Err(PokemonError::Invalid(CHANGED))
     }
 
     /// The user's battle team in order: only the members they still own, so a team saved
@@ -738,9 +929,10 @@ impl Store {
         Ok(row.as_ref().map(pokemon_from).transpose()?)
     }
 
-    /// Writes experience, level, moves and maybe a new species, only if the Pokémon is still
-    /// owned by `owner` and unchanged since `before` was read (another write in between wins,
-    /// and this one reports `false` rather than overwriting it).
+    /// Writes experience, level, moves and maybe a new species (and the held item it used up),
+    /// only if the Pokémon is still owned by `owner` and unchanged since `before` was read, its
+    /// held item included (another write in between wins, and this one reports `false` rather
+    /// than overwriting it).
     pub async fn save_progress(
         &self,
         before: &Pokemon,
@@ -749,8 +941,10 @@ impl Store {
         self.retry_lock_races(|| async {
             let mut tx = self.begin_write().await?;
             let done = sqlx::query(
-                "UPDATE pokemon SET species = $1, level = $2, exp = $3, friendship = $4, moves = $5 \
-                 WHERE id = $6 AND owner_id = $7 AND exp = $8 AND species = $9 AND friendship = $10",
+                "UPDATE pokemon SET species = $1, level = $2, exp = $3, friendship = $4, moves = $5, \
+                 held_item = $11 \
+                 WHERE id = $6 AND owner_id = $7 AND exp = $8 AND species = $9 AND friendship = $10 \
+                 AND COALESCE(held_item, '') = $12",
             )
             .bind(i64::from(progress.species))
             .bind(i64::from(progress.level))
@@ -762,6 +956,8 @@ impl Store {
             .bind(i64::from(before.exp))
             .bind(i64::from(before.species))
             .bind(i64::from(before.friendship))
+            .bind(progress.held_item.as_deref())
+            .bind(before.held_item.as_deref().unwrap_or_default())
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -1063,7 +1259,12 @@ impl Store {
 
     /// Confirms `user`'s trade as it stands. The second confirmation swaps, in the same
     /// transaction, so the swap is exactly what both confirmed.
-    pub async fn trade_confirm(&self, user: u64, now: i64) -> Result<Confirmation, PokemonError> {
+    pub async fn trade_confirm(
+        &self,
+        user: u64,
+        now: i64,
+        evolve: TradeEvolver<'_>,
+    ) -> Result<Confirmation, PokemonError> {
         self.trade_expire(now).await?;
         self.retry_lock_races(|| async {
             let mut tx = self.begin_write().await?;
@@ -1103,8 +1304,8 @@ impl Store {
                 return Ok(Confirmation::Waiting(trade));
             }
             let [a, b] = trade.sides();
-            let swap = match swap_in(&mut tx, &a, &b).await? {
-                Ok(swap) => swap,
+            let (swap, evolved) = match swap_in(&mut tx, &a, &b, evolve).await? {
+                Ok(swapped) => swapped,
                 Err(refusal) => {
                     tx.rollback().await?;
                     return Err(self.explain(refusal).await);
@@ -1120,7 +1321,11 @@ impl Store {
             .await?;
             release_closed_trades(&mut tx).await?;
             tx.commit().await?;
-            Ok(Confirmation::Done { trade, swap })
+            Ok(Confirmation::Done {
+                trade,
+                swap,
+                evolved,
+            })
         })
         .await
     }
@@ -1157,9 +1362,15 @@ impl Store {
 
     /// Swaps what `a` gives for what `b` gives, in one transaction: every Pokémon moves only if
     /// its owner is still the one named, every coin balance only if it covers the net amount,
-    /// and otherwise nothing at all changes. Rows are locked users first, then Pokémon, each in
+    /// and otherwise nothing at all changes; what `evolve` says trading does to a Pokémon
+    /// happens in the same transaction. Rows are locked users first, then Pokémon, each in
     /// ascending id order, so concurrent trades cannot deadlock.
-    pub async fn trade(&self, a: &TradeSide, b: &TradeSide) -> Result<i64, PokemonError> {
+    pub async fn trade(
+        &self,
+        a: &TradeSide,
+        b: &TradeSide,
+        evolve: TradeEvolver<'_>,
+    ) -> Result<i64, PokemonError> {
         if a.user == b.user {
             return Err(PokemonError::Invalid("You can't trade with yourself."));
         }
@@ -1178,13 +1389,18 @@ impl Store {
         }
         self.ensure_user(a.user).await?;
         self.ensure_user(b.user).await?;
-        self.retry_lock_races(|| self.try_trade(a, b)).await
+        self.retry_lock_races(|| self.try_trade(a, b, evolve)).await
     }
 
-    async fn try_trade(&self, a: &TradeSide, b: &TradeSide) -> Result<i64, PokemonError> {
+    async fn try_trade(
+        &self,
+        a: &TradeSide,
+        b: &TradeSide,
+        evolve: TradeEvolver<'_>,
+    ) -> Result<i64, PokemonError> {
         let mut tx = self.begin_write().await?;
-        match swap_in(&mut tx, a, b).await? {
-            Ok(id) => {
+        match swap_in(&mut tx, a, b, evolve).await? {
+            Ok((id, _)) => {
                 tx.commit().await?;
                 Ok(id)
             }
@@ -1214,8 +1430,8 @@ impl Store {
         self.retry_lock_races(|| async {
             let mut tx = self.begin_write().await?;
             let row = sqlx::query(
-                "INSERT INTO pokemon_battles (guild_id, challenger_id, opponent_id, winner_id, outcome, turns, finished_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO pokemon_battles (guild_id, challenger_id, opponent_id, winner_id, outcome, turns, finished_at, npc) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(db_id(r.guild))
             .bind(db_id(r.challenger))
@@ -1224,6 +1440,7 @@ impl Store {
             .bind(r.outcome)
             .bind(i64::from(r.turns))
             .bind(now_ms())
+            .bind(r.npc.as_deref())
             .fetch_one(&mut *tx)
             .await?;
             let id: i64 = row.try_get(0)?;
@@ -1266,6 +1483,37 @@ impl Store {
             None => (0, 0),
         })
     }
+}
+
+/// Times a held-item change is retried when the item changed between its read and its
+/// conditional write (another command on the same Pokémon won the race).
+const HELD_ITEM_RACES: usize = 5;
+const CHANGED: &str = "It changed in the meantime; nothing was done. Try again.";
+
+/// The item Pokémon `id` holds if `owner` owns it: `None` if not, `Some(None)` if it holds nothing.
+async fn held_item_of(
+    tx: &mut Tx,
+    id: i64,
+    owner: u64,
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    let row = sqlx::query("SELECT held_item FROM pokemon WHERE id = $1 AND owner_id = $2")
+        .bind(id)
+        .bind(db_id(owner))
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|r| r.try_get(0)).transpose()
+}
+
+async fn add_to_bag(tx: &mut Tx, user: u64, item: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO pokemon_items (user_id, item, count) VALUES ($1, $2, 1) \
+         ON CONFLICT (user_id, item) DO UPDATE SET count = pokemon_items.count + 1",
+    )
+    .bind(db_id(user))
+    .bind(item)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn take_item(tx: &mut Tx, user: u64, item: &str) -> Result<bool, sqlx::Error> {
@@ -1377,13 +1625,16 @@ async fn release_closed_trades(tx: &mut Tx) -> Result<(), sqlx::Error> {
 }
 
 /// The swap itself, inside the caller's transaction: coins first (users in ascending id
-/// order), then Pokémon (ascending), so concurrent swaps cannot deadlock. A refusal leaves the
-/// transaction for the caller to roll back.
+/// order), then Pokémon (ascending), so concurrent swaps cannot deadlock. Each Pokémon that
+/// arrives evolves as `evolve` says, using up its held item if that is how it evolves; held
+/// items otherwise travel with their Pokémon. A refusal leaves the transaction for the caller
+/// to roll back.
 async fn swap_in(
     tx: &mut Tx,
     a: &TradeSide,
     b: &TradeSide,
-) -> Result<Result<i64, SwapRefusal>, sqlx::Error> {
+    evolve: TradeEvolver<'_>,
+) -> Result<Result<(i64, Vec<Evolved>), SwapRefusal>, sqlx::Error> {
     let mut users = [(a.user, b.coins - a.coins), (b.user, a.coins - b.coins)];
     users.sort_unstable_by_key(|(u, _)| *u);
     for (user, delta) in users {
@@ -1412,6 +1663,7 @@ async fn swap_in(
         .chain(b.pokemon.iter().map(|&p| (p, b.user, a.user)))
         .collect();
     moves.sort_unstable();
+    let mut evolved = Vec::new();
     for (id, from, to) in moves {
         // Favourites are a protection against accidents, not part of what is traded.
         let done = sqlx::query(
@@ -1437,6 +1689,31 @@ async fn swap_in(
         .bind(id)
         .execute(&mut **tx)
         .await?;
+        // Read under the row lock the owner change took, so the rule sees what is stored.
+        let sql = format!("SELECT {POKEMON_COLUMNS} FROM pokemon WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let arrived = pokemon_from(&row)?;
+        if let Some(e) = evolve(&arrived) {
+            let sql = if e.uses_item {
+                "UPDATE pokemon SET species = $1, held_item = NULL WHERE id = $2"
+            } else {
+                "UPDATE pokemon SET species = $1 WHERE id = $2"
+            };
+            sqlx::query(sql)
+                .bind(i64::from(e.into))
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            add_to_dex(tx, to, e.into).await?;
+            evolved.push(Evolved {
+                used_item: arrived.held_item.clone().filter(|_| e.uses_item),
+                before: arrived,
+                into: e.into,
+            });
+        }
     }
     let row = sqlx::query(
             "INSERT INTO pokemon_trades (user_a, user_b, a_pokemon, b_pokemon, a_coins, b_coins, traded_at) \
@@ -1451,7 +1728,7 @@ async fn swap_in(
         .bind(now_ms())
         .fetch_one(&mut **tx)
         .await?;
-    Ok(Ok(row.try_get(0)?))
+    Ok(Ok((row.try_get(0)?, evolved)))
 }
 
 /// Takes a Pokémon out of whichever battle team holds it (it changed hands or is gone).

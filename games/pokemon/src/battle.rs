@@ -257,7 +257,7 @@ impl BattlePokemon {
         self.stats.0[0]
     }
 
-    fn combatant(&self) -> Combatant {
+    pub(crate) fn combatant(&self) -> Combatant {
         Combatant {
             species: self.species,
             level: self.level,

@@ -446,6 +446,36 @@ impl Item {
     }
 }
 
+/// Every item a Pokémon can be given to hold, by the name the games use, sorted: the items
+/// with a battle effect the engine models, the Everstone, and the items species hold to evolve
+/// (evolution stones are used, not held, so they are not listed).
+pub fn holdable_items() -> &'static [&'static str] {
+    static ITEMS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    ITEMS.get_or_init(|| {
+        let mut items: Vec<&'static str> = ITEM_NAMES
+            .iter()
+            .map(|(_, n)| *n)
+            .chain(TYPE_ITEMS.iter().map(|(n, _)| *n))
+            .chain([crate::evolution::EVERSTONE])
+            .chain(crate::evolution::held_evolution_items())
+            .collect();
+        items.sort_unstable();
+        items.dedup();
+        items
+    })
+}
+
+/// The holdable item named `name` (case, spaces and punctuation forgiven), as the games spell it.
+pub fn holdable_item(name: &str) -> Option<&'static str> {
+    let wanted = id(name);
+    holdable_items().iter().copied().find(|i| id(i) == wanted)
+}
+
+/// Whether holding `name` does something in battle (Leftovers, Choice Band, Charcoal...).
+pub fn has_battle_effect(name: &str) -> bool {
+    !matches!(Item::parse(name), Ok(Item::None | Item::Inert) | Err(_))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Weather {
     Sun,
@@ -482,5 +512,31 @@ mod tests {
         assert!(Item::parse("Master Ball").is_err());
         assert_eq!(Weather::parse("Sun"), Ok(Some(Weather::Sun)));
         assert!(Weather::parse("Fog").is_err());
+    }
+
+    #[test]
+    fn holdable_items_are_known_to_battles_and_evolutions() {
+        let items = holdable_items();
+        assert!(items.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+        for item in [
+            "Leftovers",
+            "Choice Band",
+            "Metal Coat",
+            "Razor Claw",
+            "Oval Stone",
+            "Everstone",
+        ] {
+            assert!(items.contains(&item), "{item} missing");
+        }
+        assert!(!items.contains(&"Fire Stone"), "stones are used, not held");
+        // Every one is understood by the battle engine, so a held item never breaks a battle.
+        for item in items {
+            assert!(Item::parse(item).is_ok(), "{item}");
+        }
+        assert_eq!(holdable_item("metal coat"), Some("Metal Coat"));
+        assert_eq!(holdable_item("KINGS ROCK"), Some("King's Rock"));
+        assert_eq!(holdable_item("banana"), None);
+        assert!(has_battle_effect("Leftovers") && has_battle_effect("Metal Coat"));
+        assert!(!has_battle_effect("Razor Claw") && !has_battle_effect("Everstone"));
     }
 }

@@ -117,8 +117,55 @@ pub fn check_evolution(
     trigger: Trigger<'_>,
     st: &EvoState<'_>,
 ) -> Option<&'static Species> {
+    find_evolution(species_num, trigger, st).map(|(s, _)| s)
+}
+
+/// Like [`check_evolution`], with the method that fired, so the caller knows whether the
+/// held item is used up ([`uses_held_item`]). A Pokémon holding an Everstone does not evolve
+/// by levelling up or trading (an evolution stone still works, as in the games).
+pub fn find_evolution(
+    species_num: u16,
+    trigger: Trigger<'_>,
+    st: &EvoState<'_>,
+) -> Option<(&'static Species, &'static Evolution)> {
+    if same_item(st.held_item, EVERSTONE) && !matches!(trigger, Trigger::UseItem(_)) {
+        return None;
+    }
     evolves_into(species_num)
         .into_iter()
         .find(|(_, how)| satisfied(how, trigger, st))
-        .map(|(s, _)| s)
+}
+
+/// The item that stops its holder from evolving.
+pub const EVERSTONE: &str = "Everstone";
+
+/// Whether evolving this way uses up the held item (Onix's Metal Coat, Sneasel's Razor Claw),
+/// as it does in the games; a plain trade or level evolution leaves the item where it is.
+pub fn uses_held_item(how: &Evolution) -> bool {
+    how.item.is_some() && matches!(how.kind, EvolutionKind::LevelHold | EvolutionKind::Trade)
+}
+
+/// Every item some species must hold to evolve (by levelling up or by being traded), sorted.
+pub fn held_evolution_items() -> Vec<&'static str> {
+    let mut items: Vec<&'static str> = dex()
+        .species()
+        .iter()
+        .filter_map(|s| s.evolution.as_ref())
+        .filter(|how| uses_held_item(how))
+        .filter_map(|how| how.item)
+        .collect();
+    items.sort_unstable();
+    items.dedup();
+    items
+}
+
+/// What this species becomes while holding each item, and how: (item, species, method).
+pub fn held_item_evolutions(
+    species_num: u16,
+) -> Vec<(&'static str, &'static Species, &'static Evolution)> {
+    evolves_into(species_num)
+        .into_iter()
+        .filter(|(_, how)| uses_held_item(how))
+        .filter_map(|(s, how)| how.item.map(|i| (i, s, how)))
+        .collect()
 }

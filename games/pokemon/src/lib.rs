@@ -13,6 +13,7 @@ pub mod error;
 pub mod evolution;
 pub mod rng;
 pub mod stats;
+pub mod trainer;
 pub mod types;
 pub mod xp;
 

@@ -7,3 +7,4 @@ mod catching;
 mod differential;
 mod evolving;
 mod fingerprint;
+mod trainers;

@@ -1341,3 +1341,444 @@ async fn a_wild_team_battle_switches_and_shares_the_experience() {
     store.close().await;
     h.finish().await;
 }
+
+/// The computer's Pokémon shown in a battle state: (species name, level) from the second
+/// field ("**Graveler** · Lv 27 · HP ...").
+fn computer_active(r: &Recorded) -> Option<(String, u8)> {
+    let value = r.embeds().first()?["fields"][1]["value"].as_str()?;
+    let name = value.strip_prefix("**")?.split("**").next()?.to_owned();
+    let level = value
+        .split("· Lv ")
+        .nth(1)?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()?;
+    Some((name, level))
+}
+
+fn battle_trainer() -> Value {
+    json!([{"name": "trainer", "type": 1, "options": []}])
+}
+
+/// The stored battles of a member: (outcome, npc).
+async fn stored_battles(store: &Store, user: u64) -> Vec<(String, Option<String>)> {
+    sqlx::query("SELECT outcome, npc FROM pokemon_battles WHERE challenger_id = $1 ORDER BY id")
+        .bind(user as i64)
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (sqlx::Row::get(r, 0), sqlx::Row::get(r, 1)))
+        .collect()
+}
+
+/// `/battle trainer` won: a team led by a weak Pokémon with Mewtwo behind meets a trainer at
+/// their levels' middle, with two Pokémon of its class's types, which it sends in one after
+/// the other; the win pays more than a wild battle and half as much experience again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trainer_battle_is_won_for_coins_and_extra_experience() {
+    let db = TestDb::sqlite();
+    let mewtwo = {
+        let store = db.store().await;
+        let rattata = give(&store, MEMBER_ID, "Rattata", 2, &["Tackle"]).await;
+        // Below level 100, where experience stops counting.
+        let mewtwo = give(&store, MEMBER_ID, "Mewtwo", 70, &["Psychic", "Shadow Ball"]).await;
+        store.set_team(MEMBER_ID, &[rattata, mewtwo]).await.unwrap();
+        store.close().await;
+        mewtwo
+    };
+    let h = Harness::start(db).await;
+    let store = h.db.store().await;
+    let exp_before = store.pokemon(mewtwo).await.unwrap().unwrap().exp;
+    let (i, start) = slash(&h, MEMBER_ID, "battle", battle_trainer()).await;
+    let intro = start.text();
+    let title = intro
+        .split("**")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no trainer named: {intro}"))
+        .to_owned();
+    assert!(
+        intro.contains("wants to battle! They have 2 Pokémon"),
+        "{intro}"
+    );
+    let class = lounge_pokemon::trainer::CLASSES
+        .iter()
+        .find(|c| title.starts_with(&format!("{} ", c.name)))
+        .unwrap_or_else(|| panic!("{title} is no trainer class"));
+    let message = message_id(&h, &i);
+    // No running from a trainer: Forfeit sits beside the moves.
+    assert!(
+        buttons(&start)
+            .iter()
+            .any(|(id, label, _)| id.ends_with(":run") && label == "Forfeit"),
+        "{}",
+        start.body
+    );
+    let mut foes = vec![computer_active(&start).unwrap()];
+    let mut last = press(&h, MEMBER_ID, message, &button_ending(&start, ":sw:1")).await;
+    let mut log = String::new();
+    let mut turns = 0;
+    while !buttons(&last).is_empty() {
+        turns += 1;
+        assert!(turns <= 100, "the battle never ended: {}", last.body);
+        foes.extend(computer_active(&last));
+        log.push_str(&last.text());
+        let moves: Vec<String> = buttons(&last)
+            .into_iter()
+            .filter(|(id, _, disabled)| id.contains(":mv:") && !disabled)
+            .map(|(id, _, _)| id)
+            .collect();
+        // Psychic and Shadow Ball in turn: nothing is immune to both.
+        let choice = if moves.is_empty() {
+            button_ending(&last, ":sw:1")
+        } else {
+            moves[turns % moves.len()].clone()
+        };
+        last = press(&h, MEMBER_ID, message, &choice).await;
+    }
+    let end = last.text();
+    log.push_str(&end);
+    assert!(
+        log.contains(&format!("{title} sent out")),
+        "the trainer sends in its second: {log}"
+    );
+    foes.sort();
+    foes.dedup();
+    assert_eq!(foes.len(), 2, "two different Pokémon: {foes:?}");
+    let d = dex();
+    let base = lounge_pokemon::trainer::base_level(&[2, 70]);
+    let mut exp = 0;
+    for (name, level) in &foes {
+        let s = d.species_named(name).unwrap();
+        assert!(
+            class.types.iter().any(|&t| s.has_type(t)) && (base - 2..=base + 2).contains(level),
+            "{title}'s {name} at level {level}"
+        );
+        exp += battle_exp(s.num, *level);
+    }
+    let exp = exp * 3 / 2;
+    let top = foes.iter().map(|(_, l)| i64::from(*l)).max().unwrap();
+    let reward = 15 + i64::from(class.payout) * top / 16;
+    assert!(
+        end.contains(&format!("You defeated {title}! +{reward} coins."))
+            && end.contains(&format!("Mewtwo gained {exp} XP")),
+        "{end}"
+    );
+    assert_eq!(store.balance(MEMBER_ID).await.unwrap(), reward);
+    assert!(reward > 15, "more than a wild battle");
+    assert_eq!(
+        store.pokemon(mewtwo).await.unwrap().unwrap().exp,
+        exp_before + exp
+    );
+    assert_eq!(
+        stored_battles(&store, MEMBER_ID).await,
+        [("win".to_owned(), Some(title.clone()))]
+    );
+    assert_eq!(store.battle_record(MEMBER_ID).await.unwrap(), (1, 0));
+    store.close().await;
+    h.finish().await;
+}
+
+/// `/battle trainer` lost: a Magikarp can't beat two trainer Pokémon at its level; then a second
+/// trainer battle is forfeited. Both are stored as losses against the trainer, and pay nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trainer_battle_is_lost_or_forfeited() {
+    let db = TestDb::sqlite();
+    {
+        let store = db.store().await;
+        give(&store, MEMBER_ID, "Magikarp", 60, &["Tackle"]).await;
+        store.close().await;
+    }
+    let h = Harness::start(db).await;
+    let store = h.db.store().await;
+    let (i, start) = slash(&h, MEMBER_ID, "battle", battle_trainer()).await;
+    let title = start.text().split("**").nth(1).unwrap().to_owned();
+    let message = message_id(&h, &i);
+    // Another member can't play it.
+    let refused = press(&h, OWNER_ID, message, &button_ending(&start, ":mv:0")).await;
+    assert!(is_private(&refused), "{}", refused.body);
+    let mut last = start;
+    let mut turns = 0;
+    while !buttons(&last).is_empty() {
+        turns += 1;
+        assert!(turns <= 150, "the battle never ended: {}", last.body);
+        let (id, _, _) = buttons(&last)
+            .into_iter()
+            .find(|(id, _, disabled)| !disabled && id.contains(":mv:"))
+            .expect("a move");
+        last = press(&h, MEMBER_ID, message, &id).await;
+    }
+    let end = last.text();
+    assert!(
+        end.contains("Magikarp fainted. Better luck next time!"),
+        "{end}"
+    );
+    assert_eq!(store.balance(MEMBER_ID).await.unwrap(), 0);
+
+    let (i, again) = slash(&h, MEMBER_ID, "battle", battle_trainer()).await;
+    let second = again.text().split("**").nth(1).unwrap().to_owned();
+    let message = message_id(&h, &i);
+    let gave_up = press(&h, MEMBER_ID, message, &button_ending(&again, ":run")).await;
+    assert!(
+        gave_up
+            .text()
+            .contains(&format!("You forfeited; {second} wins.")),
+        "{}",
+        gave_up.text()
+    );
+    assert!(buttons(&gave_up).is_empty());
+    assert_eq!(
+        stored_battles(&store, MEMBER_ID).await,
+        [
+            ("loss".to_owned(), Some(title)),
+            ("forfeit".to_owned(), Some(second))
+        ]
+    );
+    assert_eq!(store.battle_record(MEMBER_ID).await.unwrap(), (0, 2));
+    store.close().await;
+    h.finish().await;
+}
+
+fn hold(id: i64, item: &str) -> Value {
+    json!([{"name": "hold", "type": 1, "options": [
+        {"name": "id", "type": 4, "value": id},
+        {"name": "item", "type": 3, "value": item},
+    ]}])
+}
+
+fn takeitem(id: i64) -> Value {
+    json!([{"name": "takeitem", "type": 1, "options": [{"name": "id", "type": 4, "value": id}]}])
+}
+
+/// `/pokemon hold` and `/pokemon takeitem`: an unknown item, someone else's Pokémon, an item
+/// already held, nothing to take or too few coins is a private explanation that changes
+/// nothing; an item is bought once, shown by `/pokemon info`, taken into the bag and given
+/// again from the bag for free.
+#[tokio::test(flavor = "multi_thread")]
+async fn items_are_held_and_taken_with_private_refusals() {
+    let db = TestDb::sqlite();
+    let (pikachu, theirs) = {
+        let store = db.store().await;
+        let pikachu = give(&store, MEMBER_ID, "Pikachu", 10, &["Thunder Shock"]).await;
+        let theirs = give(&store, OWNER_ID, "Eevee", 10, &["Tackle"]).await;
+        store.close().await;
+        (pikachu, theirs)
+    };
+    seed_coins(&db, MEMBER_ID, 350).await;
+    let h = Harness::start(db).await;
+    let store = h.db.store().await;
+
+    let skip = h.fake.requests().len();
+    let typing = h.fake.send_autocomplete(
+        GUILD_ID,
+        GENERAL_CHANNEL_ID,
+        MEMBER_ID,
+        "pokemon",
+        json!([{"name": "hold", "type": 1, "options": [
+            {"name": "id", "type": 4, "value": pikachu},
+            {"name": "item", "type": 3, "value": "coat", "focused": true},
+        ]}]),
+    );
+    let suggested = h
+        .fake
+        .wait_for_request(skip, REPLY_TIMEOUT, |r| r.path == typing.callback_path())
+        .await;
+    let choices: Vec<&str> = suggested.body["data"]["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .filter_map(|c| c["value"].as_str())
+        .collect();
+    assert_eq!(choices, ["Metal Coat"]);
+
+    for (user, options, expected) in [
+        (
+            MEMBER_ID,
+            hold(pikachu, "banana"),
+            "There's no item \"banana\" to hold",
+        ),
+        (
+            MEMBER_ID,
+            hold(theirs, "leftovers"),
+            "You don't have a Pokémon",
+        ),
+        (
+            OWNER_ID,
+            hold(pikachu, "leftovers"),
+            "You don't have a Pokémon",
+        ),
+        (MEMBER_ID, takeitem(pikachu), "isn't holding anything"),
+        (MEMBER_ID, takeitem(theirs), "You don't have a Pokémon"),
+    ] {
+        let (_, refused) = slash(&h, user, "pokemon", options.clone()).await;
+        assert!(
+            is_private(&refused) && refused.text().contains(expected),
+            "{options} should be refused with `{expected}`: {}",
+            refused.body
+        );
+    }
+    assert_eq!(store.balance(MEMBER_ID).await.unwrap(), 350);
+
+    let (_, held) = slash(&h, MEMBER_ID, "pokemon", hold(pikachu, "leftovers")).await;
+    assert!(
+        !is_private(&held)
+            && held.text().contains(&format!(
+                "#{pikachu} Pikachu is now holding a Leftovers (300 coins; 50 left). It uses it in battles."
+            )),
+        "{}",
+        held.text()
+    );
+    let (_, again) = slash(&h, MEMBER_ID, "pokemon", hold(pikachu, "Everstone")).await;
+    assert!(
+        is_private(&again) && again.text().contains("already holds a Leftovers"),
+        "{}",
+        again.text()
+    );
+    let (_, info) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        json!([{"name": "info", "type": 1, "options": [{"name": "id", "type": 4, "value": pikachu}]}]),
+    )
+    .await;
+    assert!(
+        info.text().contains("Holding: Leftovers"),
+        "{}",
+        info.text()
+    );
+
+    let (_, taken) = slash(&h, MEMBER_ID, "pokemon", takeitem(pikachu)).await;
+    assert!(
+        taken
+            .text()
+            .contains(&format!("You took the Leftovers from #{pikachu} Pikachu")),
+        "{}",
+        taken.text()
+    );
+    let (_, bag) = slash(
+        &h,
+        MEMBER_ID,
+        "pokemon",
+        json!([{"name": "bag", "type": 1, "options": []}]),
+    )
+    .await;
+    assert!(bag.text().contains("Leftovers: 1"), "{}", bag.text());
+    let (_, poor) = slash(&h, MEMBER_ID, "pokemon", hold(pikachu, "metal coat")).await;
+    assert!(
+        is_private(&poor) && poor.text().contains("enough coins"),
+        "{}",
+        poor.text()
+    );
+    let (_, free) = slash(&h, MEMBER_ID, "pokemon", hold(pikachu, "LEFTOVERS")).await;
+    assert!(free.text().contains("(from your bag)"), "{}", free.text());
+    assert_eq!(store.balance(MEMBER_ID).await.unwrap(), 50);
+    assert_eq!(store.item_count(MEMBER_ID, "Leftovers").await.unwrap(), 0);
+    assert_eq!(
+        store
+            .pokemon(pikachu)
+            .await
+            .unwrap()
+            .unwrap()
+            .held_item
+            .as_deref(),
+        Some("Leftovers")
+    );
+    assert_eq!(
+        store.pokemon(theirs).await.unwrap().unwrap().held_item,
+        None
+    );
+    store.close().await;
+    h.finish().await;
+}
+
+/// An Onix given a Metal Coat evolves into Steelix when it is traded with `/trade`, using the
+/// coat up in the swap; the trade shows the item it holds, and the new owner's Pokédex gains
+/// Steelix.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trade_evolves_a_pokemon_holding_its_item() {
+    let db = TestDb::sqlite();
+    let (onix, eevee) = {
+        let store = db.store().await;
+        let onix = give(&store, MEMBER_ID, "Onix", 20, &["Tackle"]).await;
+        let eevee = give(&store, OWNER_ID, "Eevee", 10, &["Tackle"]).await;
+        store.close().await;
+        (onix, eevee)
+    };
+    seed_coins(&db, MEMBER_ID, 300).await;
+    let h = Harness::start(db).await;
+    let store = h.db.store().await;
+    let (_, held) = slash(&h, MEMBER_ID, "pokemon", hold(onix, "metal coat")).await;
+    assert!(
+        held.text()
+            .contains("It will evolve into **Steelix** when it is traded."),
+        "{}",
+        held.text()
+    );
+    let (i, invite) = slash(
+        &h,
+        MEMBER_ID,
+        "trade",
+        trade_sub(
+            "start",
+            json!([{"name": "user", "type": 6, "value": OWNER_ID.to_string()}]),
+        ),
+    )
+    .await;
+    press(
+        &h,
+        OWNER_ID,
+        message_id(&h, &i),
+        &button_ending(&invite, ":accept"),
+    )
+    .await;
+    let (_, added) = slash(
+        &h,
+        MEMBER_ID,
+        "trade",
+        trade_sub(
+            "add",
+            json!([{"name": "pokemon", "type": 3, "value": onix.to_string()}]),
+        ),
+    )
+    .await;
+    assert!(
+        added.text().contains("holds Metal Coat"),
+        "{}",
+        added.text()
+    );
+    // The item is part of the offer now: it can't be taken back while the trade is open.
+    let (_, locked) = slash(&h, MEMBER_ID, "pokemon", takeitem(onix)).await;
+    assert!(
+        is_private(&locked) && locked.text().contains("offered in an open trade"),
+        "{}",
+        locked.text()
+    );
+    slash(
+        &h,
+        OWNER_ID,
+        "trade",
+        trade_sub(
+            "add",
+            json!([{"name": "pokemon", "type": 3, "value": eevee.to_string()}]),
+        ),
+    )
+    .await;
+    slash(&h, OWNER_ID, "trade", trade_sub("confirm", json!([]))).await;
+    let (_, done) = slash(&h, MEMBER_ID, "trade", trade_sub("confirm", json!([]))).await;
+    let text = done.text();
+    assert!(
+        text.contains("Trade complete")
+            && text.contains(&format!("<@{OWNER_ID}>'s Onix evolved into **Steelix**!"))
+            && text.contains("It used up its Metal Coat."),
+        "{text}"
+    );
+    let steelix = dex().species_named("Steelix").unwrap().num;
+    let p = store.pokemon(onix).await.unwrap().unwrap();
+    assert_eq!((p.owner, p.species, p.held_item), (OWNER_ID, steelix, None));
+    assert!(store.dex(OWNER_ID).await.unwrap().contains(&steelix));
+    assert_eq!(store.item_count(OWNER_ID, "Metal Coat").await.unwrap(), 0);
+    assert_eq!(store.item_count(MEMBER_ID, "Metal Coat").await.unwrap(), 0);
+    store.close().await;
+    h.finish().await;
+}

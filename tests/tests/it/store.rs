@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use lounge::store::{
     Backend, NewPokemon, NewSpawn, PokemonError, Store, StoreError, TradeSide, TransferError,
+    no_trade_evolution,
 };
 use lounge_tests::db::TestDb;
 use rand::{Rng, SeedableRng};
@@ -53,6 +54,9 @@ conformance!(
     concurrent_confirmations_swap_exactly_once,
     thousands_of_concurrent_trade_steps_and_releases_conserve_everything,
     battle_teams_keep_their_order_and_lose_what_changes_hands,
+    held_items_move_between_bag_and_pokemon_exactly_once,
+    a_trade_evolution_uses_the_held_item_in_the_swap,
+    concurrent_holds_takes_releases_and_trades_conserve_items_and_coins,
 );
 
 async fn migrations_are_idempotent(store: Store, db: &TestDb) {
@@ -380,7 +384,7 @@ async fn open_trades_hold_their_offers_and_swap_on_the_second_confirmation(
         );
     }
     assert!(matches!(
-        store.trade_confirm(1, now).await,
+        store.trade_confirm(1, now, &no_trade_evolution).await,
         Err(PokemonError::Invalid(_))
     ));
 
@@ -412,17 +416,29 @@ async fn open_trades_hold_their_offers_and_swap_on_the_second_confirmation(
     );
     assert!(store.trade_change(3, &add(vec![], 1), now).await.is_err());
 
-    let Confirmation::Waiting(t) = store.trade_confirm(1, now).await.unwrap() else {
+    let Confirmation::Waiting(t) = store
+        .trade_confirm(1, now, &no_trade_evolution)
+        .await
+        .unwrap()
+    else {
         panic!("one confirmation swapped");
     };
     assert_eq!(t.confirmed, [true, false]);
     let t = store.trade_change(2, &add(vec![p2], 0), now).await.unwrap();
     assert_eq!(t.confirmed, [false, false], "a change keeps a confirmation");
-    let Confirmation::Waiting(_) = store.trade_confirm(2, now).await.unwrap() else {
+    let Confirmation::Waiting(_) = store
+        .trade_confirm(2, now, &no_trade_evolution)
+        .await
+        .unwrap()
+    else {
         panic!("one confirmation swapped");
     };
     assert_eq!(store.pokemon(p1).await.unwrap().unwrap().owner, 1);
-    let Confirmation::Done { trade, .. } = store.trade_confirm(1, now).await.unwrap() else {
+    let Confirmation::Done { trade, .. } = store
+        .trade_confirm(1, now, &no_trade_evolution)
+        .await
+        .unwrap()
+    else {
         panic!("two confirmations did not swap");
     };
     assert_eq!(trade.pokemon, [vec![p1], vec![p2]]);
@@ -499,7 +515,12 @@ async fn concurrent_confirmations_swap_exactly_once(store: Store, _: &TestDb) {
         let confirms: Vec<_> = [1, 2]
             .map(|u| {
                 let store = Arc::clone(&store);
-                tokio::spawn(async move { store.trade_confirm(u, now).await.unwrap() })
+                tokio::spawn(async move {
+                    store
+                        .trade_confirm(u, now, &no_trade_evolution)
+                        .await
+                        .unwrap()
+                })
             })
             .into_iter()
             .collect();
@@ -576,7 +597,7 @@ async fn thousands_of_concurrent_trade_steps_and_releases_conserve_everything(
                             };
                             store.trade_change(user, &change, now).await.map(drop)
                         }
-                        6 | 7 => match store.trade_confirm(user, now).await {
+                        6 | 7 => match store.trade_confirm(user, now, &no_trade_evolution).await {
                             Ok(Confirmation::Done { .. }) => {
                                 swaps += 1;
                                 Ok(())
@@ -818,12 +839,16 @@ async fn trade_is_all_or_nothing(store: Store, _: &TestDb) {
         pokemon,
         coins,
     };
-    let err = store.trade(&a(vec![a1, c1], 0), &b(vec![b1], 0)).await;
+    let err = store
+        .trade(&a(vec![a1, c1], 0), &b(vec![b1], 0), &no_trade_evolution)
+        .await;
     assert!(
         matches!(err, Err(PokemonError::NotOwned { id, owner: 1 }) if id == c1),
         "{err:?}"
     );
-    let err = store.trade(&a(vec![a1], 51), &b(vec![b1], 0)).await;
+    let err = store
+        .trade(&a(vec![a1], 51), &b(vec![b1], 0), &no_trade_evolution)
+        .await;
     assert!(
         matches!(err, Err(PokemonError::InsufficientFunds { user: 1, .. })),
         "{err:?}"
@@ -833,16 +858,20 @@ async fn trade_is_all_or_nothing(store: Store, _: &TestDb) {
     }
     assert_eq!(store.balance(1).await.unwrap(), 50);
     assert!(matches!(
-        store.trade(&a(vec![a1], 0), &a(vec![a2], 0)).await,
+        store
+            .trade(&a(vec![a1], 0), &a(vec![a2], 0), &no_trade_evolution)
+            .await,
         Err(PokemonError::Invalid(_))
     ));
     assert!(matches!(
-        store.trade(&a(vec![a1], 0), &b(vec![a1], 0)).await,
+        store
+            .trade(&a(vec![a1], 0), &b(vec![a1], 0), &no_trade_evolution)
+            .await,
         Err(PokemonError::Invalid(_))
     ));
 
     store
-        .trade(&a(vec![a1, a2], 50), &b(vec![b1], 0))
+        .trade(&a(vec![a1, a2], 50), &b(vec![b1], 0), &no_trade_evolution)
         .await
         .unwrap();
     for (id, owner) in [(a1, 2), (a2, 2), (b1, 1), (c1, 3)] {
@@ -909,12 +938,12 @@ async fn battle_teams_keep_their_order_and_lose_what_changes_hands(store: Store,
         coins: 0,
     };
     store
-        .trade(&side(1, vec![a1]), &side(2, vec![b1]))
+        .trade(&side(1, vec![a1]), &side(2, vec![b1]), &no_trade_evolution)
         .await
         .unwrap();
     assert_eq!(team_ids(&store, 1).await, [a2, a3]);
     store
-        .trade(&side(2, vec![a1]), &side(1, vec![]))
+        .trade(&side(2, vec![a1]), &side(1, vec![]), &no_trade_evolution)
         .await
         .unwrap();
     assert_eq!(team_ids(&store, 1).await, [a2, a3], "a1 came back, benched");
@@ -1021,7 +1050,7 @@ async fn concurrent_trades_and_releases_conserve_pokemon_and_coins(store: Store,
             let store = store.clone();
             tokio::spawn(async move {
                 let result = match &op {
-                    Op::Trade(a, b) => store.trade(a, b).await.map(|_| ()),
+                    Op::Trade(a, b) => store.trade(a, b, &no_trade_evolution).await.map(|_| ()),
                     Op::Release(id, user) => store.release_pokemon(*id, *user).await.map(|_| ()),
                 };
                 (op, result)
@@ -1104,4 +1133,337 @@ async fn a_plain_sqlite_path_is_created_on_first_open() {
     let read_only = format!("sqlite://{}?mode=ro", missing.display());
     assert!(Store::open(&read_only).await.is_err());
     assert!(!missing.exists(), "mode=ro must not create the file");
+}
+
+fn species_num(name: &str) -> u16 {
+    lounge_pokemon::data::dex().species_named(name).unwrap().num
+}
+
+/// `/pokemon hold` and `/pokemon takeitem` in the store: an item is bought (a conditional
+/// debit) or taken from the bag, given only to a Pokémon its owner has that holds nothing and
+/// is not offered, taken back into the bag, and returned to the bag on release; every refusal
+/// charges nothing.
+async fn held_items_move_between_bag_and_pokemon_exactly_once(store: Store, _: &TestDb) {
+    use lounge::store::{HeldFrom, Progress, TradeChange};
+    let onix = give_pokemon(&store, 1, species_num("Onix")).await;
+    let other = give_pokemon(&store, 1, species_num("Pikachu")).await;
+    let theirs = give_pokemon(&store, 2, species_num("Eevee")).await;
+    store.adjust_currency(1, 500).await.unwrap();
+
+    let bought = store.hold_item(onix, 1, "Metal Coat", 300).await.unwrap();
+    assert_eq!(bought, HeldFrom::Bought { balance: 200 });
+    let p = store.pokemon(onix).await.unwrap().unwrap();
+    assert_eq!(p.held_item.as_deref(), Some("Metal Coat"));
+    let e = store.hold_item(onix, 1, "Leftovers", 100).await;
+    assert!(
+        matches!(&e, Err(PokemonError::AlreadyHolding { id, item }) if *id == onix && item == "Metal Coat"),
+        "{e:?}"
+    );
+    let e = store.hold_item(theirs, 1, "Leftovers", 100).await;
+    assert!(matches!(e, Err(PokemonError::NotOwned { .. })), "{e:?}");
+    let e = store.hold_item(other, 1, "Leftovers", 300).await;
+    assert!(
+        matches!(
+            e,
+            Err(PokemonError::InsufficientFunds {
+                balance: 200,
+                needed: 300,
+                ..
+            })
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        store.balance(1).await.unwrap(),
+        200,
+        "refusals cost nothing"
+    );
+    assert_eq!(store.pokemon(other).await.unwrap().unwrap().held_item, None);
+
+    // Taken into the bag, and from the bag to another Pokémon for free.
+    assert_eq!(store.take_held_item(onix, 1).await.unwrap(), "Metal Coat");
+    assert_eq!(store.item_count(1, "Metal Coat").await.unwrap(), 1);
+    assert!(matches!(
+        store.take_held_item(onix, 1).await,
+        Err(PokemonError::NotHolding { .. })
+    ));
+    assert!(matches!(
+        store.take_held_item(theirs, 1).await,
+        Err(PokemonError::NotOwned { .. })
+    ));
+    assert_eq!(
+        store.hold_item(other, 1, "Metal Coat", 300).await.unwrap(),
+        HeldFrom::Bag
+    );
+    assert_eq!(store.item_count(1, "Metal Coat").await.unwrap(), 0);
+    assert_eq!(store.balance(1).await.unwrap(), 200);
+
+    // Growth that read the Pokémon before its item changed is not written over it.
+    let before = store.pokemon(other).await.unwrap().unwrap();
+    let progress = Progress {
+        species: before.species,
+        level: before.level + 1,
+        exp: before.exp + 100,
+        friendship: before.friendship,
+        moves: before.moves.clone(),
+        held_item: None,
+    };
+    let mut stale = before.clone();
+    stale.held_item = None;
+    assert!(!store.save_progress(&stale, &progress).await.unwrap());
+    assert!(store.save_progress(&before, &progress).await.unwrap());
+    assert_eq!(store.pokemon(other).await.unwrap().unwrap().held_item, None);
+    store.hold_item(other, 1, "Leftovers", 100).await.unwrap();
+
+    // An offered Pokémon's item is part of the deal: it can't be given or taken.
+    store.trade_open(7, 1, 2, 1_000).await.unwrap();
+    let add = TradeChange::Add {
+        pokemon: vec![other, onix],
+        coins: 0,
+    };
+    store.trade_change(1, &add, 1_000).await.unwrap();
+    assert!(matches!(
+        store.take_held_item(other, 1).await,
+        Err(PokemonError::Offered { .. })
+    ));
+    assert!(matches!(
+        store.hold_item(onix, 1, "Everstone", 50).await,
+        Err(PokemonError::Offered { .. })
+    ));
+    assert_eq!(store.balance(1).await.unwrap(), 100);
+    store.trade_cancel(1, 1_000).await.unwrap();
+
+    // Released with its item: the item goes back to the bag.
+    let released = store.release_pokemon(other, 1).await.unwrap();
+    assert_eq!(released.held_item.as_deref(), Some("Leftovers"));
+    assert_eq!(store.item_count(1, "Leftovers").await.unwrap(), 1);
+}
+
+/// Trading an Onix that holds a Metal Coat evolves it into Steelix and uses the coat up, a
+/// Kadabra evolves keeping its item, and anything else keeps its item with its new owner: all
+/// in the swap's own transaction.
+async fn a_trade_evolution_uses_the_held_item_in_the_swap(store: Store, _: &TestDb) {
+    use lounge::commands::pokemon::game::trade_evolution;
+    use lounge::store::{Confirmation, TradeChange};
+    use lounge_pokemon::data::TimeOfDay;
+    let onix = give_pokemon(&store, 1, species_num("Onix")).await;
+    let kadabra = give_pokemon(&store, 1, species_num("Kadabra")).await;
+    let eevee = give_pokemon(&store, 2, species_num("Eevee")).await;
+    store.adjust_currency(1, 900).await.unwrap();
+    store.adjust_currency(2, 300).await.unwrap();
+    store.hold_item(onix, 1, "Metal Coat", 300).await.unwrap();
+    store.hold_item(kadabra, 1, "Leftovers", 300).await.unwrap();
+    store.hold_item(eevee, 2, "Everstone", 300).await.unwrap();
+
+    let now = 1_000_000;
+    store.trade_open(7, 1, 2, now).await.unwrap();
+    let add = |pokemon| TradeChange::Add { pokemon, coins: 0 };
+    store
+        .trade_change(1, &add(vec![onix, kadabra]), now)
+        .await
+        .unwrap();
+    store.trade_change(2, &add(vec![eevee]), now).await.unwrap();
+    let evolve = |p: &lounge::store::Pokemon| trade_evolution(p, TimeOfDay::Day);
+    store.trade_confirm(2, now, &evolve).await.unwrap();
+    let Confirmation::Done { evolved, .. } = store.trade_confirm(1, now, &evolve).await.unwrap()
+    else {
+        panic!("two confirmations did not swap");
+    };
+    let got: Vec<(i64, u16, Option<&str>)> = evolved
+        .iter()
+        .map(|e| (e.before.id, e.into, e.used_item.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (onix, species_num("Steelix"), Some("Metal Coat")),
+            (kadabra, species_num("Alakazam"), None),
+        ]
+    );
+    let steelix = store.pokemon(onix).await.unwrap().unwrap();
+    assert_eq!((steelix.owner, steelix.held_item), (2, None));
+    let alakazam = store.pokemon(kadabra).await.unwrap().unwrap();
+    assert_eq!(alakazam.held_item.as_deref(), Some("Leftovers"));
+    let eevee = store.pokemon(eevee).await.unwrap().unwrap();
+    assert_eq!(
+        (eevee.owner, eevee.species, eevee.held_item.as_deref()),
+        (1, species_num("Eevee"), Some("Everstone"))
+    );
+    let dex = store.dex(2).await.unwrap();
+    assert!(dex.contains(&species_num("Steelix")) && dex.contains(&species_num("Alakazam")));
+    assert_eq!(store.item_count(2, "Metal Coat").await.unwrap(), 0);
+}
+
+#[derive(Debug)]
+enum ItemOp {
+    Hold(i64, u64, &'static str),
+    Take(i64, u64),
+    Release(i64, u64),
+    Trade(TradeSide, TradeSide),
+}
+
+/// 500 gives (bought or from the bag), takes, releases and trades over the same Pokémon, in
+/// ten waves of 50 at once: afterwards every item is either in a bag or held by a Pokémon that
+/// still exists, the count is the starting bags plus what was bought, and each member paid
+/// exactly for the items bought for them. Each step acts for the Pokémon's owner as read when
+/// its wave starts (so most steps get through, and some reads are stale by the time they run).
+async fn concurrent_holds_takes_releases_and_trades_conserve_items_and_coins(
+    store: Store,
+    _: &TestDb,
+) {
+    use lounge::store::HeldFrom;
+    const USERS: u64 = 5;
+    const PRICE: i64 = 100;
+    const ITEMS: [&str; 3] = ["Metal Coat", "Leftovers", "Everstone"];
+    let mut ids = Vec::new();
+    for user in 1..=USERS {
+        store.adjust_currency(user, 5_000).await.unwrap();
+        store.buy_item(user, "Leftovers", 2, 0).await.unwrap();
+        for i in 0..6 {
+            ids.push(give_pokemon(&store, user, 1 + i).await);
+        }
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+    // (kind, Pokémon, the other Pokémon of a trade, item)
+    let plan: Vec<(u32, i64, i64, &str)> = (0..500)
+        .map(|_| {
+            (
+                rng.random_range(0..100),
+                ids[rng.random_range(0..ids.len())],
+                ids[rng.random_range(0..ids.len())],
+                ITEMS[rng.random_range(0..ITEMS.len())],
+            )
+        })
+        .collect();
+    let store = Arc::new(store);
+    let mut bought = vec![0i64; USERS as usize + 1];
+    let (mut holds, mut takes, mut releases, mut trades, mut refused) = (0, 0, 0, 0, 0);
+    for wave in plan.chunks(50) {
+        let tasks: Vec<_> = wave
+            .iter()
+            .copied()
+            .map(|(kind, id, theirs, item)| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    let owner = |id| {
+                        let store = Arc::clone(&store);
+                        async move { store.pokemon(id).await.unwrap().map_or(1, |p| p.owner) }
+                    };
+                    let user = owner(id).await;
+                    // Releases are rare, so most Pokémon stay around for the other steps.
+                    let op = match kind {
+                        0 => ItemOp::Release(id, user),
+                        1..=40 => ItemOp::Hold(id, user, item),
+                        41..=75 => ItemOp::Take(id, user),
+                        _ => {
+                            let other = owner(theirs).await;
+                            let (other, theirs) = if other == user {
+                                (1 + user % USERS, vec![])
+                            } else {
+                                (other, vec![theirs])
+                            };
+                            let side = |user, pokemon| TradeSide {
+                                user,
+                                pokemon,
+                                coins: 0,
+                            };
+                            ItemOp::Trade(side(user, vec![id]), side(other, theirs))
+                        }
+                    };
+                    let result = match &op {
+                        ItemOp::Hold(id, user, item) => {
+                            store.hold_item(*id, *user, item, PRICE).await.map(Some)
+                        }
+                        ItemOp::Take(id, user) => {
+                            store.take_held_item(*id, *user).await.map(|_| None)
+                        }
+                        ItemOp::Release(id, user) => {
+                            store.release_pokemon(*id, *user).await.map(|_| None)
+                        }
+                        ItemOp::Trade(a, b) => {
+                            store.trade(a, b, &no_trade_evolution).await.map(|_| None)
+                        }
+                    };
+                    (op, result)
+                })
+            })
+            .collect();
+        for task in tasks {
+            let (op, result) = task.await.unwrap();
+            match (&op, result) {
+                (ItemOp::Hold(_, user, _), Ok(Some(from))) => {
+                    holds += 1;
+                    if matches!(from, HeldFrom::Bought { .. }) {
+                        bought[*user as usize] += 1;
+                    }
+                }
+                (ItemOp::Hold(..), Ok(None)) => {
+                    unreachable!("a give says where the item came from")
+                }
+                (ItemOp::Take(..), Ok(_)) => takes += 1,
+                (ItemOp::Release(..), Ok(_)) => releases += 1,
+                (ItemOp::Trade(..), Ok(_)) => trades += 1,
+                (
+                    _,
+                    Err(
+                        PokemonError::NotOwned { .. }
+                        | PokemonError::AlreadyHolding { .. }
+                        | PokemonError::NotHolding { .. }
+                        | PokemonError::Invalid(_),
+                    ),
+                ) => refused += 1,
+                (_, Err(e)) => panic!("{op:?} failed: {e:?}"),
+            }
+        }
+    }
+    assert!(
+        holds > 50 && takes > 30 && releases > 0 && trades > 5 && refused > 20,
+        "every outcome: {holds} holds, {takes} takes, {releases} releases, {trades} trades, {refused} refused"
+    );
+    let mut items = 0i64;
+    for user in 1..=USERS {
+        assert_eq!(
+            store.balance(user).await.unwrap(),
+            5_000 - PRICE * bought[user as usize],
+            "user {user} paid for exactly what was bought"
+        );
+        for item in ITEMS {
+            items += store.item_count(user, item).await.unwrap();
+        }
+        items += store
+            .owned_pokemon(user)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|p| p.held_item.is_some())
+            .count() as i64;
+    }
+    let everywhere: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM pokemon WHERE held_item IS NOT NULL")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    let held_by_members: i64 = {
+        let mut n = 0;
+        for user in 1..=USERS {
+            n += store
+                .owned_pokemon(user)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|p| p.held_item.is_some())
+                .count() as i64;
+        }
+        n
+    };
+    assert_eq!(
+        everywhere, held_by_members,
+        "no item on a Pokémon nobody has"
+    );
+    let start = 2 * USERS as i64;
+    assert_eq!(
+        items,
+        start + bought.iter().sum::<i64>(),
+        "items in bags and held = the starting bags + what was bought"
+    );
 }

@@ -1,13 +1,17 @@
-//! `/battle wild` and `/battle challenge`: team battles (up to six Pokémon a side, the wild
-//! opponent is one Pokémon), played by the engine turn by turn. Moves and switches are chosen
-//! with buttons; in player battles each player picks from a private (ephemeral) message so the
-//! opponent can't see the choice before the turn runs, and a player whose Pokémon fainted picks
-//! the replacement the same way. Results are stored and the winner's team gains experience.
+//! `/battle wild`, `/battle trainer` and `/battle challenge`: team battles (up to six Pokémon a
+//! side; the wild opponent is one Pokémon, a computer trainer's team is matched to the
+//! player's), played by the engine turn by turn. Moves and switches are chosen with buttons;
+//! in player battles each player picks from a private (ephemeral) message so the opponent can't
+//! see the choice before the turn runs, and a player whose Pokémon fainted picks the
+//! replacement the same way. Against the computer, one loop serves both kinds of opponent: a
+//! wild Pokémon picks a random move, a trainer chooses with the engine's `trainer` module.
+//! Results are stored and the winner's team gains experience.
 
 use std::time::Duration;
 
-use lounge_pokemon::battle::{Action, Battle, CantReason, Event, Outcome};
+use lounge_pokemon::battle::{Action, Battle, CantReason, Event, Outcome, PokemonSet};
 use lounge_pokemon::data::Status;
+use lounge_pokemon::trainer::{self as npc, Trainer};
 use poise::serenity_prelude as serenity;
 use rand::Rng;
 
@@ -25,6 +29,9 @@ fn turn_timeout(ctx: Context<'_>) -> Duration {
 const CHALLENGE_TIMEOUT: Duration = Duration::from_mins(1);
 /// Coins for beating a wild Pokémon.
 const WILD_REWARD: i64 = 15;
+/// Experience from a trainer's Pokémon is half as much again as from a wild one, as in the
+/// games: (numerator, denominator).
+const TRAINER_EXP: (u32, u32) = (3, 2);
 /// Log lines shown per turn; long multi-hit turns are cut.
 const LOG_LINES: usize = 15;
 
@@ -33,7 +40,7 @@ const LOG_LINES: usize = 15;
     slash_command,
     prefix_command,
     guild_only,
-    subcommands("wild", "challenge"),
+    subcommands("wild", "trainer", "challenge"),
     subcommand_required
 )]
 #[allow(
@@ -70,51 +77,153 @@ struct View {
 /// experience for the wild Pokémon, plus coins.
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn wild(ctx: Context<'_>) -> Result<(), Error> {
-    let store = &ctx.data().store;
-    let user = ctx.author().id;
-    let team = fighters(ctx, user.get()).await?;
+    let team = fighters(ctx, ctx.author().id.get()).await?;
     let Some(lead) = team.first() else {
         bail_user!("{}", text::NO_POKEMON);
     };
-    let (foe, foe_shiny) = game::wild_opponent(&mut rand::rng(), lead.level);
-    let (foe_level, foe_name) = (foe.level, foe.species.name);
-    let mut battle = Battle::new([team.iter().map(game::owned_set).collect(), vec![foe]])?;
+    let (foe, shiny) = game::wild_opponent(&mut rand::rng(), lead.level);
+    let sparkle = if shiny { "✨ " } else { "" };
+    let name = foe.species.name;
+    let opponent = Opponent {
+        intro: format!(
+            "A wild {sparkle}{name} (level {}) wants to battle!",
+            foe.level
+        ),
+        title: format!("the wild {sparkle}{name}"),
+        names: vec![format!("the wild {sparkle}{name}")],
+        short: vec![format!("{sparkle}{name}")],
+        record: format!("wild {name}"),
+        reward: WILD_REWARD,
+        exp: (1, 1),
+        team: vec![foe],
+        trainer: None,
+    };
+    against_computer(ctx, team, opponent).await
+}
+
+/// Battle a computer trainer whose team is matched to yours
+///
+/// A trainer with a type theme (a Hiker's Rock and Ground types, a Swimmer's Water types...) \
+/// brings as many Pokémon as your team (at least two), near your lead's and team's levels, and \
+/// picks its moves to hit hard. Each turn, use a move or switch; when yours faints, choose who \
+/// comes in next; there's no running, only forfeiting. Win for more coins than a wild battle, \
+/// and every team member that was sent out gains half as much experience again.
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn trainer(ctx: Context<'_>) -> Result<(), Error> {
+    let team = fighters(ctx, ctx.author().id.get()).await?;
+    if team.is_empty() {
+        bail_user!("{}", text::NO_POKEMON);
+    }
+    let levels: Vec<u8> = team.iter().map(|p| p.level).collect();
+    let foe = npc::generate(&levels, &mut rand::rng());
+    let title = foe.title();
+    let opponent = Opponent {
+        intro: format!(
+            "**{title}** wants to battle! They have {} Pokémon.",
+            foe.team.len()
+        ),
+        names: foe
+            .team
+            .iter()
+            .map(|p| format!("{title}'s {}", p.species.name))
+            .collect(),
+        short: foe.team.iter().map(|p| p.species.name.to_owned()).collect(),
+        record: title.clone(),
+        reward: trainer_reward(&foe),
+        exp: TRAINER_EXP,
+        team: foe.team.clone(),
+        title,
+        trainer: Some(foe),
+    };
+    against_computer(ctx, team, opponent).await
+}
+
+/// Coins for beating a trainer: its class's prize money scaled by its strongest Pokémon's
+/// level, as the games pay, brought to this economy's scale (always more than a wild win).
+fn trainer_reward(t: &Trainer) -> i64 {
+    WILD_REWARD + i64::from(t.class.payout) * i64::from(t.top_level()) / 16
+}
+
+/// Whom the computer plays, and how the battle names and pays for it.
+struct Opponent {
+    /// The first line of the battle.
+    intro: String,
+    /// The opponent as the battle's title and its field name: "the wild Pidgey", "Hiker Clarence".
+    title: String,
+    /// Each team member in the log, and on buttons.
+    names: Vec<String>,
+    short: Vec<String>,
+    /// Stored with the result.
+    record: String,
+    /// Coins for a win.
+    reward: i64,
+    /// Experience multiplier for a win: (numerator, denominator).
+    exp: (u32, u32),
+    team: Vec<PokemonSet>,
+    /// `Some` for a trainer, which chooses with the engine's trainer AI and can't be run from;
+    /// a wild Pokémon picks moves at random.
+    trainer: Option<Trainer>,
+}
+
+/// A battle of the member's team against the computer, one button press per turn.
+async fn against_computer(
+    ctx: Context<'_>,
+    team: Vec<Pokemon>,
+    opponent: Opponent,
+) -> Result<(), Error> {
+    let store = &ctx.data().store;
+    let user = ctx.author().id;
+    let is_trainer = opponent.trainer.is_some();
+    let mut battle = Battle::new([
+        team.iter().map(game::owned_set).collect(),
+        opponent.team.clone(),
+    ])?;
     battle.clear_log();
-    let sparkle = if foe_shiny { "✨ " } else { "" };
     let own: Vec<String> = team.iter().map(game::display_name).collect();
     let view = View {
-        trainers: [
-            ctx.author().name.clone(),
-            format!("the wild {sparkle}{foe_name}"),
-        ],
-        names: [own.clone(), vec![format!("the wild {sparkle}{foe_name}")]],
-        short: [own, vec![format!("{sparkle}{foe_name}")]],
+        trainers: [ctx.author().name.clone(), opponent.title.clone()],
+        names: [own.clone(), opponent.names.clone()],
+        short: [own, opponent.short.clone()],
     };
     let id = ctx.id();
-    let prefix = format!("{id}:wild");
-    let intro = format!("A wild {sparkle}{foe_name} (level {foe_level}) wants to battle!");
+    let prefix = format!("{id}:{}", if is_trainer { "npc" } else { "wild" });
+    let run = if is_trainer { Run::Forfeit } else { Run::Run };
     let mut clicks = crate::ui::ButtonPresses::new(ctx, format!("{prefix}:"));
     let handle = ctx
         .send(
             poise::CreateReply::default()
-                .embed(state_embed(&battle, &view, std::slice::from_ref(&intro)))
-                .components(choice_rows(&battle, &view, 0, &prefix, true)),
+                .embed(state_embed(
+                    &battle,
+                    &view,
+                    std::slice::from_ref(&opponent.intro),
+                ))
+                .components(choice_rows(&battle, &view, 0, &prefix, Some(run))),
         )
         .await?;
+    let record = |outcome, turns| BattleRecord {
+        guild: super::super::guild_id(ctx),
+        challenger: user.get(),
+        opponent: None,
+        winner: None,
+        outcome,
+        turns,
+        npc: Some(opponent.record.clone()),
+    };
     let mut turns = 0;
     let mut sent_out = [1u8, 1];
     loop {
         let Some(press) = clicks.next(turn_timeout(ctx)).await else {
-            record(ctx, user.get(), None, None, "timeout", turns).await?;
+            save(ctx, &record("timeout", turns)).await?;
+            let why = if is_trainer {
+                format!("You took too long; {} left.", opponent.title)
+            } else {
+                "You took too long; the wild Pokémon wandered off.".to_owned()
+            };
             handle
                 .edit(
                     ctx,
                     poise::CreateReply::default()
-                        .embed(state_embed(
-                            &battle,
-                            &view,
-                            &["You took too long; the wild Pokémon wandered off.".to_owned()],
-                        ))
+                        .embed(state_embed(&battle, &view, &[why]))
                         .components(Vec::new()),
                 )
                 .await?;
@@ -130,9 +239,19 @@ pub async fn wild(ctx: Context<'_>) -> Result<(), Error> {
             .strip_prefix(&format!("{prefix}:"))
             .unwrap_or_default();
         if choice == "run" {
-            record(ctx, user.get(), None, None, "forfeit", turns).await?;
-            let lines = vec![format!("You got away safely from {}.", view.trainers[1])];
-            update_battle(ctx, &press, state_embed(&battle, &view, &lines), Vec::new()).await?;
+            save(ctx, &record("forfeit", turns)).await?;
+            let line = if is_trainer {
+                format!("You forfeited; {} wins.", opponent.title)
+            } else {
+                format!("You got away safely from {}.", opponent.title)
+            };
+            update_battle(
+                ctx,
+                &press,
+                state_embed(&battle, &view, &[line]),
+                Vec::new(),
+            )
+            .await?;
             return Ok(());
         }
         let Some(action) = parse_action(choice).filter(|&a| allowed(&battle, 0, a)) else {
@@ -143,12 +262,21 @@ pub async fn wild(ctx: Context<'_>) -> Result<(), Error> {
         if let (true, Action::Switch(slot)) = (battle.needs_replacement[0], action) {
             battle.replace(0, slot)?;
         } else {
-            let foe_action = random_action(&battle, 1);
+            let foe_action = match &opponent.trainer {
+                Some(_) => npc::choose_action(&battle, 1, &mut rand::rng()),
+                None => random_action(&battle, 1),
+            };
             battle.step([action, foe_action], &mut rand::rng())?;
             turns += 1;
         }
-        // The wild side is one Pokémon: when it faints the battle is over, so only the
-        // player's side ever needs a replacement.
+        // The computer sends in its next Pokémon at once (a wild one has none, so its faint
+        // ends the battle); after a double knock-out the member then chooses theirs.
+        if battle.outcome().is_none()
+            && battle.needs_replacement[1]
+            && let Some(slot) = npc::choose_replacement(&battle, 1)
+        {
+            battle.replace(1, slot)?;
+        }
         let events = battle.take_log();
         note_sent_out(&events, &mut sent_out);
         let mut lines = describe(&events, &view, before);
@@ -161,7 +289,7 @@ pub async fn wild(ctx: Context<'_>) -> Result<(), Error> {
                     ctx,
                     &press,
                     state_embed(&battle, &view, &lines),
-                    choice_rows(&battle, &view, 0, &prefix, true),
+                    choice_rows(&battle, &view, 0, &prefix, Some(run)),
                 )
                 .await?;
             }
@@ -171,14 +299,23 @@ pub async fn wild(ctx: Context<'_>) -> Result<(), Error> {
                     Outcome::Win(_) => "loss",
                     Outcome::Tie => "tie",
                 };
-                record(ctx, user.get(), None, None, result, turns).await?;
+                save(ctx, &record(result, turns)).await?;
                 if result == "win" {
                     store
-                        .adjust_currency(user.get(), WILD_REWARD)
+                        .adjust_currency(user.get(), opponent.reward)
                         .await
                         .map_err(|e| -> Error { Box::new(e) })?;
-                    lines.push(format!("You won! +{WILD_REWARD} coins."));
-                    lines.extend(reward_team(ctx, &team, sent_out[0], &battle, 1).await?);
+                    lines.push(if is_trainer {
+                        format!(
+                            "You defeated {}! +{} coins.",
+                            opponent.title, opponent.reward
+                        )
+                    } else {
+                        format!("You won! +{} coins.", opponent.reward)
+                    });
+                    lines.extend(
+                        reward_team(ctx, &team, sent_out[0], &battle, 1, opponent.exp).await?,
+                    );
                 } else if result == "loss" {
                     let who = if team.len() > 1 {
                         "All your Pokémon".to_owned()
@@ -194,6 +331,15 @@ pub async fn wild(ctx: Context<'_>) -> Result<(), Error> {
             }
         }
     }
+}
+
+/// The button beside the moves in a battle against the computer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Run {
+    /// From a wild Pokémon.
+    Run,
+    /// A trainer battle can't be run from, only given up.
+    Forfeit,
 }
 
 /// Challenge another member to a battle of your teams (or your selected Pokémon)
@@ -398,7 +544,7 @@ pub async fn challenge(
                 &view,
                 side as u8,
                 &format!("{id}:pvp:{round}"),
-                false,
+                None,
             );
             press
                 .create_response(
@@ -503,19 +649,23 @@ pub async fn challenge(
         End::Tie => (None, "tie"),
         End::Abandoned => (None, "timeout"),
     };
-    record(
+    save(
         ctx,
-        me.get(),
-        Some(user.id.get()),
-        winner.map(|w| players[w].get()),
-        outcome,
-        turns,
+        &BattleRecord {
+            guild: super::super::guild_id(ctx),
+            challenger: me.get(),
+            opponent: Some(user.id.get()),
+            winner: winner.map(|w| players[w].get()),
+            outcome,
+            turns,
+            npc: None,
+        },
     )
     .await?;
     match winner {
         Some(w) => {
             lines.push(format!("🏆 <@{}> wins!", players[w]));
-            lines.extend(reward_team(ctx, &teams[w], sent_out[w], &battle, 1 - w).await?);
+            lines.extend(reward_team(ctx, &teams[w], sent_out[w], &battle, 1 - w, (1, 1)).await?);
         }
         None => lines.push("No winner this time.".to_owned()),
     }
@@ -558,24 +708,10 @@ enum End {
     Abandoned,
 }
 
-async fn record(
-    ctx: Context<'_>,
-    challenger: u64,
-    opponent: Option<u64>,
-    winner: Option<u64>,
-    outcome: &'static str,
-    turns: u32,
-) -> Result<(), Error> {
+async fn save(ctx: Context<'_>, record: &BattleRecord) -> Result<(), Error> {
     ctx.data()
         .store
-        .record_battle(&BattleRecord {
-            guild: super::super::guild_id(ctx),
-            challenger,
-            opponent,
-            winner,
-            outcome,
-            turns,
-        })
+        .record_battle(record)
         .await
         .map_err(refusal)?;
     Ok(())
@@ -583,13 +719,14 @@ async fn record(
 
 /// Experience for the winning side: each team member that was sent out gains the
 /// experience of every opposing Pokémon that fainted, plus the one still out at the end (so a
-/// win by forfeit or on time counts the Pokémon that was facing it).
+/// win by forfeit or on time counts the Pokémon that was facing it), times `(num, den)`.
 async fn reward_team(
     ctx: Context<'_>,
     team: &[Pokemon],
     sent_out: u8,
     battle: &Battle,
     loser: usize,
+    (num, den): (u32, u32),
 ) -> Result<Vec<String>, Error> {
     let foes = &battle.sides[loser];
     let exp: u32 = foes
@@ -598,7 +735,9 @@ async fn reward_team(
         .enumerate()
         .filter(|&(i, p)| p.fainted() || i == usize::from(foes.active))
         .map(|(_, p)| game::battle_exp(p.species.num, p.level))
-        .sum();
+        .sum::<u32>()
+        * num
+        / den;
     let mut lines = Vec::new();
     for (i, p) in team.iter().enumerate() {
         if sent_out & (1 << i) != 0 {
@@ -723,15 +862,15 @@ fn note_sent_out(events: &[Event], sent_out: &mut [u8; 2]) {
 
 /// The buttons for `side`'s choice, ids under `prefix`: when its Pokémon fainted, one per
 /// healthy team member to send in; otherwise a row of moves (greyed out without PP, or
-/// Struggle when nothing else is left), with Run beside them in a wild battle, and a row
-/// switching to each healthy team member. At most five per row, as Discord allows: four
-/// moves and Run, five team members on the bench.
+/// Struggle when nothing else is left), with Run (or Forfeit) beside them against the computer,
+/// and a row switching to each healthy team member. At most five per row, as Discord allows:
+/// four moves and Run, five team members on the bench.
 fn choice_rows(
     battle: &Battle,
     view: &View,
     side: u8,
     prefix: &str,
-    with_run: bool,
+    run: Option<Run>,
 ) -> Vec<serenity::CreateActionRow> {
     let s = &battle.sides[usize::from(side)];
     let replacing = battle.needs_replacement[usize::from(side)];
@@ -773,11 +912,15 @@ fn choice_rows(
             })
             .collect()
     };
-    if with_run {
+    if let Some(run) = run {
+        let (label, style) = match run {
+            Run::Run => ("Run", serenity::ButtonStyle::Secondary),
+            Run::Forfeit => ("Forfeit", serenity::ButtonStyle::Danger),
+        };
         moves.push(
             serenity::CreateButton::new(format!("{prefix}:run"))
-                .label("Run")
-                .style(serenity::ButtonStyle::Secondary),
+                .label(label)
+                .style(style),
         );
     }
     let mut rows = vec![serenity::CreateActionRow::Buttons(moves)];
@@ -970,9 +1113,8 @@ mod tests {
         let longest = format!("✨ {}", "W".repeat(20));
         let view = view(&longest);
         let prefix = format!("{}:pvp:{}", u64::MAX, u32::MAX);
-        for with_run in [true, false] {
-            let rows =
-                serde_json::to_value(choice_rows(&battle, &view, 0, &prefix, with_run)).unwrap();
+        for run in [Some(Run::Run), Some(Run::Forfeit), None] {
+            let rows = serde_json::to_value(choice_rows(&battle, &view, 0, &prefix, run)).unwrap();
             let rows = rows.as_array().unwrap();
             assert!((1..=5).contains(&rows.len()), "{rows:?}");
             let mut switches = 0;

@@ -5,12 +5,12 @@
 use lounge_pokemon::battle::{PokemonSet, move_supported};
 use lounge_pokemon::data::{Species, TimeOfDay, dex};
 use lounge_pokemon::effects::{Ability, Item};
-use lounge_pokemon::evolution::{EvoState, Trigger, check_evolution};
+use lounge_pokemon::evolution::{EvoState, Trigger, find_evolution, uses_held_item};
 use lounge_pokemon::stats::{Spread, StatTable};
 use lounge_pokemon::xp::{default_moves, gain_exp};
 use rand::Rng;
 
-use crate::store::{NewPokemon, NewSpawn, Pokemon, Progress, Spawn};
+use crate::store::{NewPokemon, NewSpawn, Pokemon, Progress, Spawn, TradeEvolution};
 
 /// Official artwork by national dex number.
 pub fn artwork_url(species: u16, shiny: bool) -> String {
@@ -119,7 +119,8 @@ pub fn time_of_day(hour: u32) -> TimeOfDay {
 }
 
 /// Adds experience and friendship, learns moves (the oldest is forgotten past four) and
-/// evolves on level-up unless the owner opted out. `None` when nothing would change.
+/// evolves on level-up unless the owner opted out, using up the held item when that is how it
+/// evolves (Sneasel's Razor Claw at night). `None` when nothing would change.
 pub fn grow(p: &Pokemon, exp: u32, friendship: u8, time: TimeOfDay) -> Option<Growth> {
     let s = species(p.species);
     let up = gain_exp(p.species, s.growth_rate, p.exp, exp);
@@ -141,17 +142,21 @@ pub fn grow(p: &Pokemon, exp: u32, friendship: u8, time: TimeOfDay) -> Option<Gr
     }
     let mut species_num = p.species;
     let mut evolved_from = None;
+    let mut held_item = p.held_item.clone();
     if p.evolve && up.new_level > up.old_level {
         let state = EvoState {
             level: up.new_level,
             friendship,
-            held_item: None,
+            held_item: p.held_item.as_deref(),
             time,
             known_moves: &moves,
         };
-        if let Some(next) = check_evolution(p.species, Trigger::LevelUp, &state) {
+        if let Some((next, how)) = find_evolution(p.species, Trigger::LevelUp, &state) {
             evolved_from = Some(p.species);
             species_num = next.num;
+            if uses_held_item(how) {
+                held_item = None;
+            }
         }
     }
     Some(Growth {
@@ -161,6 +166,7 @@ pub fn grow(p: &Pokemon, exp: u32, friendship: u8, time: TimeOfDay) -> Option<Gr
             exp: up.exp,
             friendship,
             moves,
+            held_item,
         },
         old_level: up.old_level,
         evolved_from,
@@ -168,19 +174,23 @@ pub fn grow(p: &Pokemon, exp: u32, friendship: u8, time: TimeOfDay) -> Option<Gr
     })
 }
 
-/// The species a traded Pokémon turns into, if trading evolves it and its owner allows it.
-pub fn trade_evolution(p: &Pokemon, time: TimeOfDay) -> Option<u16> {
+/// What a traded Pokémon turns into, if trading evolves it (with its held item, for those that
+/// need one) and its owner allows it.
+pub fn trade_evolution(p: &Pokemon, time: TimeOfDay) -> Option<TradeEvolution> {
     if !p.evolve {
         return None;
     }
     let state = EvoState {
         level: p.level,
         friendship: p.friendship,
-        held_item: None,
+        held_item: p.held_item.as_deref(),
         time,
         known_moves: &p.moves,
     };
-    check_evolution(p.species, Trigger::Trade, &state).map(|s| s.num)
+    find_evolution(p.species, Trigger::Trade, &state).map(|(s, how)| TradeEvolution {
+        into: s.num,
+        uses_item: uses_held_item(how),
+    })
 }
 
 /// Experience for defeating a Pokémon: about the main series' formula, with the base stat
@@ -248,8 +258,16 @@ pub fn battle_set(
     }
 }
 
+/// A member's Pokémon as it battles, with its held item (every holdable item is one the
+/// battle engine knows; one it does not, from an older version, is left out).
 pub fn owned_set(p: &Pokemon) -> PokemonSet {
-    battle_set(p.species, p.level, p.nature, p.ivs, &p.moves)
+    let mut set = battle_set(p.species, p.level, p.nature, p.ivs, &p.moves);
+    set.item = p
+        .held_item
+        .as_deref()
+        .and_then(|i| Item::parse(i).ok())
+        .unwrap_or(Item::None);
+    set
 }
 
 /// A wild opponent near `level`.
@@ -335,6 +353,7 @@ mod tests {
             favourite: false,
             evolve: true,
             caught_at: 0,
+            held_item: None,
         }
     }
 
@@ -352,6 +371,48 @@ mod tests {
         let g = grow(&stay, 100_000, 1, TimeOfDay::Day).unwrap();
         assert_eq!(g.progress.species, p.species);
         assert_eq!(g.evolved_from, None);
+    }
+
+    #[test]
+    fn a_held_item_evolves_on_level_up_at_the_right_time_and_is_used_up() {
+        let mut sneasel = mon("Sneasel", 30);
+        sneasel.held_item = Some("Razor Claw".to_owned());
+        let g = grow(&sneasel, 100_000, 1, TimeOfDay::Day).unwrap();
+        assert_eq!(g.evolved_from, None, "Weavile needs the night");
+        assert_eq!(g.progress.held_item.as_deref(), Some("Razor Claw"));
+        let g = grow(&sneasel, 100_000, 1, TimeOfDay::Night).unwrap();
+        assert_eq!(species(g.progress.species).name, "Weavile");
+        assert_eq!(g.progress.held_item, None, "the claw is used up");
+
+        let mut charmander = mon("Charmander", 15);
+        charmander.held_item = Some("Leftovers".to_owned());
+        let g = grow(&charmander, 100_000, 1, TimeOfDay::Day).unwrap();
+        assert_eq!(species(g.progress.species).name, "Charmeleon");
+        assert_eq!(g.progress.held_item.as_deref(), Some("Leftovers"), "kept");
+        charmander.held_item = Some("Everstone".to_owned());
+        let g = grow(&charmander, 100_000, 1, TimeOfDay::Day).unwrap();
+        assert_eq!(g.evolved_from, None);
+    }
+
+    #[test]
+    fn trading_evolves_with_the_held_item_and_the_owners_consent() {
+        let mut onix = mon("Onix", 20);
+        assert_eq!(trade_evolution(&onix, TimeOfDay::Day), None);
+        onix.held_item = Some("Metal Coat".to_owned());
+        let steelix = dex().species_named("Steelix").unwrap().num;
+        assert_eq!(
+            trade_evolution(&onix, TimeOfDay::Day),
+            Some(TradeEvolution {
+                into: steelix,
+                uses_item: true
+            })
+        );
+        onix.evolve = false;
+        assert_eq!(trade_evolution(&onix, TimeOfDay::Day), None);
+        let mut kadabra = mon("Kadabra", 20);
+        kadabra.held_item = Some("Leftovers".to_owned());
+        assert!(trade_evolution(&kadabra, TimeOfDay::Day).is_some_and(|e| !e.uses_item));
+        assert_eq!(owned_set(&kadabra).item, Item::Leftovers);
     }
 
     #[test]

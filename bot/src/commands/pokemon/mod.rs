@@ -24,6 +24,8 @@ pub const MODULE: &str = "pokemon";
 const CATCH_REWARD: i64 = 10;
 /// What an evolution item costs; it is bought and used in one go.
 const EVOLUTION_ITEM_PRICE: i64 = 300;
+/// What an item to hold costs when the bag has none.
+const HELD_ITEM_PRICE: i64 = 300;
 /// Pokémon per page of `/pokemon list`.
 const PER_PAGE: usize = 15;
 /// How long a confirm button waits.
@@ -234,6 +236,8 @@ pub async fn throw(
         "team::team",
         "evolution",
         "evolve",
+        "hold",
+        "takeitem",
         "bag",
         "buy",
         "spawnchannel"
@@ -483,6 +487,80 @@ async fn autocomplete_evolution_item(
     crate::ui::autocomplete(lounge_pokemon::evolution::evolution_items(), partial)
 }
 
+/// Give one of your Pokémon an item to hold, from your bag or bought (300 coins)
+///
+/// Some Pokémon evolve holding an item: Onix with a Metal Coat when traded, Sneasel with a \
+/// Razor Claw when it levels up at night, Happiny with an Oval Stone by day. Battle items \
+/// (Leftovers, Choice Band, Charcoal...) work in battles; an Everstone stops evolution. An item \
+/// in your bag is used first; otherwise it is bought. It stays with the Pokémon in a trade.
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn hold(
+    ctx: Context<'_>,
+    #[description = "The Pokémon's number"] id: i64,
+    #[description = "The item, e.g. Metal Coat, Leftovers or Everstone"]
+    #[autocomplete = "autocomplete_held_item"]
+    #[rest]
+    item: String,
+) -> Result<(), Error> {
+    use lounge_pokemon::effects::holdable_item;
+    let store = &ctx.data().store;
+    let me = ctx.author().id.get();
+    let Some(p) = store.pokemon(id).await?.filter(|p| p.owner == me) else {
+        bail_user!("You don't have a Pokémon #{id}.");
+    };
+    let Some(item) = holdable_item(&item) else {
+        bail_user!("{}", text::unknown_held_item(&item));
+    };
+    let from = match store.hold_item(id, me, item, HELD_ITEM_PRICE).await {
+        Ok(from) => from,
+        Err(PokemonError::NotOwned { .. }) => bail_user!("You don't have a Pokémon #{id}."),
+        Err(e) => return Err(refusal(e)),
+    };
+    ctx.say(text::now_holding(&p, item, from, HELD_ITEM_PRICE))
+        .await?;
+    Ok(())
+}
+
+#[allow(
+    clippy::unused_async,
+    reason = "poise requires autocomplete callbacks to be async"
+)]
+async fn autocomplete_held_item(
+    _: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    crate::ui::autocomplete(
+        lounge_pokemon::effects::holdable_items().iter().copied(),
+        partial,
+    )
+}
+
+/// Take the item one of your Pokémon holds and put it in your bag
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn takeitem(
+    ctx: Context<'_>,
+    #[description = "The Pokémon's number"] id: i64,
+) -> Result<(), Error> {
+    let store = &ctx.data().store;
+    let me = ctx.author().id.get();
+    let item = match store.take_held_item(id, me).await {
+        Ok(item) => item,
+        Err(PokemonError::NotOwned { .. }) => bail_user!("You don't have a Pokémon #{id}."),
+        Err(e) => return Err(refusal(e)),
+    };
+    let name = store
+        .pokemon(id)
+        .await?
+        .map(|p| game::display_name(&p))
+        .unwrap_or_default();
+    ctx.say(format!(
+        "You took the {item} from #{id} {name} and put it in your bag \
+         (`/pokemon hold` gives it to a Pokémon again)."
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Choose the Pokémon that gains experience from your chatting (and battles, without a team)
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn select(
@@ -560,7 +638,13 @@ pub async fn release(
         }
         let answer = if press.data.custom_id == yes {
             match store.release_pokemon(id, user.get()).await {
-                Ok(p) => format!("Bye, {}! #{id} was released.", game::display_name(&p)),
+                Ok(p) => match &p.held_item {
+                    Some(item) => format!(
+                        "Bye, {}! #{id} was released. Its {item} went back to your bag.",
+                        game::display_name(&p)
+                    ),
+                    None => format!("Bye, {}! #{id} was released.", game::display_name(&p)),
+                },
                 Err(
                     e @ (PokemonError::NotOwned { .. }
                     | PokemonError::Favourite { .. }
@@ -576,7 +660,7 @@ pub async fn release(
     }
 }
 
-/// Show your balls and coins
+/// Show your balls, items and coins
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn bag(ctx: Context<'_>) -> Result<(), Error> {
     let store = &ctx.data().store;
@@ -591,7 +675,7 @@ pub async fn bag(ctx: Context<'_>) -> Result<(), Error> {
         })
         .collect();
     if lines.is_empty() {
-        lines.push("No balls yet: `/pokemon buy` has some.".to_owned());
+        lines.push("Nothing yet: `/pokemon buy` has balls.".to_owned());
     }
     lines.push(format!("Coins: {coins}"));
     ctx.send(

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use poise::serenity_prelude as serenity;
 
 use super::game::{self, artwork_url, display_name, species};
-use crate::store::{NewSpawn, Pokemon, Spawn};
+use crate::store::{HeldFrom, NewSpawn, Pokemon, Spawn};
 
 pub const COLOUR: u32 = 0x00E3_350D;
 
@@ -134,7 +134,53 @@ pub fn list_line(p: &Pokemon) -> String {
     if p.favourite {
         line.push_str(" ❤");
     }
+    if let Some(item) = &p.held_item {
+        let _ = write!(line, " · holds {item}");
+    }
     line
+}
+
+pub fn unknown_held_item(name: &str) -> String {
+    format!(
+        "There's no item \"{}\" to hold. Items include Leftovers, Choice Band, Metal Coat, \
+         Razor Claw and Everstone; the `item` option suggests them all.",
+        name.trim().replace('`', "'")
+    )
+}
+
+/// The answer to `/pokemon hold`: what it holds now, what it cost, and what the item will do
+/// (the evolution it leads to, its battle effect, or stopping evolution).
+pub fn now_holding(p: &Pokemon, item: &str, from: HeldFrom, price: i64) -> String {
+    use lounge_pokemon::data::{EvolutionKind, TimeOfDay};
+    use lounge_pokemon::effects::has_battle_effect;
+    use lounge_pokemon::evolution::{EVERSTONE, held_item_evolutions};
+    let paid = match from {
+        HeldFrom::Bag => "from your bag".to_owned(),
+        HeldFrom::Bought { balance } => format!("{price} coins; {balance} left"),
+    };
+    let mut msg = format!(
+        "#{} {} is now holding a {item} ({paid}).",
+        p.id,
+        display_name(p)
+    );
+    for (_, into, how) in held_item_evolutions(p.species)
+        .into_iter()
+        .filter(|(i, _, _)| *i == item)
+    {
+        let when = match (how.kind, how.time) {
+            (EvolutionKind::Trade, _) => "when it is traded".to_owned(),
+            (_, Some(TimeOfDay::Night)) => "when it levels up at night".to_owned(),
+            (_, Some(TimeOfDay::Day)) => "when it levels up during the day".to_owned(),
+            _ => "when it levels up".to_owned(),
+        };
+        let _ = write!(msg, " It will evolve into **{}** {when}.", into.name);
+    }
+    if item == EVERSTONE {
+        msg.push_str(" It won't evolve while it holds it.");
+    } else if has_battle_effect(item) {
+        msg.push_str(" It uses it in battles.");
+    }
+    msg
 }
 
 pub fn info_embed(p: &Pokemon, selected: bool) -> serenity::CreateEmbed {
@@ -176,10 +222,11 @@ pub fn info_embed(p: &Pokemon, selected: bool) -> serenity::CreateEmbed {
     if !p.evolve {
         flags.push("won't evolve");
     }
+    let holding = p.held_item.as_deref().unwrap_or("nothing");
     let mut e = serenity::CreateEmbed::new()
         .title(format!("#{} {} — level {}", p.id, display_name(p), p.level))
         .description(format!(
-            "**{}** ({}) · {} nature · friendship {}\n{next}",
+            "**{}** ({}) · {} nature · friendship {}\nHolding: {holding}\n{next}",
             s.name,
             types.join("/"),
             nature.name,

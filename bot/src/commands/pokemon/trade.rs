@@ -4,12 +4,13 @@
 //! confirmations, and the second confirmation swaps in its own transaction, so the swap is
 //! exactly what both saw and nothing is lost or duplicated.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 
 use super::{game, parse_ids, refusal, respond_private, text, update_message};
-use crate::store::{Confirmation, OpenTrade, Progress, TradeChange, TradeSide, now_ms};
+use crate::store::{Confirmation, OpenTrade, TradeChange, now_ms};
 use crate::{Context, Error, bail_user};
 
 /// How long an invitation waits for the other member's answer.
@@ -199,10 +200,13 @@ pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn confirm(ctx: Context<'_>) -> Result<(), Error> {
     let me = ctx.author().id.get();
+    let time = super::now_time();
+    // Trading evolves what arrives (Kadabra; Onix holding a Metal Coat) in the swap itself.
+    let evolve = move |p: &crate::store::Pokemon| game::trade_evolution(p, time);
     let confirmed = ctx
         .data()
         .store
-        .trade_confirm(me, now_ms())
+        .trade_confirm(me, now_ms(), &evolve)
         .await
         .map_err(refusal)?;
     match confirmed {
@@ -214,12 +218,17 @@ pub async fn confirm(ctx: Context<'_>) -> Result<(), Error> {
             ))
             .await?;
         }
-        Confirmation::Done { trade, .. } => {
-            let [a, b] = trade.sides();
-            let mut msg = format!("🤝 Trade complete between <@{}> and <@{}>!", a.user, b.user);
-            for line in trade_evolutions(ctx, &a, &b).await? {
+        Confirmation::Done { trade, evolved, .. } => {
+            let mut msg = format!(
+                "🤝 Trade complete between <@{}> and <@{}>!",
+                trade.users[0], trade.users[1]
+            );
+            for e in &evolved {
                 msg.push('\n');
-                msg.push_str(&line);
+                msg.push_str(&text::evolved(e.before.owner, &e.before, e.into));
+                if let Some(item) = &e.used_item {
+                    let _ = write!(msg, " It used up its {item}.");
+                }
             }
             ctx.say(msg).await?;
         }
@@ -247,7 +256,6 @@ pub async fn cancel(ctx: Context<'_>) -> Result<(), Error> {
 
 /// Both sides of the trade and who has confirmed, as message text.
 async fn summary(ctx: Context<'_>, trade: &OpenTrade) -> Result<String, Error> {
-    use std::fmt::Write as _;
     let store = &ctx.data().store;
     let mut out = String::new();
     for side in 0..2 {
@@ -278,33 +286,4 @@ fn refusal_text(e: crate::store::PokemonError) -> Result<String, Error> {
         crate::store::PokemonError::Store(e) => Err(e.into()),
         other => Ok(other.to_string()),
     }
-}
-
-/// Evolves traded Pokémon that evolve by trading (Kadabra, Machoke...), unless opted out.
-async fn trade_evolutions(
-    ctx: Context<'_>,
-    a: &TradeSide,
-    b: &TradeSide,
-) -> Result<Vec<String>, Error> {
-    let store = &ctx.data().store;
-    let mut lines = Vec::new();
-    for &id in a.pokemon.iter().chain(&b.pokemon) {
-        let Some(p) = store.pokemon(id).await? else {
-            continue;
-        };
-        let Some(into) = game::trade_evolution(&p, super::now_time()) else {
-            continue;
-        };
-        let progress = Progress {
-            species: into,
-            level: p.level,
-            exp: p.exp,
-            friendship: p.friendship,
-            moves: p.moves.clone(),
-        };
-        if store.save_progress(&p, &progress).await.map_err(refusal)? {
-            lines.push(text::evolved(p.owner, &p, into));
-        }
-    }
-    Ok(lines)
 }
