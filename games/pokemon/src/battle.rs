@@ -1290,12 +1290,7 @@ pub fn random_team<R: Rng + ?Sized>(size: usize, level: u8, rng: &mut R) -> Vec<
                 break;
             }
         }
-        let ability = species
-            .abilities
-            .iter()
-            .flatten()
-            .find_map(|a| Ability::parse(a).ok())
-            .unwrap_or(Ability::Other);
+        let ability = Ability::of_species(species);
         team.push(PokemonSet {
             species,
             level,

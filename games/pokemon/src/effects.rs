@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use crate::data::dex;
+use crate::data::{Species, dex};
 use crate::error::Error;
 use crate::id;
 use crate::types::Type;
@@ -239,6 +239,17 @@ const UNMODELLED_DAMAGE_ABILITIES: &[&str] = &[
 ];
 
 impl Ability {
+    /// The first of a species' abilities that the engine models, else [`Ability::Other`]: what
+    /// a Pokémon gets when nobody chose its ability (wild, computer trainers, stored Pokémon).
+    pub fn of_species(species: &Species) -> Ability {
+        species
+            .abilities
+            .iter()
+            .flatten()
+            .find_map(|a| Ability::parse(a).ok())
+            .unwrap_or(Ability::Other)
+    }
+
     pub fn parse(name: &str) -> Result<Ability, Error> {
         let want = id(name);
         if let Some((a, _)) = ABILITY_NAMES.iter().find(|(_, n)| id(n) == want) {

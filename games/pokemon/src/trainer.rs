@@ -212,12 +212,7 @@ pub fn generate<R: Rng + ?Sized>(player_levels: &[u8], rng: &mut R) -> Trainer {
             }
             species = pool[below(rng, pool.len() as u32) as usize];
         }
-        let ability = species
-            .abilities
-            .iter()
-            .flatten()
-            .find_map(|a| Ability::parse(a).ok())
-            .unwrap_or(Ability::Other);
+        let ability = Ability::of_species(species);
         team.push(PokemonSet {
             species,
             level,

@@ -238,12 +238,7 @@ pub fn battle_set(
 ) -> PokemonSet {
     let s = species(species_num);
     let natures = dex().natures();
-    let ability = s
-        .abilities
-        .iter()
-        .flatten()
-        .find_map(|a| Ability::parse(a).ok())
-        .unwrap_or(Ability::Other);
+    let ability = Ability::of_species(s);
     PokemonSet {
         species: s,
         level: level.clamp(1, 100),
