@@ -1697,6 +1697,15 @@ mod tests {
     }
 
     #[test]
+    fn retransmissions_get_a_quarter_of_the_video_packet_rate() {
+        // 2.5 Mbit/s in 1200-byte packets is 260 packets a second.
+        assert_eq!(rtx_budget(2_500_000, 1200).get(), 65);
+        assert_eq!(rtx_budget(10_000_000, 1200).get(), 260);
+        assert_eq!(rtx_budget(100_000, 1200).get(), 25, "the floor");
+        assert_eq!(rtx_budget(u64::MAX, 0).get(), u32::MAX);
+    }
+
+    #[test]
     fn close_codes_say_whether_to_resume() {
         assert!(close_code_meaning(4015).1);
         assert!(close_code_meaning(1006).1);
