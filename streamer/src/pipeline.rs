@@ -612,6 +612,9 @@ impl Worker {
                 }
                 Control::Resume if paused => {
                     paused = false;
+                    // Viewers who joined during the pause, and receivers that dropped their
+                    // state, need a keyframe to start from (what Discord's clients send).
+                    self.video.force_key = true;
                     out.event(PipelineEvent::Resumed)?;
                 }
                 Control::Seek(to) => self.seek(to, out)?,

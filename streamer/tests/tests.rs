@@ -369,6 +369,24 @@ fn pipeline_pauses_seeks_and_stops_on_command() {
             .all(|p| p.kind == StreamKind::Audio || p.stream_time() > before)
     );
 
+    // A plain pause and resume starts again on a keyframe, for viewers who joined meanwhile.
+    assert!(handle.pause());
+    until(&handle, "paused again", |e| {
+        matches!(e, PipelineEvent::Paused)
+    });
+    assert!(handle.resume());
+    until(&handle, "resumed again", |e| {
+        matches!(e, PipelineEvent::Resumed)
+    });
+    let first = loop {
+        match handle.recv_timeout(Duration::from_secs(30)) {
+            Ok(PipelineEvent::Packet(p)) if p.kind == StreamKind::Video => break p,
+            Ok(PipelineEvent::Packet(_)) => {}
+            other => panic!("expected packets after resume, got {other:?}"),
+        }
+    };
+    assert!(first.is_key(), "{first:?}");
+
     assert!(handle.stop());
     until(&handle, "stopped", |e| matches!(e, PipelineEvent::Stopped));
     assert!(handle.recv().is_none(), "nothing after stopped");

@@ -519,7 +519,12 @@ impl Actor {
             }
             playback.paused = paused;
             let key = playback.stream.stream_key.clone();
-            // Viewers see "paused" on the stream tile; the media stops either way.
+            // The voice server learns from op 12 that no video is coming (so it does not
+            // take the silence for loss), viewers from the main gateway's op 22 that the
+            // stream tile shows "paused"; the media stops either way.
+            if let Err(e) = playback.conn.set_video_active(!paused).await {
+                warn!(error = %e, "could not mark the stream's video (in)active");
+            }
             if let Some((gateway, _)) = &self.gateway
                 && let Err(e) = gateway.set_stream_paused(&key, paused).await
             {

@@ -13,9 +13,13 @@
 //! Threads and tasks: a tokio task owns the websocket (heartbeats, DAVE, resume); the sink runs
 //! on the caller's blocking thread and shares only the DAVE state (a short mutex) and counters.
 //! Media never waits for the websocket: during a resume the UDP socket, SSRCs, key and DAVE
-//! group are kept and packets keep flowing.
+//! group are kept and packets keep flowing. A stream's sink also starts a thread that reads
+//! the UDP socket for the server's RTCP and answers generic NACKs with RTX retransmissions
+//! (see `rtp::rtx`); it shares the transport cipher (one nonce counter) and the history of
+//! sent video packets with the sink, each behind a short mutex.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -32,8 +36,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use super::dave::{self, Dave, DaveError, Outgoing};
 use super::{VoiceServer, is_loopback_endpoint};
 use crate::pipeline::StreamKind;
-use crate::rtp::crypto::{EncryptionMode, TransportCipher};
+use crate::rtp::crypto::{EncryptionMode, Sealer, SharedCipher, TransportCipher};
 use crate::rtp::pacer::{Pacer, SystemClock};
+use crate::rtp::rtx::{self, History, Outcome, Retransmitter, RtxStream};
 use crate::rtp::send::{MediaSender, MediaUnit, SendError, SendStats, Transport};
 use crate::rtp::{HeaderExtension, StreamConfig};
 
@@ -84,6 +89,12 @@ pub struct VoiceOptions {
     pub max_resume_attempts: u32,
     /// Largest RTP payload.
     pub max_payload: usize,
+    /// How many sent video packets are kept for retransmission, and for how long.
+    pub rtx_history: usize,
+    pub rtx_max_age: Duration,
+    /// Retransmitted packets per second at most; `None` = a quarter of the video's maximum
+    /// bitrate, so repairs never take more than that on top of the stream.
+    pub rtx_per_second: Option<NonZeroU32>,
 }
 
 impl Default for VoiceOptions {
@@ -94,6 +105,9 @@ impl Default for VoiceOptions {
             wait_for_dave: true,
             max_resume_attempts: 5,
             max_payload: crate::rtp::DEFAULT_MAX_PAYLOAD,
+            rtx_history: History::DEFAULT_CAPACITY,
+            rtx_max_age: History::DEFAULT_MAX_AGE,
+            rtx_per_second: None,
         }
     }
 }
@@ -321,7 +335,7 @@ pub struct Ssrcs {
     pub rtx: u32,
 }
 
-fn video_op(ssrcs: Ssrcs, video: Option<super::VideoInfo>) -> Value {
+fn video_op(ssrcs: Ssrcs, video: Option<super::VideoInfo>, active: bool) -> Value {
     match video {
         Some(v) => json!({
             "audio_ssrc": ssrcs.audio,
@@ -329,7 +343,7 @@ fn video_op(ssrcs: Ssrcs, video: Option<super::VideoInfo>) -> Value {
             "rtx_ssrc": ssrcs.rtx,
             "streams": [{
                 "type": "video", "rid": STREAM_RID, "ssrc": ssrcs.video, "rtx_ssrc": ssrcs.rtx,
-                "active": true, "quality": 100,
+                "active": active, "quality": 100,
                 "max_bitrate": v.max_bitrate, "max_framerate": v.fps,
                 "max_resolution": { "type": "fixed", "width": v.width, "height": v.height },
             }],
@@ -413,6 +427,16 @@ pub struct VoiceStats {
     pub resumes: u64,
     /// RTCP sender reports sent (not counted as media packets).
     pub sender_reports: u64,
+    /// Video packets the server asked for again (generic NACK entries for our video SSRC).
+    pub nacked: u64,
+    /// RTX packets sent in answer (not counted as media packets; their bytes are in `bytes`).
+    pub retransmissions: u64,
+    /// Asked-for packets no longer kept (too old) or never sent: not answered.
+    pub nacks_too_old: u64,
+    /// Asked-for packets not answered because the retransmission budget was spent.
+    pub nacks_over_budget: u64,
+    /// Incoming RTCP that failed authentication or did not parse.
+    pub rtcp_rejected: u64,
 }
 
 struct Shared {
@@ -423,6 +447,11 @@ struct Shared {
     frames_skipped: AtomicU64,
     resumes: AtomicU64,
     sender_reports: AtomicU64,
+    nacked: AtomicU64,
+    retransmissions: AtomicU64,
+    nacks_too_old: AtomicU64,
+    nacks_over_budget: AtomicU64,
+    rtcp_rejected: AtomicU64,
     first_packet: OnceLock<Instant>,
     /// Set when the connection ended for good, with why.
     ended: Mutex<Option<String>>,
@@ -462,6 +491,8 @@ struct Established {
 
 enum Command {
     Speaking(bool),
+    /// Op 12 again with the stream `active` or not; answered once it is on the websocket.
+    VideoActive(bool, oneshot::Sender<()>),
     Close,
 }
 
@@ -474,7 +505,9 @@ pub struct VoiceConnection {
     local_addr: SocketAddr,
     mode: EncryptionMode,
     socket: Arc<std::net::UdpSocket>,
-    cipher: Mutex<Option<TransportCipher>>,
+    /// The sealing cipher (it owns the nonce counter) and one that only opens.
+    cipher: Mutex<Option<(TransportCipher, TransportCipher)>>,
+    video: Option<super::VideoInfo>,
     options: VoiceOptions,
     task: Option<JoinHandle<()>>,
 }
@@ -495,6 +528,7 @@ impl VoiceConnection {
     /// Fails if the server does not negotiate DAVE.
     pub async fn connect(server: VoiceServer, options: VoiceOptions) -> Result<Self, VoiceError> {
         let ws = dial(&server.endpoint).await?;
+        let video = server.video;
         let shared = Arc::new(Shared {
             dave: Mutex::new(Dave::new(server.user_id, server.dave_group_id)),
             video_packets: AtomicU64::new(0),
@@ -503,6 +537,11 @@ impl VoiceConnection {
             frames_skipped: AtomicU64::new(0),
             resumes: AtomicU64::new(0),
             sender_reports: AtomicU64::new(0),
+            nacked: AtomicU64::new(0),
+            retransmissions: AtomicU64::new(0),
+            nacks_too_old: AtomicU64::new(0),
+            nacks_over_budget: AtomicU64::new(0),
+            rtcp_rejected: AtomicU64::new(0),
             first_packet: OnceLock::new(),
             ended: Mutex::new(None),
             closed: AtomicBool::new(false),
@@ -516,6 +555,7 @@ impl VoiceConnection {
             seq_ack: -1,
             heartbeat: None,
             new_heartbeat: false,
+            video_active: true,
             awaiting_ack: false,
             selected: None,
             established: None,
@@ -537,12 +577,15 @@ impl VoiceConnection {
                 return Err(VoiceError::Timeout(options.handshake_timeout));
             }
         };
-        let cipher = TransportCipher::new(established.mode, &established.key).map_err(|e| {
-            VoiceError::Protocol {
-                what: "Session Description (op 4)",
-                reason: e.to_string(),
-            }
-        })?;
+        let cipher = || {
+            TransportCipher::new(established.mode, &established.key).map_err(|e| {
+                VoiceError::Protocol {
+                    what: "Session Description (op 4)",
+                    reason: e.to_string(),
+                }
+            })
+        };
+        let ciphers = (cipher()?, cipher()?);
         let local_addr = established
             .socket
             .local_addr()
@@ -555,7 +598,8 @@ impl VoiceConnection {
             local_addr,
             mode: established.mode,
             socket: Arc::new(established.socket),
-            cipher: Mutex::new(Some(cipher)),
+            cipher: Mutex::new(Some(ciphers)),
+            video,
             options,
             task: Some(task),
         };
@@ -587,12 +631,13 @@ impl VoiceConnection {
     /// The sink that sends this connection's media. There is one per connection: it owns the
     /// transport cipher's nonce counter.
     pub fn media_sink(&self) -> Result<MediaSink, VoiceError> {
-        let cipher = self
+        let (cipher, opener) = self
             .cipher
             .lock()
             .expect("not poisoned")
             .take()
             .ok_or(VoiceError::SinkTaken)?;
+        let cipher = SharedCipher::new(cipher);
         let video = StreamConfig::new(self.ssrcs.video, H264_PAYLOAD_TYPE)
             .random_start()
             .with_extension(HeaderExtension::playout_delay(PLAYOUT_DELAY_ID, 0, 0));
@@ -602,17 +647,42 @@ impl VoiceConnection {
             to: self.server_addr,
             shared: Arc::clone(&self.shared),
         };
-        let sender = MediaSender::new(
+        let mut sender = MediaSender::new(
             video,
             audio,
-            cipher,
+            cipher.clone(),
             transport,
             Some(Pacer::new(SystemClock::new())),
         )
         .with_max_payload(self.options.max_payload)
         .with_sender_reports(SENDER_REPORT_EVERY);
+        let mut nack_answerer = None;
+        if let Some(info) = self.video {
+            let o = &self.options;
+            let history = Arc::new(Mutex::new(History::new(o.rtx_history, o.rtx_max_age)));
+            sender = sender.with_history(Arc::clone(&history));
+            let per_second = o
+                .rtx_per_second
+                .unwrap_or_else(|| rtx_budget(info.max_bitrate, o.max_payload));
+            let retransmitter = Retransmitter::new(
+                self.ssrcs.video,
+                RtxStream::new(self.ssrcs.rtx, H264_RTX_PAYLOAD_TYPE, rand::random()),
+                history,
+                per_second,
+            );
+            nack_answerer = Some(NackAnswerer::spawn(NackLoop {
+                socket: Arc::clone(&self.socket),
+                to: self.server_addr,
+                opener,
+                sealer: cipher,
+                retransmitter,
+                shared: Arc::clone(&self.shared),
+                stop: Arc::new(AtomicBool::new(false)),
+            })?);
+        }
         Ok(MediaSink {
             sender,
+            _nack_answerer: nack_answerer,
             shared: Arc::clone(&self.shared),
             frame: Vec::new(),
             h264: H264Prep::default(),
@@ -623,6 +693,26 @@ impl VoiceConnection {
     /// Sets the speaking flag (soundshare for a stream, microphone for a call).
     pub fn set_speaking(&self, speaking: bool) {
         let _ = self.commands.send(Command::Speaking(speaking));
+    }
+
+    /// Tells the server the stream's video is (in)active by sending op 12 again, as Discord's
+    /// clients do on pause and resume; returns once it is on the websocket. A connection
+    /// without video has nothing to say.
+    pub async fn set_video_active(&self, active: bool) -> Result<(), VoiceError> {
+        if self.video.is_none() {
+            return Ok(());
+        }
+        let (done, sent) = oneshot::channel();
+        let _ = self.commands.send(Command::VideoActive(active, done));
+        match tokio::time::timeout(Duration::from_secs(10), sent).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(VoiceError::ConnectionClosed(
+                self.shared
+                    .ended()
+                    .unwrap_or_else(|| "the websocket dropped before op 12 was sent".into()),
+            )),
+            Err(_) => Err(VoiceError::Timeout(Duration::from_secs(10))),
+        }
     }
 
     /// Closes the websocket (code 1000) and stops the connection's task.
@@ -662,6 +752,11 @@ impl VoiceConnection {
             dave_transitions: dave.transitions(),
             resumes: s.resumes.load(Ordering::Relaxed),
             sender_reports: s.sender_reports.load(Ordering::Relaxed),
+            nacked: s.nacked.load(Ordering::Relaxed),
+            retransmissions: s.retransmissions.load(Ordering::Relaxed),
+            nacks_too_old: s.nacks_too_old.load(Ordering::Relaxed),
+            nacks_over_budget: s.nacks_over_budget.load(Ordering::Relaxed),
+            rtcp_rejected: s.rtcp_rejected.load(Ordering::Relaxed),
         }
     }
 
@@ -723,7 +818,9 @@ impl Transport for UdpOut {
 /// Sends one connection's media: DAVE-encrypts each frame, then packetizes, seals, paces and
 /// sends it. Blocking; run it on the pipeline's thread.
 pub struct MediaSink {
-    sender: MediaSender<TransportCipher, UdpOut, SystemClock>,
+    sender: MediaSender<SharedCipher, UdpOut, SystemClock>,
+    /// Lives as long as the sink: no media, nothing to repair.
+    _nack_answerer: Option<NackAnswerer>,
     shared: Arc<Shared>,
     frame: Vec<u8>,
     h264: H264Prep,
@@ -793,6 +890,139 @@ impl MediaSink {
     pub fn reset_pacing(&mut self) {
         if let Some(p) = self.sender.pacer_mut() {
             p.reset();
+        }
+    }
+}
+
+/// Retransmitted packets per second for a stream of `max_bitrate` bits per second: a quarter
+/// of its packet rate, at least 25 so a low-bitrate stream can still repair a keyframe.
+fn rtx_budget(max_bitrate: u64, max_payload: usize) -> NonZeroU32 {
+    let packets = max_bitrate / 8 / (max_payload.max(1) as u64);
+    let budget = u32::try_from(packets / 4).unwrap_or(u32::MAX).max(25);
+    NonZeroU32::new(budget).expect("at least 25")
+}
+
+/// Everything the NACK-answering thread owns or shares.
+struct NackLoop {
+    socket: Arc<std::net::UdpSocket>,
+    to: SocketAddr,
+    opener: TransportCipher,
+    sealer: SharedCipher,
+    retransmitter: Retransmitter,
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+}
+
+/// The thread that reads the voice socket and answers NACKs; it stops when dropped.
+struct NackAnswerer {
+    stop: Arc<AtomicBool>,
+}
+
+impl NackAnswerer {
+    /// How often the thread looks up from the socket to see whether it should stop.
+    const POLL: Duration = Duration::from_millis(200);
+
+    fn spawn(state: NackLoop) -> Result<Self, VoiceError> {
+        let stop = Arc::clone(&state.stop);
+        let failed = |e: std::io::Error| {
+            VoiceError::ConnectionClosed(format!("could not start the RTCP reader: {e}"))
+        };
+        // A receive timeout only bounds reads; the sink's sends on the same socket never wait
+        // on it.
+        state
+            .socket
+            .set_read_timeout(Some(Self::POLL))
+            .map_err(failed)?;
+        std::thread::Builder::new()
+            .name("lounge-golive-rtcp".to_owned())
+            .spawn(move || state.run())
+            .map_err(failed)?;
+        Ok(Self { stop })
+    }
+}
+
+impl Drop for NackAnswerer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl NackLoop {
+    fn run(mut self) {
+        // Larger than any datagram the server sends us; RTCP is a few hundred bytes at most.
+        let mut buf = vec![0u8; 4096];
+        while !self.stop.load(Ordering::Relaxed) && !self.shared.closed.load(Ordering::SeqCst) {
+            let n = match self.socket.recv_from(&mut buf) {
+                Ok((n, _)) => n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => {
+                    // E.g. an ICMP error surfacing on the socket: not worth ending media for.
+                    tracing::debug!(error = %e, "voice UDP receive failed");
+                    std::thread::sleep(Self::POLL_AFTER_ERROR);
+                    continue;
+                }
+            };
+            // Anything else (other participants' RTP, stray replies) is not ours to answer.
+            // The sender address is not checked: authentication is what counts.
+            if rtx::is_rtcp(&buf[..n]) {
+                self.on_rtcp(buf[..n].to_vec());
+            }
+        }
+    }
+
+    const POLL_AFTER_ERROR: Duration = Duration::from_millis(100);
+
+    fn on_rtcp(&mut self, mut packet: Vec<u8>) {
+        let s = &self.shared;
+        let requests = match self.opener.open_rtcp(&mut packet) {
+            Ok(()) => rtx::nacks(&packet).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let requests = match requests {
+            Ok(r) => r,
+            Err(error) => {
+                s.rtcp_rejected.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(%error, "RTCP from the voice server ignored");
+                return;
+            }
+        };
+        let now = Instant::now();
+        for request in requests {
+            let mut rtx = match self.retransmitter.answer(request, now) {
+                Outcome::Retransmit(packet) => packet,
+                Outcome::OtherStream => continue,
+                Outcome::NotInHistory => {
+                    s.nacked.fetch_add(1, Ordering::Relaxed);
+                    s.nacks_too_old.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                Outcome::OverBudget => {
+                    s.nacked.fetch_add(1, Ordering::Relaxed);
+                    s.nacks_over_budget.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            };
+            s.nacked.fetch_add(1, Ordering::Relaxed);
+            if let Err(e) = self.sealer.seal(&mut rtx) {
+                tracing::warn!(error = %e, "could not seal a retransmission");
+                return;
+            }
+            match self.socket.send_to(&rtx, self.to) {
+                Ok(_) => {
+                    s.retransmissions.fetch_add(1, Ordering::Relaxed);
+                    s.bytes.fetch_add(rtx.len() as u64, Ordering::Relaxed);
+                }
+                Err(e) => tracing::debug!(error = %e, "a retransmission was not sent"),
+            }
         }
     }
 }
@@ -915,6 +1145,8 @@ struct Link {
     heartbeat: Option<Duration>,
     /// Hello just set the interval: restart the heartbeat schedule.
     new_heartbeat: bool,
+    /// What op 12 says about the stream (false while paused).
+    video_active: bool,
     awaiting_ack: bool,
     /// Ready's SSRCs and address and the mode selected, until the Session Description.
     selected: Option<(Ready, EncryptionMode, std::net::UdpSocket)>,
@@ -1053,6 +1285,18 @@ impl Link {
                             reason: "".into(),
                         })).await;
                         return Ended::Closed;
+                    }
+                    Some(Command::VideoActive(active, done)) => {
+                        self.video_active = active;
+                        if let Some((ssrcs, _)) = self.established
+                            && self.server.video.is_some()
+                        {
+                            let op12 = message(op::VIDEO, video_op(ssrcs, self.server.video, active));
+                            if let Err(e) = ws.send(op12).await {
+                                return Ended::Dropped(e.to_string());
+                            }
+                        }
+                        let _ = done.send(());
                     }
                     Some(Command::Speaking(on)) => {
                         if let Some((ssrcs, _)) = self.established
@@ -1272,9 +1516,12 @@ impl Link {
         let ssrcs = ready.ssrcs;
         // Before any media: the video attributes (streams only) and the speaking flag.
         if self.server.video.is_some() {
-            ws.send(message(op::VIDEO, video_op(ssrcs, self.server.video)))
-                .await
-                .map_err(|e| Ended::Dropped(e.to_string()))?;
+            ws.send(message(
+                op::VIDEO,
+                video_op(ssrcs, self.server.video, self.video_active),
+            ))
+            .await
+            .map_err(|e| Ended::Dropped(e.to_string()))?;
         }
         ws.send(self.speaking(ssrcs, true))
             .await
@@ -1384,19 +1631,21 @@ mod tests {
             video: 2,
             rtx: 3,
         };
-        let v = video_op(
-            ssrcs,
-            Some(super::super::VideoInfo {
-                width: 640,
-                height: 360,
-                fps: 30,
-                max_bitrate: 2_000_000,
-            }),
-        );
+        let info = Some(super::super::VideoInfo {
+            width: 640,
+            height: 360,
+            fps: 30,
+            max_bitrate: 2_000_000,
+        });
+        let v = video_op(ssrcs, info, true);
         assert_eq!(
             v["streams"][0]["max_resolution"],
             json!({"type": "fixed", "width": 640, "height": 360})
         );
+        assert_eq!(v["streams"][0]["active"], true);
+        let paused = video_op(ssrcs, info, false);
+        assert_eq!(paused["streams"][0]["active"], false);
+        assert_eq!(paused["streams"][0]["ssrc"], 2, "paused, still announced");
         assert_eq!(
             (v["video_ssrc"].as_u64(), v["rtx_ssrc"].as_u64()),
             (Some(2), Some(3))
@@ -1445,6 +1694,15 @@ mod tests {
         );
         assert_eq!(prep.prepare(&[0, 0, 0, 1, 0x41, 5]), [0, 0, 0, 1, 0x41, 5]);
         assert_eq!(prep.prepare(&[7, 7]), [7, 7]);
+    }
+
+    #[test]
+    fn retransmissions_get_a_quarter_of_the_video_packet_rate() {
+        // 2.5 Mbit/s in 1200-byte packets is 260 packets a second.
+        assert_eq!(rtx_budget(2_500_000, 1200).get(), 65);
+        assert_eq!(rtx_budget(10_000_000, 1200).get(), 260);
+        assert_eq!(rtx_budget(100_000, 1200).get(), 25, "the floor");
+        assert_eq!(rtx_budget(u64::MAX, 0).get(), u32::MAX);
     }
 
     #[test]

@@ -18,6 +18,8 @@
 //! counter) must seal both the audio and the video of a connection: two counters would reuse
 //! nonces under the same key.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::XChaCha20Poly1305;
@@ -206,6 +208,17 @@ impl TransportCipher {
     /// The counter is taken from the packet; this side keeps none.
     pub fn open(&self, packet: &mut Vec<u8>) -> Result<(), CryptoError> {
         let clear = RtpHeader::parse(packet)?.clear_len;
+        self.open_after(packet, clear)
+    }
+
+    /// The inverse of [`Self::seal_rtcp`], for what the voice server sends us (receiver
+    /// reports, NACKs): the first 8 bytes authenticated in clear, the rest decrypted. A
+    /// compound packet is sealed as one, behind its first packet's header.
+    pub fn open_rtcp(&self, packet: &mut Vec<u8>) -> Result<(), CryptoError> {
+        self.open_after(packet, RTCP_HEADER_LEN)
+    }
+
+    fn open_after(&self, packet: &mut Vec<u8>, clear: usize) -> Result<(), CryptoError> {
         if packet.len() < clear + MAX_OVERHEAD {
             return Err(CryptoError::TooShort);
         }
@@ -237,6 +250,33 @@ impl Sealer for TransportCipher {
 
     fn seal_rtcp(&mut self, packet: &mut Vec<u8>) -> Result<(), CryptoError> {
         TransportCipher::seal_rtcp(self, packet)
+    }
+}
+
+/// One connection's cipher shared by the thread that sends media and the one that answers
+/// NACKs: both must draw nonces from the same counter, since they seal under the same key.
+#[derive(Debug, Clone)]
+pub struct SharedCipher(Arc<Mutex<TransportCipher>>);
+
+impl SharedCipher {
+    pub fn new(cipher: TransportCipher) -> Self {
+        Self(Arc::new(Mutex::new(cipher)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TransportCipher> {
+        // Sealing leaves the cipher consistent at every step; a panic elsewhere cannot
+        // leave it half-updated.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Sealer for SharedCipher {
+    fn seal(&mut self, packet: &mut Vec<u8>) -> Result<(), CryptoError> {
+        self.lock().seal(packet)
+    }
+
+    fn seal_rtcp(&mut self, packet: &mut Vec<u8>) -> Result<(), CryptoError> {
+        self.lock().seal_rtcp(packet)
     }
 }
 
@@ -338,6 +378,42 @@ mod tests {
             );
             assert_eq!(
                 opener.open(&mut sealed[..30].to_vec()),
+                Err(CryptoError::TooShort)
+            );
+        }
+    }
+
+    #[test]
+    fn rtcp_opens_with_its_header_as_associated_data() {
+        for mode in EncryptionMode::PREFERENCE {
+            // A receiver report header and a generic NACK behind it, as one compound packet.
+            let plain = vec![
+                0x80, 201, 0, 1, 0, 0, 0, 9, 0x81, 205, 0, 3, 0, 0, 0, 9, 0, 0, 0x0F, 0xA1, 0x12,
+                0x34, 0x00, 0x05,
+            ];
+            let mut sealed = plain.clone();
+            TransportCipher::new(mode, &KEY)
+                .unwrap()
+                .starting_at(77)
+                .seal_rtcp(&mut sealed)
+                .unwrap();
+            assert_eq!(sealed[..8], plain[..8], "{mode}: header in clear");
+            assert_eq!(sealed[sealed.len() - 4..], [0, 0, 0, 77]);
+            let opener = TransportCipher::new(mode, &KEY).unwrap();
+            let mut round_trip = sealed.clone();
+            opener.open_rtcp(&mut round_trip).unwrap();
+            assert_eq!(round_trip, plain, "{mode}");
+            for i in [1, 7, 8, sealed.len() - 5, sealed.len() - 1] {
+                let mut bad = sealed.clone();
+                bad[i] ^= 0x40;
+                assert_eq!(
+                    opener.open_rtcp(&mut bad),
+                    Err(CryptoError::Authentication),
+                    "{mode}: byte {i}"
+                );
+            }
+            assert_eq!(
+                opener.open_rtcp(&mut sealed[..27].to_vec()),
                 Err(CryptoError::TooShort)
             );
         }

@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod h264;
 pub mod opus;
 pub mod pacer;
+pub mod rtx;
 pub mod send;
 
 use std::time::Duration;

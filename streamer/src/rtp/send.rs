@@ -2,12 +2,14 @@
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use super::crypto::{CryptoError, Sealer};
 use super::h264::{H264Error, H264Packetizer};
 use super::opus::OpusPacketizer;
 use super::pacer::{Clock, Pacer};
+use super::rtx::History;
 use super::{MediaTime, RtpHeader, StreamConfig, sender_report};
 use crate::pipeline::{EncodedPacket, StreamKind};
 
@@ -133,6 +135,8 @@ pub struct MediaSender<S, T, C> {
     report_every: Option<Duration>,
     /// Video, then audio.
     reports: [Reporting; 2],
+    /// Where sent video packets are kept for retransmission, if they are.
+    history: Option<Arc<Mutex<History>>>,
 }
 
 /// What a stream's next sender report says, and when the last one went.
@@ -163,7 +167,16 @@ impl<S: Sealer, T: Transport, C: Clock> MediaSender<S, T, C> {
             stats: SendStats::default(),
             report_every: None,
             reports: [Reporting::default(); 2],
+            history: None,
         }
+    }
+
+    /// Keeps every video packet, as it was before sealing, in `history` so a NACK for it can
+    /// be answered (see [`super::rtx`]).
+    #[must_use]
+    pub fn with_history(mut self, history: Arc<Mutex<History>>) -> Self {
+        self.history = Some(history);
+        self
     }
 
     /// Sends an RTCP sender report for each stream every `every` of media time. Discord's
@@ -213,6 +226,14 @@ impl<S: Sealer, T: Transport, C: Clock> MediaSender<S, T, C> {
                 report.last_timestamp = header.timestamp;
                 report.packets += 1;
                 report.octets += (packet.len() - header.payload_offset) as u64;
+            }
+            if unit.kind == StreamKind::Video
+                && let Some(history) = &self.history
+            {
+                history
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .record(packet, Instant::now());
             }
             self.sealer.seal(packet)?;
             self.transport.send(unit.kind, packet)?;
@@ -422,6 +443,43 @@ mod tests {
             assert_eq!(word(8), [0, 90_000][i]);
             assert_eq!(word(12), [1, 3][i]);
             assert_eq!(word(16), [1, 3][i] * 100);
+        }
+    }
+
+    #[test]
+    fn video_is_kept_for_retransmission_as_it_was_before_sealing() {
+        let (video, audio) = configs();
+        let mut wire = Recorder::default();
+        let history = Arc::new(Mutex::new(History::new(16, Duration::from_mins(1))));
+        let cipher =
+            TransportCipher::new(EncryptionMode::XChaCha20Poly1305RtpSize, &[5; 32]).unwrap();
+        let mut sender =
+            MediaSender::<_, _, ManualClock>::new(video, audio, cipher, &mut wire, None)
+                .with_history(Arc::clone(&history));
+        for (kind, data) in [
+            (StreamKind::Video, frame(2500)),
+            (StreamKind::Audio, vec![1]),
+        ] {
+            sender
+                .send(&MediaUnit {
+                    kind,
+                    data: &data,
+                    time: MediaTime::new(0, 1, 30),
+                    duration: Duration::from_millis(20),
+                })
+                .unwrap();
+        }
+        drop(sender);
+        let opener =
+            TransportCipher::new(EncryptionMode::XChaCha20Poly1305RtpSize, &[5; 32]).unwrap();
+        let history = history.lock().unwrap();
+        assert_eq!(history.len(), 3, "the video packets only");
+        for (seq, (kind, sealed)) in wire.0.iter().take(3).enumerate() {
+            assert_eq!(*kind, StreamKind::Video);
+            let mut plain = sealed.clone();
+            opener.open(&mut plain).unwrap();
+            let kept = history.get(seq as u16, std::time::Instant::now()).unwrap();
+            assert_eq!(kept, plain, "packet {seq}");
         }
     }
 

@@ -4,10 +4,15 @@
 //! frames the viewer decrypts, so a test sees exactly what a Discord viewer would.
 //!
 //! Written independently of the streamer: the transport cipher uses `aes-gcm` /
-//! `chacha20poly1305` directly, the H.264 depacketizer is its own, and the external sender is
-//! built with openmls.
+//! `chacha20poly1305` directly, the H.264 depacketizer is its own, the RTCP it sends (generic
+//! NACKs) is written byte by byte here, and the external sender is built with openmls.
+//!
+//! Like Discord's SFU it can ask for lost video again: [`FakeVoiceServer::drop_and_nack`]
+//! drops chosen video packets and NACKs them, holds the packets behind a gap back, and feeds
+//! the RTX packets that come back (unwrapped to the original sequence number) to the
+//! depacketizer in order, so a repaired frame reaches the viewer whole.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::num::NonZeroU16;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -116,6 +121,68 @@ impl SenderReport {
     }
 }
 
+/// One RTX packet (RFC 4588) as it arrived, unwrapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtxPacket {
+    pub ssrc: u32,
+    pub payload_type: u8,
+    /// The RTX stream's own sequence number.
+    pub sequence: u16,
+    /// The original sequence number, from the first two payload bytes.
+    pub osn: u16,
+    pub timestamp: u32,
+    pub marker: bool,
+}
+
+/// A video packet the fake dropped on purpose, kept to check its retransmission against.
+#[derive(Debug, Clone)]
+struct DroppedPacket {
+    info: PacketInfo,
+    /// The header extension (preamble and body) and the payload, decrypted.
+    extension: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+/// Which video packets to drop and NACK; see [`FakeVoiceServer::drop_and_nack`].
+#[derive(Debug, Clone, Copy)]
+struct LossPlan {
+    after: u64,
+    remaining: usize,
+}
+
+/// The NACK/RTX side of the fake: what was dropped, what is still missing, what waits behind
+/// the gap.
+#[derive(Default)]
+struct Repair {
+    plan: Option<LossPlan>,
+    video_seen: u64,
+    dropped: Vec<DroppedPacket>,
+    missing: BTreeSet<u16>,
+    /// The first sequence number of the current gap: held packets are ordered from it.
+    anchor: u16,
+    held: Vec<(PacketInfo, Vec<u8>)>,
+    rtx: Vec<RtxPacket>,
+    nacks_sent: usize,
+}
+
+impl Repair {
+    /// The held packets that no missing packet precedes, in sequence order.
+    fn release(&mut self) -> Vec<(PacketInfo, Vec<u8>)> {
+        let anchor = self.anchor;
+        let key = |s: u16| s.wrapping_sub(anchor);
+        self.held.sort_by_key(|(i, _)| key(i.sequence));
+        let ready = match self.missing.iter().map(|&s| key(s)).min() {
+            Some(gap) => self
+                .held
+                .iter()
+                .take_while(|(i, _)| key(i.sequence) < gap)
+                .count(),
+            None => self.held.len(),
+        };
+        self.held.drain(..ready).collect()
+    }
+}
+
 /// One reassembled frame: as it crossed the wire (DAVE-encrypted) and as the viewer decrypted
 /// it.
 #[derive(Debug, Clone)]
@@ -166,6 +233,7 @@ struct Dave {
 
 struct State {
     options: FakeVoiceOptions,
+    udp: Arc<UdpSocket>,
     udp_port: u16,
     key: [u8; 32],
     recorded: Mutex<Recorded>,
@@ -183,6 +251,11 @@ struct State {
     seq: AtomicU64,
     drops: broadcast::Sender<()>,
     partial: Mutex<HashMap<u32, Partial>>,
+    repair: Mutex<Repair>,
+    /// Where the last video packet came from: the address RTCP goes back to.
+    video_from: Mutex<Option<SocketAddr>>,
+    /// The nonce counter of the RTCP this fake seals (its own, as a server's would be).
+    rtcp_nonce: AtomicU32,
 }
 
 impl State {
@@ -233,9 +306,11 @@ impl FakeVoiceServer {
         let endpoint = listener.local_addr().expect("addr").to_string();
         let mut key = [0u8; 32];
         rand::rng().fill(&mut key);
+        let udp_port = udp.local_addr().expect("udp addr").port();
         let state = Arc::new(State {
             options,
-            udp_port: udp.local_addr().expect("udp addr").port(),
+            udp: Arc::new(udp),
+            udp_port,
             key,
             recorded: Mutex::default(),
             violations: Mutex::default(),
@@ -248,10 +323,13 @@ impl FakeVoiceServer {
             seq: AtomicU64::new(0),
             drops: broadcast::channel(4).0,
             partial: Mutex::default(),
+            repair: Mutex::default(),
+            video_from: Mutex::default(),
+            rtcp_nonce: AtomicU32::new(0x0100_0000),
         });
         let tasks = vec![
             tokio::spawn(serve_ws(listener, Arc::clone(&state))),
-            tokio::spawn(serve_udp(udp, Arc::clone(&state))),
+            tokio::spawn(serve_udp(Arc::clone(&state))),
         ];
         Self {
             endpoint,
@@ -275,6 +353,48 @@ impl FakeVoiceServer {
         self.state
             .loss_ppm
             .store((fraction.clamp(0.0, 1.0) * 1e6) as u32, Ordering::SeqCst);
+    }
+
+    /// Once `after` video packets have arrived, drops the next `count` that carry a non-IDR
+    /// slice (so the loss is mid-GOP), then sends one compound RTCP packet (a receiver report
+    /// and a generic NACK listing them all) back to the sender, and waits for their RTX.
+    pub fn drop_and_nack(&self, after: u64, count: usize) {
+        self.state.repair.lock().unwrap().plan = Some(LossPlan {
+            after,
+            remaining: count,
+        });
+    }
+
+    /// Sends a sealed generic NACK for `sequences` of the video SSRC to the sender.
+    pub fn send_nack(&self, sequences: &[u16]) {
+        send_rtcp(&self.state, &generic_nack(VIDEO_SSRC, sequences), true);
+    }
+
+    /// Sends `packet` to the sender as is (no sealing): garbage, replays, forgeries.
+    pub fn send_raw_rtcp(&self, packet: &[u8]) {
+        send_rtcp(&self.state, packet, false);
+    }
+
+    /// The video packets dropped by [`Self::drop_and_nack`], in arrival order.
+    pub fn dropped_for_nack(&self) -> Vec<PacketInfo> {
+        let r = self.state.repair.lock().unwrap();
+        r.dropped.iter().map(|d| d.info).collect()
+    }
+
+    /// The dropped packets not retransmitted yet.
+    pub fn still_missing(&self) -> Vec<u16> {
+        let r = self.state.repair.lock().unwrap();
+        r.missing.iter().copied().collect()
+    }
+
+    /// Every RTX packet received, in arrival order.
+    pub fn retransmissions(&self) -> Vec<RtxPacket> {
+        self.state.repair.lock().unwrap().rtx.clone()
+    }
+
+    /// How many NACKs [`Self::drop_and_nack`] sent.
+    pub fn nacks_sent(&self) -> usize {
+        self.state.repair.lock().unwrap().nacks_sent
     }
 
     pub fn violations(&self) -> Vec<String> {
@@ -811,7 +931,8 @@ fn on_binary(state: &State, bytes: &[u8]) -> Vec<Message> {
 // ---------------------------------------------------------------------------------------------
 // UDP
 
-async fn serve_udp(socket: UdpSocket, state: Arc<State>) {
+async fn serve_udp(state: Arc<State>) {
+    let socket = Arc::clone(&state.udp);
     let mut buf = vec![0u8; 65_536];
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     while let Ok((n, from)) = socket.recv_from(&mut buf).await {
@@ -898,11 +1019,202 @@ fn on_media(state: &State, mut packet: Vec<u8>, from: SocketAddr) {
         return;
     }
     let payload = packet[payload_at..].to_vec();
-    state.recorded.lock().unwrap().packets += 1;
+    // The preamble and body, as the sender wrote them (RTX must repeat them).
+    let extension = packet[12 + 4 * cc..payload_at].to_vec();
     match (info.ssrc, info.payload_type) {
-        (AUDIO_SSRC, 120) => finish(state, FrameKind::Audio, info, payload, vec![info]),
-        (VIDEO_SSRC, 101) => video_packet(state, info, &payload),
+        (AUDIO_SSRC, 120) => {
+            state.recorded.lock().unwrap().packets += 1;
+            finish(state, FrameKind::Audio, info, payload, vec![info]);
+        }
+        (VIDEO_SSRC, 101) => {
+            *state.video_from.lock().unwrap() = Some(from);
+            if drop_for_nack(state, info, &extension, &payload) {
+                state.recorded.lock().unwrap().dropped += 1;
+                return;
+            }
+            state.recorded.lock().unwrap().packets += 1;
+            in_order(state, info, payload);
+        }
+        (RTX_SSRC, 102) => on_rtx(state, info, &extension, &payload),
         (ssrc, pt) => state.violation(format!("packet with SSRC {ssrc} and payload type {pt}")),
+    }
+}
+
+/// Whether the loss plan takes this video packet: a non-IDR slice (whole or a fragment; the
+/// NAL header stays in clear under DAVE) once enough packets have passed.
+fn drop_for_nack(state: &State, info: PacketInfo, extension: &[u8], payload: &[u8]) -> bool {
+    let mut r = state.repair.lock().unwrap();
+    r.video_seen += 1;
+    let seen = r.video_seen;
+    let Some(plan) = r.plan.as_mut() else {
+        return false;
+    };
+    let nal_type = match payload {
+        [indicator, header, ..] if indicator & 0x1F == 28 => header & 0x1F,
+        [header, ..] => header & 0x1F,
+        [] => 0,
+    };
+    if seen <= plan.after || plan.remaining == 0 || nal_type != 1 {
+        return false;
+    }
+    plan.remaining -= 1;
+    let done = plan.remaining == 0;
+    if r.missing.is_empty() {
+        r.anchor = info.sequence;
+    }
+    r.missing.insert(info.sequence);
+    r.dropped.push(DroppedPacket {
+        info,
+        extension: extension.to_vec(),
+        payload: payload.to_vec(),
+    });
+    if done {
+        // One NACK for everything missing, the way a receiver's NACK module batches.
+        let sequences: Vec<u16> = r.dropped.iter().map(|d| d.info.sequence).collect();
+        r.nacks_sent += 1;
+        drop(r);
+        send_rtcp(state, &generic_nack(VIDEO_SSRC, &sequences), true);
+    }
+    true
+}
+
+/// Hands video packets to the depacketizer in sequence order: behind a missing packet they
+/// wait for its retransmission.
+fn in_order(state: &State, info: PacketInfo, payload: Vec<u8>) {
+    let ready = {
+        let mut r = state.repair.lock().unwrap();
+        if r.missing.is_empty() && r.held.is_empty() {
+            vec![(info, payload)]
+        } else {
+            r.held.push((info, payload));
+            r.release()
+        }
+    };
+    for (info, payload) in ready {
+        video_packet(state, info, &payload);
+    }
+}
+
+/// An RTX packet: OSN, then the original payload. A retransmission of a packet the fake
+/// dropped must match it in everything but SSRC, payload type and sequence number.
+fn on_rtx(state: &State, info: PacketInfo, extension: &[u8], payload: &[u8]) {
+    let [hi, lo, original @ ..] = payload else {
+        state.violation("an RTX packet without an original sequence number");
+        return;
+    };
+    let osn = u16::from_be_bytes([*hi, *lo]);
+    let mut r = state.repair.lock().unwrap();
+    r.rtx.push(RtxPacket {
+        ssrc: info.ssrc,
+        payload_type: info.payload_type,
+        sequence: info.sequence,
+        osn,
+        timestamp: info.timestamp,
+        marker: info.marker,
+    });
+    if !r.missing.remove(&osn) {
+        // A repeat, or a packet that was never lost: nothing to restore.
+        return;
+    }
+    let Some(dropped) = r.dropped.iter().find(|d| d.info.sequence == osn).cloned() else {
+        return;
+    };
+    let d = &dropped.info;
+    if (info.timestamp, info.marker) != (d.timestamp, d.marker) {
+        state.violation(format!(
+            "RTX for {osn}: timestamp/marker {:?}, the original had {:?}",
+            (info.timestamp, info.marker),
+            (d.timestamp, d.marker)
+        ));
+    }
+    if extension != dropped.extension {
+        state.violation(format!(
+            "RTX for {osn} does not repeat the header extension"
+        ));
+    }
+    if original != dropped.payload {
+        state.violation(format!("RTX for {osn} does not carry the original payload"));
+    }
+    let restored = PacketInfo {
+        ssrc: VIDEO_SSRC,
+        sequence: osn,
+        payload_type: 101,
+        ..info
+    };
+    r.held.push((restored, original.to_vec()));
+    let ready = r.release();
+    drop(r);
+    for (info, payload) in ready {
+        video_packet(state, info, &payload);
+    }
+}
+
+/// A compound RTCP packet as a receiver sends it: an empty receiver report (RFC 3550 wants
+/// one first), then a generic NACK (RFC 4585 §6.2.1) whose FCI entries each hold a PID and a
+/// bitmask of the 16 sequence numbers after it.
+pub fn generic_nack(media_ssrc: u32, sequences: &[u16]) -> Vec<u8> {
+    const SENDER: u32 = 1;
+    let mut entries: Vec<(u16, u16)> = Vec::new();
+    for &s in sequences {
+        if let Some((pid, blp)) = entries.last_mut() {
+            let after = s.wrapping_sub(*pid);
+            if (1..=16).contains(&after) {
+                *blp |= 1 << (after - 1);
+                continue;
+            }
+        }
+        entries.push((s, 0));
+    }
+    let mut p = vec![0x80, 201, 0, 1];
+    p.extend_from_slice(&SENDER.to_be_bytes());
+    p.extend_from_slice(&[0x81, 205]);
+    p.extend_from_slice(&(2 + entries.len() as u16).to_be_bytes());
+    p.extend_from_slice(&SENDER.to_be_bytes());
+    p.extend_from_slice(&media_ssrc.to_be_bytes());
+    for (pid, blp) in entries {
+        p.extend_from_slice(&pid.to_be_bytes());
+        p.extend_from_slice(&blp.to_be_bytes());
+    }
+    p
+}
+
+/// Sends RTCP to the sender's media address, sealed the `_rtpsize` way (the first 8 bytes
+/// as associated data, the fake's own nonce counter appended) when `seal` is set.
+fn send_rtcp(state: &State, packet: &[u8], seal: bool) {
+    let to = *state.video_from.lock().unwrap();
+    let to = to.or(*state.discovered.lock().unwrap());
+    let Some(to) = to else {
+        state.violation("RTCP to send before the sender's address is known");
+        return;
+    };
+    let mut packet = packet.to_vec();
+    if seal {
+        let Some(mode) = state.mode.lock().unwrap().clone() else {
+            state.violation("RTCP to seal before select protocol");
+            return;
+        };
+        let counter = state.rtcp_nonce.fetch_add(1, Ordering::SeqCst);
+        let mut nonce = [0u8; 24];
+        nonce[..4].copy_from_slice(&counter.to_be_bytes());
+        let (aad, body) = packet.split_at_mut(8);
+        let tag = if mode == AES_GCM {
+            Aes256Gcm::new_from_slice(&state.key)
+                .unwrap()
+                .encrypt_in_place_detached((&nonce[..12]).into(), aad, body)
+                .unwrap()
+                .to_vec()
+        } else {
+            XChaCha20Poly1305::new_from_slice(&state.key)
+                .unwrap()
+                .encrypt_in_place_detached((&nonce).into(), aad, body)
+                .unwrap()
+                .to_vec()
+        };
+        packet.extend_from_slice(&tag);
+        packet.extend_from_slice(&counter.to_be_bytes());
+    }
+    if let Err(e) = state.udp.try_send_to(&packet, to) {
+        state.violation(format!("could not send RTCP to {to}: {e}"));
     }
 }
 

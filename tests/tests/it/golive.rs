@@ -294,11 +294,21 @@ async fn stream_start_pause_seek_and_stop_reach_discord_end_to_end_encrypted() {
         Some(json!(true)),
         "{pause_ops:?}"
     );
+    // The voice server hears it too: op 12 again with the stream inactive (and active again
+    // on resume), so it does not take the silence for loss.
+    wait_video_active(&voice, &[true, false]).await;
     let status = stream_cmd(&h, "status", json!([])).await;
     assert!(status.text().contains("Paused at"), "{}", status.text());
 
     let resumed = stream_cmd(&h, "resume", json!([])).await;
     assert!(resumed.text().contains("Resumed"), "{}", resumed.text());
+    wait_video_active(&voice, &[true, false, true]).await;
+    let op12 = voice.video_ops();
+    assert!(
+        op12.windows(2)
+            .all(|w| w[0]["streams"][0]["ssrc"] == w[1]["streams"][0]["ssrc"]),
+        "pause and resume describe the same stream: {op12:?}"
+    );
     let seek = stream_cmd(&h, "seek", json!([option("position", json!("0:01"))])).await;
     assert!(seek.text().contains("Jumped to 0:01"), "{}", seek.text());
     let late = voice.frames().len();
@@ -608,6 +618,26 @@ async fn an_invalidated_session_rejoins_and_the_stream_carries_on() {
 }
 
 /// Whether an Annex B access unit holds an IDR slice (NAL type 5).
+/// Waits until the `active` flags of the op 12 messages the voice server got are `want`.
+async fn wait_video_active(voice: &FakeVoiceServer, want: &[bool]) {
+    let deadline = Instant::now() + ORDER_TIMEOUT;
+    loop {
+        let active: Vec<Option<bool>> = voice
+            .video_ops()
+            .iter()
+            .map(|op| op["streams"][0]["active"].as_bool())
+            .collect();
+        if active.iter().copied().eq(want.iter().copied().map(Some)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "op 12 active flags {active:?}, expected {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn is_keyframe(unit: &[u8]) -> bool {
     unit.windows(4)
         .any(|w| w[..3] == [0, 0, 1] && w[3] & 0x1F == 5)

@@ -13,8 +13,8 @@ use lounge_streamer::golive::{VideoInfo, VoiceServer};
 use lounge_streamer::pipeline::{self, PipelineConfig, PipelineEvent, StreamKind};
 use lounge_streamer::rtp::send::MediaUnit;
 use lounge_tests::discord::voice::{
-    AES_GCM, AUDIO_SSRC, FakeVoiceOptions, FakeVoiceServer, FrameKind, ReceivedFrame,
-    TestExternalSender, VIDEO_SSRC, XCHACHA, establish_pair,
+    AES_GCM, AUDIO_SSRC, FakeVoiceOptions, FakeVoiceServer, FrameKind, RTX_SSRC, ReceivedFrame,
+    TestExternalSender, VIDEO_SSRC, XCHACHA, establish_pair, generic_nack,
 };
 
 const USER: u64 = 700_000_000_000_000_001;
@@ -87,9 +87,20 @@ struct Sent {
 /// runs after every video frame with the count so far (for faults mid-stream).
 async fn stream(
     path: PathBuf,
+    sink: MediaSink,
+    each_video: impl FnMut(usize) + Send + 'static,
+) -> Result<Sent, VoiceError> {
+    stream_keeping_sink(path, sink, each_video)
+        .await
+        .map(|(sent, _)| sent)
+}
+
+/// [`stream`], giving the sink back: as long as it lives, NACKs are answered.
+async fn stream_keeping_sink(
+    path: PathBuf,
     mut sink: MediaSink,
     mut each_video: impl FnMut(usize) + Send + 'static,
-) -> Result<Sent, VoiceError> {
+) -> Result<(Sent, MediaSink), VoiceError> {
     tokio::task::spawn_blocking(move || {
         lounge_streamer::init_ffmpeg().expect("FFmpeg initialises");
         let x264 = encoder::by_name("x264").expect("x264 is registered");
@@ -108,7 +119,7 @@ async fn stream(
                         StreamKind::Audio => sent.audio += 1,
                     }
                 }
-                Ok(PipelineEvent::Finished) => return Ok(sent),
+                Ok(PipelineEvent::Finished) => return Ok((sent, sink)),
                 Ok(PipelineEvent::Failed(e)) => panic!("pipeline failed: {e}"),
                 Ok(_) => {}
                 Err(e) => panic!("pipeline stalled: {e}"),
@@ -454,6 +465,144 @@ async fn packet_loss_does_not_stop_the_stream_and_the_next_keyframe_decodes() {
     assert!(sizes.iter().all(|&s| s == (WIDTH, HEIGHT)));
     assert!(tail.len() >= sent.video.saturating_sub(61).saturating_sub(2));
     assert_eq!(fake.violations(), Vec::<String>::new());
+    conn.close().await;
+}
+
+/// Waits for `cond`, or panics after [`WAIT`] saying `what` never happened.
+async fn until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Without retransmission a lost packet broke every frame up to the next keyframe (2 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nacked_video_comes_back_as_rtx_and_every_frame_decodes_without_a_keyframe() {
+    const HISTORY: usize = 128;
+    const DROPPED: usize = 5;
+    let fake = Arc::new(FakeVoiceServer::start().await);
+    let dir = tempfile::tempdir().unwrap();
+    let path = clip(dir.path(), 3);
+    let options = VoiceOptions {
+        rtx_history: HISTORY,
+        // Only the count ages packets out here, so what is too old does not depend on how
+        // fast this machine is.
+        rtx_max_age: Duration::from_hours(1),
+        ..VoiceOptions::default()
+    };
+    let conn = VoiceConnection::connect(voice_server(&fake), options)
+        .await
+        .expect("connects");
+    // Five P-slice packets once 20 video packets have passed (the first keyframe's), NACKed
+    // together in one compound packet after the fifth.
+    fake.drop_and_nack(20, DROPPED);
+    let control = Arc::clone(&fake);
+    let (sent, sink) = stream_keeping_sink(path, conn.media_sink().unwrap(), move |n| {
+        if n == 3 {
+            // Not RTCP the server sealed: an RTCP-looking header on noise, and a well-formed
+            // NACK in clear. Neither may be answered, nor stop anything.
+            let mut noise = vec![0x81, 205, 0, 9];
+            noise.extend((0..36u8).map(|i| i.wrapping_mul(97)));
+            control.send_raw_rtcp(&noise);
+            control.send_raw_rtcp(&generic_nack(VIDEO_SSRC, &[0, 1, 2]));
+        }
+    })
+    .await
+    .expect("everything is sent");
+    let is_video = |f: &&ReceivedFrame| f.kind == FrameKind::Video;
+    let frames = fake
+        .wait_frames(WAIT, "every video frame, the repaired ones too", |f| {
+            f.iter().filter(is_video).count() == sent.video
+        })
+        .await;
+    assert_eq!(fake.violations(), Vec::<String>::new());
+    let dropped = fake.dropped_for_nack();
+    assert_eq!(dropped.len(), DROPPED);
+    assert_eq!(fake.nacks_sent(), 1);
+    assert_eq!(fake.still_missing(), Vec::<u16>::new());
+    assert_eq!(fake.packet_counts().2, 0, "no frame was lost");
+
+    // Each retransmission: the RTX SSRC and payload type, its own consecutive sequence
+    // numbers, the original's sequence number first and its timestamp and marker. (The fake
+    // checked payload and header extension byte for byte.)
+    let rtx = fake.retransmissions();
+    assert_eq!(rtx.len(), DROPPED, "{rtx:?}");
+    for (r, d) in rtx.iter().zip(&dropped) {
+        assert_eq!(
+            (r.ssrc, r.payload_type, r.osn, r.timestamp, r.marker),
+            (RTX_SSRC, 102, d.sequence, d.timestamp, d.marker),
+            "{r:?} for {d:?}"
+        );
+    }
+    for w in rtx.windows(2) {
+        assert_eq!(w[1].sequence, w[0].sequence.wrapping_add(1), "{w:?}");
+    }
+
+    // The repaired frames were mid-GOP (P-frames after a keyframe), the viewer decrypted
+    // them (DAVE authenticates the whole frame, so every byte is back), and FFmpeg decodes
+    // the whole stream.
+    let video: Vec<&ReceivedFrame> = frames.iter().filter(is_video).collect();
+    let units = decrypted(&frames, FrameKind::Video);
+    let repaired: Vec<usize> = (0..video.len())
+        .filter(|&i| dropped.iter().any(|d| d.timestamp == video[i].timestamp))
+        .collect();
+    assert!(!repaired.is_empty());
+    for &i in &repaired {
+        assert!(
+            !nal_types(&units[i]).contains(&5),
+            "frame {i} is not an IDR"
+        );
+        assert!(
+            units[..i].iter().any(|u| nal_types(u).contains(&5)),
+            "a keyframe before frame {i}"
+        );
+    }
+    let (count, sizes) = decode_h264(&units);
+    assert_eq!(count, sent.video, "every frame decodes");
+    assert!(sizes.iter().all(|&s| s == (WIDTH, HEIGHT)));
+
+    // Still streaming's sink alive: a NACK for the very first video packet, long out of the
+    // history, is not answered; one for the last is. They are read in order, so once the
+    // second is answered the first was passed over.
+    let total: usize = video.iter().map(|f| f.packets.len()).sum();
+    assert!(
+        total > HISTORY + DROPPED,
+        "the clip must outgrow the history: {total} video packets"
+    );
+    let first = video[0].packets[0].sequence;
+    let last = video.last().unwrap().packets.last().unwrap().sequence;
+    fake.send_nack(&[first]);
+    fake.send_nack(&[last]);
+    until("the RTX for the last packet", || {
+        fake.retransmissions().iter().any(|r| r.osn == last)
+            && conn.stats().retransmissions == DROPPED as u64 + 1
+    })
+    .await;
+    let rtx = fake.retransmissions();
+    assert_eq!(rtx.len(), DROPPED + 1, "{rtx:?}");
+    assert!(!rtx.iter().any(|r| r.osn == first), "{rtx:?}");
+    let stats = conn.stats();
+    assert_eq!(
+        (
+            stats.nacked,
+            stats.nacks_too_old,
+            stats.nacks_over_budget,
+            stats.rtcp_rejected
+        ),
+        (DROPPED as u64 + 2, 1, 0, 2),
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.video_packets as usize, total,
+        "retransmissions are not counted as media"
+    );
+    assert_eq!(fake.violations(), Vec::<String>::new());
+    drop(sink);
     conn.close().await;
 }
 
