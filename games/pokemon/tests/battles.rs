@@ -1,30 +1,16 @@
 //! Battle engine: turn order, damage, status, switching, the result and determinism.
 
 use lounge_pokemon::battle::{
-    Action, Battle, CantReason, Event, Outcome, PokemonSet, play_random, random_team,
+    Action, Battle, CantReason, Event, Outcome, play_random, random_team,
 };
 use lounge_pokemon::damage::{Conditions, damage_rolls};
 use lounge_pokemon::data::{Status, dex};
 use lounge_pokemon::effects::{Ability, Item};
 use lounge_pokemon::rng::scripted;
-use lounge_pokemon::stats::Spread;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::util::ScriptedRng;
-
-fn set(species: &str, level: u8, moves: &[&str]) -> PokemonSet {
-    let d = dex();
-    PokemonSet {
-        species: d.species_named(species).unwrap(),
-        level,
-        nature: d.nature_named("Hardy").unwrap(),
-        spread: Spread::perfect_ivs(),
-        ability: Ability::Other,
-        item: Item::None,
-        moves: moves.iter().map(|m| d.move_named(m).unwrap().num).collect(),
-    }
-}
+use crate::util::{ScriptedRng, set};
 
 const NO_CRIT: u32 = 1 << 31; // below(24) = 12: no critical hit.
 

@@ -2,9 +2,7 @@
 
 use lounge_pokemon::battle::{Action, Battle, Outcome, PokemonSet, random_team};
 use lounge_pokemon::data::{Category, dex};
-use lounge_pokemon::effects::{Ability, Item};
 use lounge_pokemon::rng::scripted;
-use lounge_pokemon::stats::Spread;
 use lounge_pokemon::trainer::{
     CLASSES, base_level, candidates, choose_action, choose_replacement, generate, moveset,
     reachable, team_size,
@@ -13,23 +11,10 @@ use lounge_pokemon::types::Type;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::util::ScriptedRng;
+use crate::util::{ScriptedRng, set};
 
 fn num(name: &str) -> u16 {
     dex().species_named(name).unwrap().num
-}
-
-fn set(species: &str, level: u8, moves: &[&str]) -> PokemonSet {
-    let d = dex();
-    PokemonSet {
-        species: d.species_named(species).unwrap(),
-        level,
-        nature: d.nature_named("Hardy").unwrap(),
-        spread: Spread::perfect_ivs(),
-        ability: Ability::Other,
-        item: Item::None,
-        moves: moves.iter().map(|m| d.move_named(m).unwrap().num).collect(),
-    }
 }
 
 fn hiker() -> usize {

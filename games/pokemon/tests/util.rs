@@ -1,6 +1,24 @@
 //! Shared test helpers.
 
+use lounge_pokemon::battle::PokemonSet;
+use lounge_pokemon::data::dex;
+use lounge_pokemon::effects::{Ability, Item};
+use lounge_pokemon::stats::Spread;
 use rand::RngCore;
+
+/// A Hardy, perfect-IV, ability-less and item-less set of `species` with `moves`.
+pub fn set(species: &str, level: u8, moves: &[&str]) -> PokemonSet {
+    let d = dex();
+    PokemonSet {
+        species: d.species_named(species).unwrap(),
+        level,
+        nature: d.nature_named("Hardy").unwrap(),
+        spread: Spread::perfect_ivs(),
+        ability: Ability::Other,
+        item: Item::None,
+        moves: moves.iter().map(|m| d.move_named(m).unwrap().num).collect(),
+    }
+}
 
 /// An RNG fed a fixed script of `u32` rolls. It panics when a roll is asked for that the script
 /// does not have, and `assert_consumed` fails when rolls were left over: either way a test learns
