@@ -125,17 +125,6 @@ impl Device {
         self.kind
     }
 
-    /// A new reference for a codec context to own.
-    fn new_ref(&self) -> Result<*mut AVBufferRef, String> {
-        // SAFETY: `self.buf` is a live reference until `Drop`.
-        let r = unsafe { ffi::av_buffer_ref(self.buf) };
-        if r.is_null() {
-            Err("out of memory referencing the hardware device".to_owned())
-        } else {
-            Ok(r)
-        }
-    }
-
     /// Lets `decoder` decode on this device. FFmpeg's default format negotiation then picks
     /// the device's surfaces when the stream's profile is supported, and software otherwise.
     pub fn attach_decoder(&self, decoder: &mut codec::context::Context) -> Result<(), String> {
@@ -161,7 +150,7 @@ impl Device {
                 self.kind.name()
             ));
         }
-        let r = self.new_ref()?;
+        let r = new_ref(self.buf, "device")?;
         // SAFETY: the context owns `r` from here on (avcodec_free_context unrefs it).
         unsafe { (*ctx).hw_device_ctx = r };
         Ok(())
@@ -288,11 +277,7 @@ impl Surfaces {
 
     /// Makes `encoder` (not yet opened) take its input as these surfaces.
     pub fn attach_encoder(&self, encoder: &mut codec::context::Context) -> Result<(), String> {
-        // SAFETY: as in `Device::new_ref`.
-        let r = unsafe { ffi::av_buffer_ref(self.buf) };
-        if r.is_null() {
-            return Err("out of memory referencing the hardware surfaces".to_owned());
-        }
+        let r = new_ref(self.buf, "surfaces")?;
         // SAFETY: the unopened context takes ownership of `r`.
         unsafe {
             let ctx = encoder.as_mut_ptr();
@@ -312,25 +297,12 @@ impl Surfaces {
             ));
         }
         let mut hw = frame::Video::empty();
-        // SAFETY: `hw` is an empty frame we own; the pool allocates its surface. Then a copy
-        // of the pixels and of the properties from `sw`, which is only read.
-        unsafe {
-            let ret = ffi::av_hwframe_get_buffer(self.buf, hw.as_mut_ptr(), 0);
-            if ret < 0 {
-                return Err(format!("no free surface: {}", av_error(ret)));
-            }
-            let ret = ffi::av_hwframe_transfer_data(hw.as_mut_ptr(), sw.as_ptr(), 0);
-            if ret < 0 {
-                return Err(format!("uploading a frame failed: {}", av_error(ret)));
-            }
-            let ret = ffi::av_frame_copy_props(hw.as_mut_ptr(), sw.as_ptr());
-            if ret < 0 {
-                return Err(format!(
-                    "copying frame properties failed: {}",
-                    av_error(ret)
-                ));
-            }
+        // SAFETY: `hw` is an empty frame we own; the pool allocates its surface.
+        let ret = unsafe { ffi::av_hwframe_get_buffer(self.buf, hw.as_mut_ptr(), 0) };
+        if ret < 0 {
+            return Err(format!("no free surface: {}", av_error(ret)));
         }
+        transfer(&mut hw, sw, "uploading")?;
         Ok(hw)
     }
 }
@@ -366,21 +338,38 @@ pub fn is_hardware(frame: &frame::Video) -> bool {
 /// timestamp; what a hardware decoder's output needs before the scaler.
 pub fn download(hw: &frame::Video) -> Result<frame::Video, String> {
     let mut sw = frame::Video::empty();
-    // SAFETY: `sw` is an empty frame we own, filled by the transfer; `hw` is only read.
-    unsafe {
-        let ret = ffi::av_hwframe_transfer_data(sw.as_mut_ptr(), hw.as_ptr(), 0);
-        if ret < 0 {
-            return Err(format!("downloading a frame failed: {}", av_error(ret)));
-        }
-        let ret = ffi::av_frame_copy_props(sw.as_mut_ptr(), hw.as_ptr());
-        if ret < 0 {
-            return Err(format!(
-                "copying frame properties failed: {}",
-                av_error(ret)
-            ));
-        }
-    }
+    transfer(&mut sw, hw, "downloading")?;
     Ok(sw)
+}
+
+/// Copies `src`'s pixels into `dst` (a surface with a buffer, or an empty frame that FFmpeg
+/// allocates in system memory), then its timestamp and other properties.
+fn transfer(dst: &mut frame::Video, src: &frame::Video, doing: &str) -> Result<(), String> {
+    // SAFETY: `dst` is borrowed mutably and `src` only read, both for the whole call.
+    let ret = unsafe { ffi::av_hwframe_transfer_data(dst.as_mut_ptr(), src.as_ptr(), 0) };
+    if ret < 0 {
+        return Err(format!("{doing} a frame failed: {}", av_error(ret)));
+    }
+    // SAFETY: as above.
+    let ret = unsafe { ffi::av_frame_copy_props(dst.as_mut_ptr(), src.as_ptr()) };
+    if ret < 0 {
+        return Err(format!(
+            "copying frame properties failed: {}",
+            av_error(ret)
+        ));
+    }
+    Ok(())
+}
+
+/// A new reference to `buf` (the `what`: device or surfaces) for a codec context to own.
+fn new_ref(buf: *mut AVBufferRef, what: &str) -> Result<*mut AVBufferRef, String> {
+    // SAFETY: callers pass the live reference they hold until their `Drop`.
+    let r = unsafe { ffi::av_buffer_ref(buf) };
+    if r.is_null() {
+        Err(format!("out of memory referencing the hardware {what}"))
+    } else {
+        Ok(r)
+    }
 }
 
 #[cfg(test)]
