@@ -68,10 +68,7 @@ pub async fn start(
     let Some(guild_id) = ctx.guild_id() else {
         bail_user!("Streams happen in a server's voice channel.");
     };
-    let source = source.trim();
-    if source.is_empty() {
-        bail_user!("Tell me what to play: a media file or URL the streamer can open.");
-    }
+    let source = playable(&source)?;
     let channel_id = match channel {
         Some(c) => c.id,
         None => match caller_voice_channel(ctx, guild_id) {
@@ -107,10 +104,7 @@ pub async fn call(
             call.trim().replace('`', "'")
         );
     };
-    let source = source.trim();
-    if source.is_empty() {
-        bail_user!("Tell me what to play: a media file or URL the streamer can open.");
-    }
+    let source = playable(&source)?;
     play_in(ctx, None, channel_id, source).await?;
     ctx.say(format!(
         "Streaming `{}` in the call. `/stream pause`, `/stream seek` and `/stream hangup` \
@@ -127,6 +121,15 @@ pub async fn hangup(ctx: Context<'_>) -> Result<(), Error> {
     order(ctx, Order::LeaveVoice { guild_id: None }).await?;
     ctx.say("Stopped the stream and left the call.").await?;
     Ok(())
+}
+
+/// The `source` option, trimmed, or why there is nothing to play.
+fn playable(source: &str) -> Result<&str, Error> {
+    let source = source.trim();
+    if source.is_empty() {
+        bail_user!("Tell me what to play: a media file or URL the streamer can open.");
+    }
+    Ok(source)
 }
 
 /// Joins `channel_id` (in `guild_id`, or a DM call) and plays `source` there; leaves again if
