@@ -173,6 +173,29 @@ async fn stream_cmd_as(h: &Harness, user: u64, sub: &str, options: Value) -> Rec
         .await
 }
 
+/// Waits for the stream's first 30 video frames; the viewer decrypts them and FFmpeg decodes
+/// (nearly) all of them at the announced size.
+async fn first_frames_decode(voice: &FakeVoiceServer) -> Vec<ReceivedFrame> {
+    let frames = voice
+        .wait_frames(ORDER_TIMEOUT, "30 video frames", |f| {
+            f.iter().filter(|f| f.kind == FrameKind::Video).count() >= 30
+        })
+        .await;
+    let video = decrypted(&frames, FrameKind::Video);
+    let (count, sizes) = decode_h264(&video);
+    assert!(
+        count >= 25,
+        "only {count} of {} frames decoded",
+        video.len()
+    );
+    assert!(
+        sizes.iter().all(|&s| s == (WIDTH, HEIGHT)),
+        "{:?}",
+        sizes.first()
+    );
+    frames
+}
+
 fn option(name: &str, value: Value) -> Value {
     json!({"type": 3, "name": name, "value": value})
 }
@@ -258,28 +281,12 @@ async fn stream_start_pause_seek_and_stop_reach_discord_end_to_end_encrypted() {
         reply.text(),
         streamer.output()
     );
-    let frames = voice
-        .wait_frames(ORDER_TIMEOUT, "30 video frames", |f| {
-            f.iter().filter(|f| f.kind == FrameKind::Video).count() >= 30
-        })
-        .await;
+    let frames = first_frames_decode(&voice).await;
     eprintln!(
         "first frame {:?} after /stream start",
         frames[0].packets[0]
             .arrived
             .saturating_duration_since(started_at)
-    );
-    let video = decrypted(&frames, FrameKind::Video);
-    let (count, sizes) = decode_h264(&video);
-    assert!(
-        count >= 25,
-        "only {count} of {} frames decoded",
-        video.len()
-    );
-    assert!(
-        sizes.iter().all(|&s| s == (WIDTH, HEIGHT)),
-        "{:?}",
-        sizes.first()
     );
     // The streamer account joined the member's chosen channel and went live there.
     assert_eq!(h.fake.user_voice_channel(GUILD_ID), Some(VOICE_CHANNEL_ID));
@@ -409,19 +416,7 @@ async fn the_owner_streams_into_a_group_dm_call() {
         reply.text(),
         streamer.output()
     );
-    let frames = voice
-        .wait_frames(ORDER_TIMEOUT, "30 video frames", |f| {
-            f.iter().filter(|f| f.kind == FrameKind::Video).count() >= 30
-        })
-        .await;
-    let video = decrypted(&frames, FrameKind::Video);
-    let (count, sizes) = decode_h264(&video);
-    assert!(
-        count >= 25,
-        "only {count} of {} frames decoded",
-        video.len()
-    );
-    assert!(sizes.iter().all(|&s| s == (WIDTH, HEIGHT)), "{sizes:?}");
+    first_frames_decode(&voice).await;
     // Discord's shapes for a call: no guild anywhere, the channel as the voice server id.
     assert_eq!(h.fake.user_call(), Some(GROUP_DM_CHANNEL_ID));
     assert_eq!(h.fake.user_ops_of(4)[0]["guild_id"], Value::Null);

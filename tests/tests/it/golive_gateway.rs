@@ -48,6 +48,14 @@ async fn connect(fake: &FakeDiscord) -> (Gateway, GatewayEvents) {
     Gateway::connect(config(fake)).await.expect("login")
 }
 
+/// A client that gives up on a voice join after half a second: for joins the fake ignores,
+/// as Discord does.
+async fn connect_impatient(fake: &FakeDiscord) -> (Gateway, GatewayEvents) {
+    let mut config = config(fake);
+    config.timeouts.voice_join = Duration::from_millis(500);
+    Gateway::connect(config).await.expect("login")
+}
+
 async fn next_event(events: &mut GatewayEvents) -> GatewayEvent {
     tokio::time::timeout(WAIT, events.recv())
         .await
@@ -107,9 +115,7 @@ async fn logs_in_as_the_user_and_joins_voice() {
 #[tokio::test]
 async fn a_channel_the_account_may_not_join_fails_clearly() {
     let fake = fake().await;
-    let mut config = config(&fake);
-    config.timeouts.voice_join = Duration::from_millis(500);
-    let (gw, _events) = Gateway::connect(config).await.expect("login");
+    let (gw, _events) = connect_impatient(&fake).await;
     let err = gw
         .join_voice(Some(GUILD_ID), DENIED_VOICE_CHANNEL_ID)
         .await
@@ -143,9 +149,7 @@ async fn a_channel_the_account_may_not_join_fails_clearly() {
 #[tokio::test]
 async fn joins_and_goes_live_in_a_group_dm_call() {
     let fake = fake().await;
-    let mut config = config(&fake);
-    config.timeouts.voice_join = Duration::from_millis(500);
-    let (gw, _events) = Gateway::connect(config).await.expect("login");
+    let (gw, _events) = connect_impatient(&fake).await;
     let err = gw
         .join_voice(None, STRANGERS_DM_CHANNEL_ID)
         .await
