@@ -121,10 +121,6 @@ impl Device {
         Ok(Self { kind, buf })
     }
 
-    pub fn kind(&self) -> DeviceKind {
-        self.kind
-    }
-
     /// Lets `decoder` decode on this device. FFmpeg's default format negotiation then picks
     /// the device's surfaces when the stream's profile is supported, and software otherwise.
     pub fn attach_decoder(&self, decoder: &mut codec::context::Context) -> Result<(), String> {
