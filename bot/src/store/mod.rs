@@ -111,7 +111,9 @@ pub struct Store {
 
 /// The default `DATABASE_URL` for a data directory: a SQLite file created on first start.
 pub fn default_sqlite_url(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("lounge.db").display())
+    // No `mode=rwc` here: `Store::connect` creates every SQLite file that doesn't say
+    // otherwise, so the default and a hand-written path behave alike.
+    format!("sqlite://{}", data_dir.join("lounge.db").display())
 }
 
 impl Store {
