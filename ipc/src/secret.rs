@@ -1,7 +1,13 @@
+//! A string that never shows itself in `Debug`, logs or error messages: the bot's token and
+//! the shared IPC secret on both sides of the link use this one type.
+
 use std::fmt;
 
-/// The shared secret from the streamer's config. Its `Debug` output is redacted.
-#[derive(Clone, PartialEq, Eq)]
+use serde::Deserialize;
+
+/// A secret value from a config file. Its `Debug` output is redacted.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -9,12 +15,14 @@ impl Secret {
         Self(secret.into())
     }
 
+    /// The secret itself; call only where it is handed to the service that needs it.
     pub fn expose(&self) -> &str {
         &self.0
     }
 
+    /// Empty or only white space: as good as unset.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.trim().is_empty()
     }
 
     /// Compares in time that depends only on the lengths, so a local attacker timing handshakes
@@ -26,7 +34,7 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
+        f.write_str("Secret([redacted])")
     }
 }
 
@@ -51,6 +59,18 @@ mod tests {
         assert!(!s.matches("hunter3"));
         assert!(!s.matches("hunter"));
         assert!(!s.matches(""));
-        assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+    }
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        let s = Secret::new("MTIz.abc.def");
+        assert_eq!(format!("{s:?}"), "Secret([redacted])");
+        assert_eq!(format!("{:?}", Some(&s)), "Some(Secret([redacted]))");
+    }
+
+    #[test]
+    fn white_space_alone_is_empty() {
+        assert!(Secret::new(" \n").is_empty());
+        assert!(!Secret::new(" x ").is_empty());
     }
 }

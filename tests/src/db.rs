@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use lounge::store::{Backend, Store};
+use lounge_store::{Backend, Store};
 use sqlx::Connection;
 
 pub const DEFAULT_POSTGRES_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -31,7 +31,7 @@ impl TestDb {
 
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = lounge::store::default_sqlite_url(dir.path());
+        let url = lounge_store::default_sqlite_url(dir.path());
         Self {
             backend: Backend::Sqlite,
             url,

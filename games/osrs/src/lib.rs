@@ -36,7 +36,7 @@ pub use data::{
     World, data,
 };
 pub use error::{MissingLevel, OsrsError};
-pub use loot::{Bank, expected_loot, unit};
+pub use loot::{Bank, expected_loot, starter_kit, unit};
 pub use skills::{
     MAX_LEVEL, MAX_XP, SKILL_COUNT, Skill, Skills, XP_TABLE, combat_level, level_for_xp,
     xp_for_level,

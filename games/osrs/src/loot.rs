@@ -311,6 +311,34 @@ fn expect_entry(data: &GameData, e: &Entry, weight: f64, out: &mut [f64]) {
     }
 }
 
+/// What a fresh account carries, roughly what Tutorial Island hands out (items the engine's
+/// data has): the bank, and the items worn.
+pub fn starter_kit(data: &GameData) -> (Bank, Vec<(&'static str, u32)>) {
+    let id = |name: &str| data.item_by_name(name).map(|i| i.id).ok();
+    let mut bank = Bank::new();
+    for (name, qty) in [
+        ("Coins", 25),
+        ("Bronze axe", 1),
+        ("Bronze pickaxe", 1),
+        ("Tinderbox", 1),
+        ("Shrimps", 20),
+        ("Bronze dagger", 1),
+        ("Shortbow", 1),
+        ("Bronze arrow", 50),
+        ("Air rune", 50),
+        ("Mind rune", 30),
+    ] {
+        if let Some(item) = id(name) {
+            bank.add(item, qty);
+        }
+    }
+    let worn = [("weapon", "Bronze sword"), ("shield", "Wooden shield")]
+        .into_iter()
+        .filter_map(|(slot, name)| Some((slot, id(name)?)))
+        .collect();
+    (bank, worn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::pick_main;

@@ -115,6 +115,18 @@ pub fn default_moves(species_num: u16, level: u8) -> Vec<u16> {
     out
 }
 
+/// Experience for defeating a Pokémon: about the main series' formula, with the base stat
+/// total standing in for the base experience yield the data does not carry. An unknown
+/// species counts as the first in the dex.
+pub fn battle_exp(defeated: u16, level: u8) -> u32 {
+    let d = dex();
+    let Some(species) = d.species_by_num(defeated).or_else(|| d.species_by_num(1)) else {
+        return 1;
+    };
+    let total: u32 = species.base_stats.0.iter().map(|&b| u32::from(b)).sum();
+    (total / 3 * u32::from(level) / 7).max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use lounge::store::{Backend, TransferError};
+use lounge_store::{Backend, TransferError};
 use lounge_tests::db::TestDb;
 use rand::{Rng, SeedableRng};
 

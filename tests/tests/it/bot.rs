@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lounge::store::Backend;
+use lounge_store::Backend;
 use lounge_tests::bin::Running;
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{

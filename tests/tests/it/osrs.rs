@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use lounge::store::{
-    AccountMode, Backend, Board, NewCharacter, NewTrip, OsrsStoreError, SlayerResult, Store,
-    TripKind,
-};
 use lounge_osrs::{
     Amount, Assignment, Bank, Character, CombatStyle, Skill, Skills, TripOutcome, TripRequest, data,
+};
+use lounge_store::{
+    AccountMode, Backend, Board, NewCharacter, NewTrip, OsrsStoreError, SlayerResult, Store,
+    TripKind,
 };
 use lounge_tests::bin::Running;
 use lounge_tests::db::TestDb;
@@ -359,7 +359,7 @@ async fn osrs_leaderboards_rank_per_guild_and_globally(store: Store, _: &TestDb)
     store.osrs_note_guild(GUILD_ID, 2).await.unwrap();
     store.osrs_note_guild(99, 3).await.unwrap();
 
-    let names = |rows: Vec<lounge::store::Ranked>| -> Vec<(String, i64)> {
+    let names = |rows: Vec<lounge_store::Ranked>| -> Vec<(String, i64)> {
         rows.into_iter().map(|r| (r.name, r.value)).collect()
     };
     let global = names(
@@ -465,7 +465,7 @@ async fn osrs_owed_result_is_taken_by_one_process_after_its_lease(store: Store, 
             .is_none()
     );
 
-    let later = now + lounge::store::ANNOUNCE_LEASE_MS + 1_000;
+    let later = now + lounge_store::ANNOUNCE_LEASE_MS + 1_000;
     assert_eq!(
         store.osrs_owed_announcements(later, 10).await.unwrap(),
         vec![id]
@@ -504,7 +504,7 @@ async fn osrs_owed_result_is_taken_by_one_process_after_its_lease(store: Store, 
     );
 
     store.osrs_mark_announced(id, later).await.unwrap();
-    let much_later = later + 10 * lounge::store::ANNOUNCE_LEASE_MS;
+    let much_later = later + 10 * lounge_store::ANNOUNCE_LEASE_MS;
     assert!(
         store
             .osrs_owed_announcements(much_later, 10)
@@ -1131,7 +1131,7 @@ async fn trip_ending_while_offline_is_paid_once_after_restart(backend: Backend) 
         .skills;
     // The stored seed replays the stored outcome: a fresh character with the starter kit,
     // eating its best food (shrimps).
-    let (bank, worn) = lounge::commands::osrs::rules::starter_kit(data());
+    let (bank, worn) = lounge_osrs::starter_kit(data());
     let fresh = Character {
         skills: Skills::default(),
         equipment: worn.iter().map(|w| w.1).collect(),

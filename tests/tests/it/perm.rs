@@ -1,7 +1,7 @@
 //! Permission rules end to end: `/perm` and the gate every command passes. The precedence
 //! itself is tested over every combination in `bot/src/permissions.rs`.
 
-use lounge::store::Backend;
+use lounge_store::Backend;
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
     GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MEMBER_ROLE_ID, MOD_ID, OTHER_CHANNEL_ID, OWNER_ID,

@@ -1,9 +1,9 @@
 //! The Pokémon game end to end: spawns from chat, catching, the collection, trades confirmed
 //! with buttons and battles played with buttons, through the fake Discord.
 
-use lounge::commands::pokemon::game::battle_exp;
-use lounge::store::{Backend, NewPokemon, NewSpawn, Store};
 use lounge_pokemon::data::dex;
+use lounge_pokemon::xp::battle_exp;
+use lounge_store::{Backend, NewPokemon, NewSpawn, Store};
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
     GENERAL_CHANNEL_ID, GUILD_ID, Interaction, MEMBER_ID, MOD_ID, OTHER_CHANNEL_ID, OWNER_ID,

@@ -1,6 +1,6 @@
 //! Server settings and the global command limiter, end to end.
 
-use lounge::store::Backend;
+use lounge_store::Backend;
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
     GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_GUILD_CHANNEL_ID, OTHER_GUILD_ID,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lounge::store::{
+use lounge_store::{
     Backend, NewPokemon, NewSpawn, PokemonError, Store, StoreError, TradeSide, TransferError,
     no_trade_evolution,
 };
@@ -16,7 +16,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    let db = lounge_tests::db::TestDb::new(lounge::store::Backend::Sqlite).await;
+                    let db = lounge_tests::db::TestDb::new(lounge_store::Backend::Sqlite).await;
                     super::$name(db.store().await, &db).await;
                     db.cleanup().await;
                 }
@@ -26,7 +26,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    let db = lounge_tests::db::TestDb::new(lounge::store::Backend::Postgres).await;
+                    let db = lounge_tests::db::TestDb::new(lounge_store::Backend::Postgres).await;
                     super::$name(db.store().await, &db).await;
                     db.cleanup().await;
                 }
@@ -251,7 +251,7 @@ fn backend_is_chosen_by_url() {
 }
 
 async fn tags_and_aliases_share_one_namespace(store: Store, _: &TestDb) {
-    use lounge::store::NameError;
+    use lounge_store::NameError;
     let g = 7;
     store.create_tag(g, "hi", "hello", 1, 10).await.unwrap();
     let again = store.create_tag(g, "hi", "other", 2, 10).await.unwrap_err();
@@ -363,7 +363,7 @@ async fn open_trades_hold_their_offers_and_swap_on_the_second_confirmation(
     store: Store,
     _: &TestDb,
 ) {
-    use lounge::store::{Confirmation, TRADE_IDLE_MS, TradeChange};
+    use lounge_store::{Confirmation, TRADE_IDLE_MS, TradeChange};
     let now = 1_000_000;
     let (p1, p2) = (
         give_pokemon(&store, 1, 25).await,
@@ -500,7 +500,7 @@ async fn open_trades_hold_their_offers_and_swap_on_the_second_confirmation(
 /// Both members confirm at the same moment, many times over: each trade swaps exactly once
 /// and the Pokémon goes back and forth without ever being lost or doubled.
 async fn concurrent_confirmations_swap_exactly_once(store: Store, _: &TestDb) {
-    use lounge::store::{Confirmation, TradeChange};
+    use lounge_store::{Confirmation, TradeChange};
     let p = give_pokemon(&store, 1, 25).await;
     let store = Arc::new(store);
     for round in 0..12_i64 {
@@ -551,7 +551,7 @@ async fn thousands_of_concurrent_trade_steps_and_releases_conserve_everything(
     store: Store,
     _: &TestDb,
 ) {
-    use lounge::store::{Confirmation, TradeChange};
+    use lounge_store::{Confirmation, TradeChange};
     const USERS: u64 = 6;
     const STEPS: usize = 400;
     let mut initial = 0;
@@ -1144,7 +1144,7 @@ fn species_num(name: &str) -> u16 {
 /// is not offered, taken back into the bag, and returned to the bag on release; every refusal
 /// charges nothing.
 async fn held_items_move_between_bag_and_pokemon_exactly_once(store: Store, _: &TestDb) {
-    use lounge::store::{HeldFrom, Progress, TradeChange};
+    use lounge_store::{HeldFrom, Progress, TradeChange};
     let onix = give_pokemon(&store, 1, species_num("Onix")).await;
     let other = give_pokemon(&store, 1, species_num("Pikachu")).await;
     let theirs = give_pokemon(&store, 2, species_num("Eevee")).await;
@@ -1243,9 +1243,9 @@ async fn held_items_move_between_bag_and_pokemon_exactly_once(store: Store, _: &
 /// Kadabra evolves keeping its item, and anything else keeps its item with its new owner: all
 /// in the swap's own transaction.
 async fn a_trade_evolution_uses_the_held_item_in_the_swap(store: Store, _: &TestDb) {
-    use lounge::commands::pokemon::game::trade_evolution;
-    use lounge::store::{Confirmation, TradeChange};
     use lounge_pokemon::data::TimeOfDay;
+    use lounge_store::trade_evolution;
+    use lounge_store::{Confirmation, TradeChange};
     let onix = give_pokemon(&store, 1, species_num("Onix")).await;
     let kadabra = give_pokemon(&store, 1, species_num("Kadabra")).await;
     let eevee = give_pokemon(&store, 2, species_num("Eevee")).await;
@@ -1263,7 +1263,7 @@ async fn a_trade_evolution_uses_the_held_item_in_the_swap(store: Store, _: &Test
         .await
         .unwrap();
     store.trade_change(2, &add(vec![eevee]), now).await.unwrap();
-    let evolve = |p: &lounge::store::Pokemon| trade_evolution(p, TimeOfDay::Day);
+    let evolve = |p: &lounge_store::Pokemon| trade_evolution(p, TimeOfDay::Day);
     store.trade_confirm(2, now, &evolve).await.unwrap();
     let Confirmation::Done { evolved, .. } = store.trade_confirm(1, now, &evolve).await.unwrap()
     else {
@@ -1311,7 +1311,7 @@ async fn concurrent_holds_takes_releases_and_trades_conserve_items_and_coins(
     store: Store,
     _: &TestDb,
 ) {
-    use lounge::store::HeldFrom;
+    use lounge_store::HeldFrom;
     const USERS: u64 = 5;
     const PRICE: i64 = 100;
     const ITEMS: [&str; 3] = ["Metal Coat", "Leftovers", "Everstone"];

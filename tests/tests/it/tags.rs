@@ -1,6 +1,6 @@
 //! Custom commands (tags) and aliases, end to end.
 
-use lounge::store::Backend;
+use lounge_store::Backend;
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MEMBER_ROLE_ID, MOD_ID};
 use serde_json::json;

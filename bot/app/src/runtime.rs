@@ -1,0 +1,255 @@
+//! Start-up, the Discord connection and graceful shutdown.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use poise::serenity_prelude as serenity;
+
+use lounge_kit::{Data, Error, State, error, module};
+use lounge_store::Store;
+
+use crate::config::Loaded;
+
+/// Why the bot stopped before or while running, worded for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] lounge_store::StoreError),
+    #[error(
+        "Discord rejected discord.token (401 Unauthorized): it is wrong or was reset. \
+         Copy a fresh one from the Developer Portal (Bot → Reset Token) into discord.token or DISCORD_TOKEN"
+    )]
+    TokenRejected,
+    #[error("could not reach Discord at {base}: {reason}")]
+    Unreachable { base: String, reason: String },
+    #[error("the Discord connection failed: {0}")]
+    Gateway(String),
+}
+
+/// Runs the bot until SIGINT/SIGTERM or a fatal gateway error.
+pub async fn run(loaded: Loaded) -> Result<(), RunError> {
+    loaded.validate()?;
+    let token = loaded
+        .token()?
+        .expose()
+        .trim()
+        .trim_start_matches("Bot ")
+        .to_owned();
+    let api_base = loaded.api_base()?.map(str::to_owned);
+    let default_prefix = loaded.config.bot.prefix.clone();
+    let limiter = lounge_kit::limits::CommandLimiter::new(
+        std::num::NonZeroU32::new(loaded.config.bot.command_burst)
+            .unwrap_or(std::num::NonZeroU32::MIN),
+        Duration::from_secs(loaded.config.bot.command_refill_seconds),
+    );
+
+    let mut http = serenity::HttpBuilder::new(&token);
+    if let Some(base) = &api_base {
+        // serenity's own rate limiter always talks to discord.com, so with a different base
+        // the limiting is the proxy's job (the design of twilight-http-proxy and nirn-proxy).
+        http = http.proxy(base.clone()).ratelimiter_disabled(true);
+    }
+    let http = http.build();
+    check_token(&http, api_base.as_deref()).await?;
+
+    // What modules read at start-up: their config sections, composed here.
+    let mut state = State::default();
+    state.insert(loaded.config.games.clone());
+    if let Some(streamer) = loaded.streamer()? {
+        state.insert(streamer);
+    }
+    let modules = crate::modules::all();
+
+    let database_url = loaded.database_url()?;
+    let store = Store::open(&database_url).await?;
+    tracing::info!(backend = store.backend().name(), "storage ready");
+
+    let dev_guild = loaded.config.discord.dev_guild.map(serenity::GuildId::new);
+    let owners = loaded
+        .config
+        .discord
+        .owners
+        .iter()
+        .copied()
+        .map(serenity::UserId::new)
+        .collect();
+    let setup_store = store.clone();
+    // Module tasks are started by `setup` (they need the connected client's HTTP) and
+    // stopped after the gateway closes, before the pool does.
+    let (stop_tasks, tasks_stop) = tokio::sync::watch::channel(false);
+    let tasks: Arc<std::sync::Mutex<Vec<module::Task>>> = Arc::default();
+    let setup_tasks = tasks.clone();
+    let commands = lounge_kit::policy::collect(&modules);
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands,
+            on_error: |e| Box::pin(error::on_error(e)),
+            command_check: Some(|ctx| Box::pin(rate_limit(ctx))),
+            // Cooldowns are ours (per-guild overrides, started only on success).
+            manual_cooldowns: true,
+            post_command: |ctx| Box::pin(lounge_kit::cooldown::start(ctx)),
+            // Each module's hooks, where its switch is on.
+            event_handler: |framework, event| Box::pin(module::dispatch_event(framework, event)),
+            // Nothing the bot says pings anyone unless a command opts in explicitly.
+            allowed_mentions: Some(serenity::CreateAllowedMentions::new().replied_user(false)),
+            owners,
+            prefix_options: poise::PrefixFrameworkOptions {
+                dynamic_prefix: Some(|ctx| Box::pin(guild_prefix(ctx))),
+                mention_as_prefix: true,
+                edit_tracker: Some(Arc::new(poise::EditTracker::for_timespan(Duration::from_mins(5)))),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+                let commands = &framework.options().commands;
+                match dev_guild {
+                    Some(guild) => poise::builtins::register_in_guild(ctx, commands, guild).await?,
+                    None => poise::builtins::register_globally(ctx, commands).await?,
+                }
+                tracing::info!(count = commands.len(), scope = ?dev_guild, "slash commands registered");
+                let mut started = Vec::new();
+                module::start_all(
+                    &modules,
+                    &mut module::Start {
+                        store: &setup_store,
+                        http: ctx.http.clone(),
+                        state: &mut state,
+                        stop: tasks_stop,
+                        tasks: &mut started,
+                    },
+                )?;
+                *setup_tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = started;
+                Ok(Data {
+                    store: setup_store,
+                    started: Instant::now(),
+                    default_prefix,
+                    limiter,
+                    modules,
+                    state,
+                })
+            })
+        })
+        .build();
+
+    let intents = serenity::GatewayIntents::GUILDS
+        | serenity::GatewayIntents::GUILD_MESSAGES
+        | serenity::GatewayIntents::DIRECT_MESSAGES
+        | serenity::GatewayIntents::MESSAGE_CONTENT
+        | serenity::GatewayIntents::GUILD_VOICE_STATES;
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+        .framework(framework)
+        .await
+        .map_err(|e| RunError::Gateway(e.to_string()))?;
+
+    let shard_manager = client.shard_manager.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: closing the gateway");
+        shard_manager.shutdown_all().await;
+    });
+
+    let result = client.start_autosharded().await;
+    let _ = stop_tasks.send(true);
+    let started = std::mem::take(
+        &mut *tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    for task in started {
+        if tokio::time::timeout(Duration::from_secs(10), task.handle)
+            .await
+            .is_err()
+        {
+            tracing::warn!("{} did not stop within 10 s", task.name);
+        }
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    result.map_err(|e| match e {
+        serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication) => {
+            RunError::TokenRejected
+        }
+        other => RunError::Gateway(other.to_string()),
+    })
+}
+
+/// Asks Discord who we are before opening the gateway, so a bad token fails fast with a clear
+/// message instead of a gateway close code.
+async fn check_token(http: &serenity::Http, api_base: Option<&str>) -> Result<(), RunError> {
+    match http.get_current_user().await {
+        Ok(user) => {
+            tracing::info!(user = %user.name, id = user.id.get(), "token accepted");
+            Ok(())
+        }
+        Err(serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(resp)))
+            if resp.status_code.as_u16() == 401 =>
+        {
+            Err(RunError::TokenRejected)
+        }
+        Err(e) => Err(RunError::Unreachable {
+            base: api_base
+                .unwrap_or(crate::config::DISCORD_API_HOST)
+                .to_owned(),
+            reason: error_chain(&e),
+        }),
+    }
+}
+
+async fn guild_prefix(
+    ctx: poise::PartialContext<'_, Data, Error>,
+) -> Result<Option<std::borrow::Cow<'static, str>>, Error> {
+    let prefix = lounge_kit::prefix::for_guild(ctx.framework.user_data, ctx.guild_id).await?;
+    Ok(Some(prefix.into()))
+}
+
+/// The global limiter, checked before every command (owners are exempt).
+async fn rate_limit(ctx: lounge_kit::Context<'_>) -> Result<bool, Error> {
+    if ctx.framework().options().owners.contains(&ctx.author().id) {
+        return Ok(true);
+    }
+    // Memory hygiene piggybacks on traffic: cheap, and idle bots need none.
+    if rand::random::<u8>() == 0 {
+        ctx.data().limiter.forget_idle();
+    }
+    match ctx.data().limiter.check(ctx.author().id.get()) {
+        Ok(()) => Ok(true),
+        Err(wait) => Err(lounge_kit::user_error(format!(
+            "You're using commands too fast. Try again in {} s.",
+            wait.as_secs() + 1
+        ))),
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler cannot fail on Unix");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// An error and its sources on one line: reqwest's top-level message alone ("error sending
+/// request") does not say whether DNS, TLS or the connection failed.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,207 @@
+//! Two tiers of errors. A [`UserError`] is the user's to fix and is shown as written
+//! (ephemeral for slash commands); anything else is ours: it is logged with its context and the
+//! user gets a short generic answer with a reference to find the log line.
+
+use std::fmt::Write as _;
+
+use poise::serenity_prelude as serenity;
+
+use lounge_store::Refusal;
+
+use crate::{Context, Data};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// A message for the user, shown as written.
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+/// Shorthand for returning a [`UserError`] from a command.
+pub fn user_error(message: impl Into<String>) -> Error {
+    Box::new(UserError(message.into()))
+}
+
+/// Store refusals become messages for the user; a store failure inside stays internal.
+pub fn refusal(e: impl Refusal) -> Error {
+    match e.into_failure() {
+        Ok(failure) => failure.into(),
+        Err(refused) => user_error(refused.to_string()),
+    }
+}
+
+/// A refusal's sentence for messages that are not command errors (an edited trade window);
+/// a store failure stays an internal error.
+pub fn refusal_text(e: impl Refusal) -> Result<String, Error> {
+    match e.into_failure() {
+        Ok(failure) => Err(failure.into()),
+        Err(refused) => Ok(refused.to_string()),
+    }
+}
+
+/// [`refusal`] on a `Result`: `store.give(...).await.refused()?`.
+pub trait RefusalExt<T> {
+    fn refused(self) -> Result<T, Error>;
+}
+
+impl<T, E: Refusal> RefusalExt<T> for Result<T, E> {
+    fn refused(self) -> Result<T, Error> {
+        self.map_err(refusal)
+    }
+}
+
+/// `Err(user_error(...))?`-style early return: `bail_user!("you need {} coins", n)`.
+#[macro_export]
+macro_rules! bail_user {
+    ($($arg:tt)*) => {
+        return Err($crate::error::user_error(format!($($arg)*)))
+    };
+}
+
+/// Sends `text` to the invoker only where Discord allows it (slash commands); prefix commands
+/// get a normal reply.
+pub async fn reply_ephemeral(
+    ctx: Context<'_>,
+    text: impl Into<String>,
+) -> Result<(), serenity::Error> {
+    ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
+        .await?;
+    Ok(())
+}
+
+pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    use poise::FrameworkError as E;
+    let result = match error {
+        E::Command { error, ctx, .. } => handle_command_error(ctx, error).await,
+        E::ArgumentParse {
+            error, input, ctx, ..
+        } => {
+            let mut msg = match input {
+                Some(input) => format!("I couldn't understand `{}`: {error}.", sanitize(&input)),
+                None => format!("Missing or invalid arguments: {error}."),
+            };
+            let _ = write!(msg, " Try `/help {}`.", ctx.command().qualified_name);
+            reply_ephemeral(ctx, msg).await
+        }
+        E::CommandCheckFailed { error, ctx, .. } => match error {
+            Some(error) => handle_command_error(ctx, error).await,
+            None => reply_ephemeral(ctx, crate::messages::NOT_ALLOWED).await,
+        },
+        E::CooldownHit {
+            remaining_cooldown,
+            ctx,
+            ..
+        } => {
+            let ready_at = chrono::Utc::now() + remaining_cooldown;
+            reply_ephemeral(
+                ctx,
+                format!(
+                    "Slow down: `{}` can be used again <t:{}:R>.",
+                    ctx.command().qualified_name,
+                    ready_at.timestamp() + 1
+                ),
+            )
+            .await
+        }
+        E::MissingBotPermissions {
+            missing_permissions,
+            ctx,
+            ..
+        } => {
+            reply_ephemeral(
+                ctx,
+                format!("I need these permissions here first: {missing_permissions}."),
+            )
+            .await
+        }
+        E::MissingUserPermissions {
+            missing_permissions,
+            ctx,
+            ..
+        } => {
+            let msg = match missing_permissions {
+                Some(p) => format!("You need these permissions to use this: {p}."),
+                None => "I couldn't check your permissions; try again in a moment.".to_owned(),
+            };
+            reply_ephemeral(ctx, msg).await
+        }
+        E::NotAnOwner { ctx, .. } => {
+            reply_ephemeral(ctx, "Only the bot's owners can use this.").await
+        }
+        E::GuildOnly { ctx, .. } => {
+            reply_ephemeral(ctx, "This command only works in a server.").await
+        }
+        E::DmOnly { ctx, .. } => reply_ephemeral(ctx, "This command only works in DMs.").await,
+        E::NsfwOnly { ctx, .. } => {
+            reply_ephemeral(ctx, "This command only works in age-restricted channels.").await
+        }
+        // Aliases and tags are not poise commands: they come through here. Anything else is
+        // ordinary chat ("!!!", "!lol") and staying quiet is right.
+        E::UnknownCommand {
+            msg,
+            content_start,
+            framework,
+            invocation_data,
+            trigger,
+            ..
+        } => {
+            crate::module::on_unknown_command(crate::module::UnknownCommand {
+                framework,
+                msg,
+                content_start,
+                invocation_data,
+                trigger,
+            })
+            .await;
+            Ok(())
+        }
+        E::UnknownInteraction { .. } => Ok(()),
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::error!(error = %e, "error while handling a framework error");
+            }
+            Ok(())
+        }
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not tell the user about an error");
+    }
+}
+
+async fn handle_command_error(ctx: Context<'_>, error: Error) -> Result<(), serenity::Error> {
+    if let Some(user) = error.downcast_ref::<UserError>() {
+        return reply_ephemeral(ctx, user.0.clone()).await;
+    }
+    let reference = format!("{:08x}", rand::random::<u32>());
+    tracing::error!(
+        reference,
+        command = %ctx.command().qualified_name,
+        guild = ?ctx.guild_id().map(serenity::GuildId::get),
+        channel = ctx.channel_id().get(),
+        user = ctx.author().id.get(),
+        invocation = %ctx.invocation_string(),
+        error = %error,
+        "command failed"
+    );
+    reply_ephemeral(
+        ctx,
+        format!(
+            "{} (reference `{reference}`)",
+            crate::messages::INTERNAL_ERROR
+        ),
+    )
+    .await
+}
+
+/// Keeps user input from breaking out of inline code in our replies.
+pub fn sanitize(input: &str) -> String {
+    let trimmed: String = input.chars().take(100).collect();
+    trimmed.replace('`', "'")
+}

@@ -1,0 +1,31 @@
+#![doc = include_str!("../README.md")]
+
+mod link;
+mod stream;
+
+pub use link::StreamerSettings;
+use lounge_kit::{Error, Module, Start};
+
+pub const STREAM: Module = Module::new(
+    "stream",
+    "Go Live: stream videos into a voice channel through lounge-streamer",
+    stream::commands,
+)
+.start(start);
+
+/// Connects to lounge-streamer in the background when the config sets a link up; the bot
+/// never waits for (or needs) a streamer.
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "every module's start hook has the same signature"
+)]
+fn start(start: &mut Start<'_>) -> Result<(), Error> {
+    if let Some(settings) = start.state.get::<StreamerSettings>().cloned() {
+        start.provide(link::Link::spawn(settings));
+    } else {
+        tracing::info!(
+            "no streamer configured (streamer.secret unset or streamer.enabled = false)"
+        );
+    }
+    Ok(())
+}

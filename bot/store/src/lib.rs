@@ -1,0 +1,353 @@
+//! The one owner of the database pool. Each domain adds its queries in its own file
+//! (`users.rs`, `guilds.rs`, ...) as `impl Store` blocks.
+//!
+//! Both backends go through sqlx's `Any` driver so every query is written once; the SQL we use
+//! (`$n` placeholders, `ON CONFLICT`, conditional `UPDATE`) means the same on SQLite and
+//! PostgreSQL. The conformance suite in `tests/` runs every query file against both.
+//!
+#![doc = include_str!("../README.md")]
+
+mod cooldowns;
+mod guilds;
+mod modules;
+mod osrs;
+pub mod permissions;
+mod pokemon;
+mod tags;
+mod users;
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Row};
+
+pub use osrs::{
+    ANNOUNCE_LEASE_MS, AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError,
+    Ranked, SlayerResult, SlayerStatus, StoredTask, Trip, TripKind,
+};
+pub use pokemon::{
+    BattleRecord, Confirmation, Evolved, HeldFrom, NewPokemon, NewSpawn, OpenTrade, Pokemon,
+    PokemonError, Progress, Spawn, TEAM_SIZE, TRADE_IDLE_MS, TRADE_MAX_POKEMON, TradeChange,
+    TradeEvolution, TradeEvolver, TradeSide, no_trade_evolution, trade_evolution,
+};
+pub use tags::{Alias, NameError, Tag};
+pub use users::{Transfer, TransferError};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Which database a [`Store`] talks to, chosen by the URL scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl {
+                scheme: url.split(':').next().unwrap_or_default().to_owned(),
+            })
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Self::Sqlite => &SQLITE_MIGRATIONS,
+            Self::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "database.url uses the unsupported scheme `{scheme}:`; use `sqlite://PATH` or `postgres://USER@HOST/DB`"
+    )]
+    UnsupportedUrl { scheme: String },
+    #[error("could not open the {backend} database: {source}")]
+    Connect {
+        backend: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("could not create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the database schema is at version {database}, newer than this lounge binary knows (up to {known}); \
+         upgrade lounge, or point database.url at a database made by this version"
+    )]
+    SchemaTooNew { database: i64, known: i64 },
+    #[error("applying database migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Query(#[from] sqlx::Error),
+}
+
+/// A domain error that is either a refusal the user can act on (its `Display` says what to
+/// do) or a failure of the store underneath, which must stay internal. The bot's kit turns
+/// the first into a user-facing message and the second into a logged error with a reference.
+pub trait Refusal: std::fmt::Display + Sized {
+    /// The store failure inside, or the refusal itself.
+    fn into_failure(self) -> Result<StoreError, Self>;
+}
+
+macro_rules! refusal_with_store_variant {
+    ($($t:ty),*) => {$(
+        impl Refusal for $t {
+            fn into_failure(self) -> Result<StoreError, Self> {
+                match self {
+                    Self::Store(e) => Ok(e),
+                    other => Err(other),
+                }
+            }
+        }
+    )*};
+}
+refusal_with_store_variant!(PokemonError, TransferError, NameError, OsrsStoreError);
+
+/// The database: a pool plus the backend it speaks. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// The default `DATABASE_URL` for a data directory: a SQLite file created on first start.
+pub fn default_sqlite_url(data_dir: &Path) -> String {
+    // No `mode=rwc` here: `Store::connect` creates every SQLite file that doesn't say
+    // otherwise, so the default and a hand-written path behave alike.
+    format!("sqlite://{}", data_dir.join("lounge.db").display())
+}
+
+impl Store {
+    /// Opens the pool (creating a SQLite file and its directory if needed), refuses a schema
+    /// newer than this binary, and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens the pool without migrating; [`Store::open`] is what the bot uses.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        if backend == Backend::Sqlite {
+            create_sqlite_parent_dir(url)?;
+        }
+        let connect_err = |source| StoreError::Connect {
+            backend: backend.name(),
+            source,
+        };
+        let url = if backend == Backend::Sqlite {
+            creating_sqlite_file(url)
+        } else {
+            Cow::Borrowed(url)
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(connect_err)?;
+        let pool = AnyPoolOptions::new()
+            // SQLite serialises writers anyway; a few connections keep readers concurrent.
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; busy_timeout makes a writer
+                        // wait for the lock instead of failing at once.
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                        )
+                        .execute(conn)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(connect_err)?;
+        Ok(Self { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = self.backend.migrator();
+        let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        if let Some(database) = self.applied_schema_version().await?
+            && database > known
+        {
+            return Err(StoreError::SchemaTooNew { database, known });
+        }
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The newest migration recorded in the database, if sqlx's bookkeeping table exists.
+    pub async fn applied_schema_version(&self) -> Result<Option<i64>, StoreError> {
+        let exists_sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let exists: i64 = sqlx::query(exists_sql)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        if exists == 0 {
+            return Ok(None);
+        }
+        let row = sqlx::query("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>(0)?)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for tests and for query files in this module.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Waits for checked-out connections to return, then closes them (graceful shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a transaction that will write. SQLite takes the write lock up front
+    /// (`BEGIN IMMEDIATE`) so a transaction never has to upgrade a read lock, which would fail
+    /// at once with `SQLITE_BUSY` instead of waiting.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+}
+
+/// How often a transaction that lost a lock race is retried before giving up.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// An error that may be a lock race a retry resolves.
+trait LockRace {
+    fn query_error(&self) -> Option<&sqlx::Error>;
+}
+
+impl LockRace for StoreError {
+    fn query_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            Self::Query(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl Store {
+    /// Runs the transaction `op` again while it fails with a lock race (PostgreSQL
+    /// serialization failure or deadlock, SQLite busy), a bounded number of times.
+    async fn retry_lock_races<T, E, F, Fut>(&self, mut op: F) -> Result<T, E>
+    where
+        E: LockRace,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match op().await {
+                Err(e)
+                    if attempt < MAX_ATTEMPTS
+                        && e.query_error()
+                            .is_some_and(|q| is_transient(self.backend, q)) =>
+                {
+                    if let Some(q) = e.query_error() {
+                        tracing::debug!(attempt, error = %q, "transaction lost a lock race; retrying");
+                    }
+                    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// Lock-race failures that a retry resolves: PostgreSQL serialization failure and deadlock,
+/// SQLite busy/locked (only after `busy_timeout` expired).
+fn is_transient(backend: Backend, e: &sqlx::Error) -> bool {
+    let Some(db) = e.as_database_error() else {
+        return false;
+    };
+    let code = db.code();
+    match backend {
+        Backend::Postgres => matches!(code.as_deref(), Some("40001" | "40P01")),
+        Backend::Sqlite => matches!(code.as_deref(), Some("5" | "6" | "517")),
+    }
+}
+
+/// A SQLite URL that creates its file when missing. sqlx opens read-write without creating
+/// unless the URL says `mode=rwc`, so a hand-written `sqlite:///var/lib/lounge/lounge.db` would
+/// fail on first start with "unable to open database file"; an explicit `mode` is left alone.
+fn creating_sqlite_file(url: &str) -> Cow<'_, str> {
+    let query = url.split_once('?').map(|(_, q)| q);
+    if query.is_some_and(|q| q.split('&').any(|p| p.starts_with("mode="))) {
+        return Cow::Borrowed(url);
+    }
+    let sep = if query.is_some() { '&' } else { '?' };
+    Cow::Owned(format!("{url}{sep}mode=rwc"))
+}
+
+fn create_sqlite_parent_dir(url: &str) -> Result<(), StoreError> {
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|source| StoreError::DataDir {
+            path: parent.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Now, in the Unix milliseconds every timestamp column holds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Discord snowflakes are u64 but stay below 2^63 for centuries; the database stores them as
+/// signed 64-bit integers.
+pub(crate) fn db_id(id: u64) -> i64 {
+    id as i64
+}
