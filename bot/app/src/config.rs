@@ -273,6 +273,17 @@ impl Loaded {
         Ok(Some(StreamerSettings { socket, secret }))
     }
 
+    /// The sections modules read at start-up (see `lounge_kit::Start::config`), each as its
+    /// own type; a section a module needs is missing only when it is switched off.
+    pub fn module_sections(&self) -> Result<lounge_kit::State, ConfigError> {
+        let mut sections = lounge_kit::State::default();
+        sections.insert(self.config.games.clone());
+        if let Some(streamer) = self.streamer()? {
+            sections.insert(streamer);
+        }
+        Ok(sections)
+    }
+
     /// Every check that does not need the network: what `lounge config check` runs.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.token()?;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use poise::serenity_prelude as serenity;
 
-use lounge_kit::{Data, Error, State, error, module};
+use lounge_kit::{Data, Error, error, module};
 use lounge_store::Store;
 
 use crate::config::Loaded;
@@ -54,12 +54,7 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
     let http = http.build();
     check_token(&http, api_base.as_deref()).await?;
 
-    // What modules read at start-up: their config sections, composed here.
-    let mut state = State::default();
-    state.insert(loaded.config.games.clone());
-    if let Some(streamer) = loaded.streamer()? {
-        state.insert(streamer);
-    }
+    let mut state = loaded.module_sections()?;
     let modules = crate::modules::all();
 
     let database_url = loaded.database_url()?;
