@@ -20,6 +20,8 @@
 //! - Unknown `op`s and enum values from a newer peer parse as `Unknown` instead of failing, so a
 //!   mixed-version pair degrades per message; only bytes that are not a valid frame at all
 //!   close the connection. Incompatible changes still bump [`PROTOCOL_VERSION`].
+//!
+#![doc = include_str!("../README.md")]
 
 pub mod client;
 pub mod frame;

@@ -11,6 +11,8 @@
 //! - [`output`]: the file muxer for `transcode` and the plain-RTP sender for `rtp-out`.
 //! - [`source`]: which files and URLs a play order may open.
 //! - [`daemon`]: the IPC server for `run`.
+//!
+#![doc = include_str!("../README.md")]
 
 pub mod config;
 pub mod daemon;

@@ -1,4 +1,6 @@
 //! The `lounge` command line.
+//!
+#![doc = include_str!("../README.md")]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

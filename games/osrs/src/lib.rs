@@ -22,6 +22,8 @@
 //! let out = simulate(data(), &fighter, &request, &mut rng).unwrap();
 //! assert_eq!(out.completed, 10);
 //! ```
+//!
+#![doc = include_str!("../README.md")]
 
 mod data;
 mod error;

@@ -2,6 +2,8 @@
 //!
 //! Callers pass input and `&mut impl Rng`; they get an outcome and an event log back. Data for
 //! all 1,025 species, the moves, natures and type chart is embedded (see `gen/generate.mjs`).
+//!
+#![doc = include_str!("../README.md")]
 
 pub mod battle;
 pub mod calc;
