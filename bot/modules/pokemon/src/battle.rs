@@ -15,7 +15,7 @@ use lounge_pokemon::trainer::{self as npc, Trainer};
 use poise::serenity_prelude as serenity;
 use rand::Rng;
 
-use super::{game, refusal, respond_private, text};
+use super::{game, messages, refusal, respond_private};
 use lounge_kit::{Context, Error, bail_user};
 use lounge_store::{BattleRecord, Pokemon};
 
@@ -76,7 +76,7 @@ struct View {
 pub async fn wild(ctx: Context<'_>) -> Result<(), Error> {
     let team = fighters(ctx, ctx.author().id.get()).await?;
     let Some(lead) = team.first() else {
-        bail_user!("{}", text::NO_POKEMON);
+        bail_user!("{}", messages::NO_POKEMON);
     };
     let (foe, shiny) = game::wild_opponent(&mut rand::rng(), lead.level);
     let sparkle = if shiny { "✨ " } else { "" };
@@ -109,7 +109,7 @@ pub async fn wild(ctx: Context<'_>) -> Result<(), Error> {
 pub async fn trainer(ctx: Context<'_>) -> Result<(), Error> {
     let team = fighters(ctx, ctx.author().id.get()).await?;
     if team.is_empty() {
-        bail_user!("{}", text::NO_POKEMON);
+        bail_user!("{}", messages::NO_POKEMON);
     }
     let levels: Vec<u8> = team.iter().map(|p| p.level).collect();
     let foe = npc::generate(&levels, &mut rand::rng());
@@ -227,7 +227,7 @@ async fn against_computer(
             return Ok(());
         };
         if press.user.id != user {
-            respond_private(ctx, &press, text::NOT_YOURS).await?;
+            respond_private(ctx, &press, messages::NOT_YOURS).await?;
             continue;
         }
         let choice = press
@@ -252,7 +252,7 @@ async fn against_computer(
             return Ok(());
         }
         let Some(action) = parse_action(choice).filter(|&a| allowed(&battle, 0, a)) else {
-            respond_private(ctx, &press, text::CANT_NOW).await?;
+            respond_private(ctx, &press, messages::CANT_NOW).await?;
             continue;
         };
         let before = actives(&battle);
@@ -280,7 +280,7 @@ async fn against_computer(
         match battle.outcome() {
             None => {
                 if battle.needs_replacement[0] {
-                    lines.push(text::SEND_IN_NEXT.to_owned());
+                    lines.push(messages::SEND_IN_NEXT.to_owned());
                 }
                 update_battle(
                     ctx,
@@ -362,7 +362,7 @@ pub async fn challenge(
         fighters(ctx, user.id.get()).await?,
     ];
     if teams.iter().any(Vec::is_empty) {
-        bail_user!("{}", text::NEED_A_POKEMON_EACH);
+        bail_user!("{}", messages::NEED_A_POKEMON_EACH);
     }
     let id = ctx.id();
     let accept = format!("{id}:pvp:accept");
@@ -374,8 +374,8 @@ pub async fn challenge(
                 .content(format!(
                     "<@{}>, <@{me}> challenges you to a battle: their {} against your {}!",
                     user.id,
-                    text::team_summary(&teams[0]),
-                    text::team_summary(&teams[1]),
+                    messages::team_summary(&teams[0]),
+                    messages::team_summary(&teams[1]),
                 ))
                 .components(vec![serenity::CreateActionRow::Buttons(vec![
                     serenity::CreateButton::new(&accept)
@@ -505,7 +505,7 @@ pub async fn challenge(
         };
         let presser = press.user.id;
         let Some(side) = players.iter().position(|&p| p == presser) else {
-            respond_private(ctx, &press, text::NOT_YOURS).await?;
+            respond_private(ctx, &press, messages::NOT_YOURS).await?;
             continue;
         };
         let custom = press.data.custom_id.as_str();
@@ -516,7 +516,7 @@ pub async fn challenge(
         let needed = to_choose(&battle);
         if custom == choose {
             if !needed[side] {
-                respond_private(ctx, &press, text::OPPONENT_SENDS_IN).await?;
+                respond_private(ctx, &press, messages::OPPONENT_SENDS_IN).await?;
                 continue;
             }
             if chosen[side].is_some() {
@@ -573,7 +573,7 @@ pub async fn challenge(
             continue;
         }
         let Some(action) = parse_action(choice).filter(|&a| allowed(&battle, side as u8, a)) else {
-            respond_private(ctx, &press, text::CANT_NOW).await?;
+            respond_private(ctx, &press, messages::CANT_NOW).await?;
             continue;
         };
         chosen[side] = Some(action);
@@ -776,7 +776,7 @@ async fn reward_exp(ctx: Context<'_>, winner: &Pokemon, exp: u32) -> Result<Vec<
         lines.push(format!("It learnt {}.", game::move_name(*m)));
     }
     if growth.evolved_from.is_some() {
-        lines.push(text::evolved(now.owner, &now, growth.progress.species));
+        lines.push(messages::evolved(now.owner, &now, growth.progress.species));
     }
     Ok(lines)
 }
@@ -950,7 +950,7 @@ fn team_left(side: &lounge_pokemon::battle::Side) -> String {
 fn state_embed(battle: &Battle, view: &View, lines: &[String]) -> serenity::CreateEmbed {
     let mut e = serenity::CreateEmbed::new()
         .title(format!("{} vs {}", view.trainers[0], view.trainers[1]))
-        .colour(text::COLOUR);
+        .colour(messages::COLOUR);
     let mut shown: Vec<String> = lines.iter().take(LOG_LINES).cloned().collect();
     if lines.len() > LOG_LINES {
         shown.push("…".to_owned());
