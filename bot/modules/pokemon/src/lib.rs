@@ -6,9 +6,9 @@
 
 mod battle;
 pub mod game;
+mod messages;
 mod spawn;
 mod team;
-mod text;
 mod trade;
 
 use poise::serenity_prelude as serenity;
@@ -76,13 +76,13 @@ pub async fn catch(
 ) -> Result<(), Error> {
     let store = &ctx.data().store;
     let Some(spawn) = store.latest_spawn(ctx.channel_id().get()).await? else {
-        bail_user!("{}", text::NO_SPAWN);
+        bail_user!("{}", messages::NO_SPAWN);
     };
     if let Some(by) = spawn.caught_by {
-        bail_user!("{}", text::already_caught(&spawn, by));
+        bail_user!("{}", messages::already_caught(&spawn, by));
     }
     if !game::name_matches(&name, game::species(spawn.species)) {
-        bail_user!("{}", text::wrong_name(&name));
+        bail_user!("{}", messages::wrong_name(&name));
     }
     let user = ctx.author().id.get();
     match store
@@ -90,11 +90,12 @@ pub async fn catch(
         .await
     {
         Ok(p) => {
-            ctx.say(text::caught(user, &p, CATCH_REWARD, "")).await?;
+            ctx.say(messages::caught(user, &p, CATCH_REWARD, ""))
+                .await?;
             Ok(())
         }
         Err(PokemonError::AlreadyCaught { by }) => {
-            bail_user!("{}", text::already_caught(&spawn, by))
+            bail_user!("{}", messages::already_caught(&spawn, by))
         }
         Err(e) => Err(refusal(e)),
     }
@@ -173,10 +174,10 @@ pub async fn throw(
         .await?
         .filter(|s| s.caught_by.is_none())
     else {
-        bail_user!("{}", text::NO_SPAWN);
+        bail_user!("{}", messages::NO_SPAWN);
     };
     if store.item_count(user, ball.key()).await? < 1 {
-        bail_user!("{}", text::ball_missing(ball.label()));
+        bail_user!("{}", messages::ball_missing(ball.label()));
     }
     let dex = store.dex(user).await?;
     let own_level = store.selected_pokemon(user).await?.map_or(1, |p| p.level);
@@ -203,10 +204,10 @@ pub async fn throw(
     let outcome = throw_ball(&throw, &mut rand::rng());
     if !outcome.caught {
         if !store.use_item(user, ball.key()).await.map_err(refusal)? {
-            bail_user!("{}", text::ball_missing(ball.label()));
+            bail_user!("{}", messages::ball_missing(ball.label()));
         }
         let left = store.item_count(user, ball.key()).await?;
-        ctx.say(text::broke_free(outcome.shakes, ball.label(), left))
+        ctx.say(messages::broke_free(outcome.shakes, ball.label(), left))
             .await?;
         return Ok(());
     }
@@ -222,13 +223,14 @@ pub async fn throw(
     {
         Ok(p) => {
             let how = format!(" with a {}", ball.label());
-            ctx.say(text::caught(user, &p, CATCH_REWARD, &how)).await?;
+            ctx.say(messages::caught(user, &p, CATCH_REWARD, &how))
+                .await?;
             Ok(())
         }
         Err(PokemonError::AlreadyCaught { by }) => {
-            bail_user!("{}", text::already_caught(&spawn, by))
+            bail_user!("{}", messages::already_caught(&spawn, by))
         }
-        Err(PokemonError::NoItem { .. }) => bail_user!("{}", text::ball_missing(ball.label())),
+        Err(PokemonError::NoItem { .. }) => bail_user!("{}", messages::ball_missing(ball.label())),
         Err(e) => Err(refusal(e)),
     }
 }
@@ -300,7 +302,7 @@ pub async fn list(
         .collect();
     if shown.is_empty() {
         if total == 0 && owner.id == ctx.author().id {
-            bail_user!("{}", text::NO_POKEMON);
+            bail_user!("{}", messages::NO_POKEMON);
         }
         bail_user!("No Pokémon match those filters ({total} in the collection).");
     }
@@ -309,7 +311,7 @@ pub async fn list(
         .chunks(PER_PAGE)
         .enumerate()
         .map(|(i, chunk)| {
-            let lines: Vec<String> = chunk.iter().map(|p| text::list_line(p)).collect();
+            let lines: Vec<String> = chunk.iter().map(|p| messages::list_line(p)).collect();
             serenity::CreateEmbed::new()
                 .title(format!("{}'s Pokémon", owner.name))
                 .description(lines.join("\n"))
@@ -318,7 +320,7 @@ pub async fn list(
                     shown.len(),
                     i + 1
                 )))
-                .colour(text::COLOUR)
+                .colour(messages::COLOUR)
         })
         .collect();
     lounge_kit::ui::paginate(ctx, embeds).await
@@ -341,10 +343,10 @@ pub async fn info(
         if id.is_some() {
             bail_user!("There's no Pokémon #{}.", id.unwrap_or_default());
         }
-        bail_user!("{}", text::NO_POKEMON);
+        bail_user!("{}", messages::NO_POKEMON);
     };
     let is_selected = selected.is_some_and(|s| s.id == p.id);
-    let mut embed = text::info_embed(&p, is_selected);
+    let mut embed = messages::info_embed(&p, is_selected);
     if p.owner != user {
         embed = embed.field("Trainer", format!("<@{}>", p.owner), false);
     }
@@ -478,7 +480,7 @@ pub async fn evolve(
         .map_err(refusal)?;
     ctx.say(format!(
         "You used a {item} ({EVOLUTION_ITEM_PRICE} coins; {left} left). {}",
-        text::evolved_by_item(&before, into.num)
+        messages::evolved_by_item(&before, into.num)
     ))
     .await?;
     Ok(())
@@ -513,14 +515,14 @@ pub async fn hold(
         bail_user!("You don't have a Pokémon #{id}.");
     };
     let Some(item) = holdable_item(&item) else {
-        bail_user!("{}", text::unknown_held_item(&item));
+        bail_user!("{}", messages::unknown_held_item(&item));
     };
     let from = match store.hold_item(id, me, item, HELD_ITEM_PRICE).await {
         Ok(from) => from,
         Err(PokemonError::NotOwned { .. }) => bail_user!("You don't have a Pokémon #{id}."),
         Err(e) => return Err(refusal(e)),
     };
-    ctx.say(text::now_holding(&p, item, from, HELD_ITEM_PRICE))
+    ctx.say(messages::now_holding(&p, item, from, HELD_ITEM_PRICE))
         .await?;
     Ok(())
 }
@@ -633,7 +635,7 @@ pub async fn release(
             return Ok(());
         };
         if press.user.id != user {
-            respond_private(ctx, &press, text::NOT_YOURS).await?;
+            respond_private(ctx, &press, messages::NOT_YOURS).await?;
             continue;
         }
         let answer = if press.data.custom_id == yes {
@@ -683,7 +685,7 @@ pub async fn bag(ctx: Context<'_>) -> Result<(), Error> {
             serenity::CreateEmbed::new()
                 .title("Your bag")
                 .description(lines.join("\n"))
-                .colour(text::COLOUR),
+                .colour(messages::COLOUR),
         ),
     )
     .await?;
@@ -781,7 +783,7 @@ pub async fn pokedex(
             serenity::CreateEmbed::new()
                 .title(format!("{}'s Pokédex", user.name))
                 .description(description)
-                .colour(text::COLOUR),
+                .colour(messages::COLOUR),
         ),
     )
     .await?;

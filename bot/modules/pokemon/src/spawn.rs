@@ -14,7 +14,7 @@ use poise::serenity_prelude as serenity;
 use lounge_kit::config::GamesConfig;
 use lounge_kit::{BoxFuture, Data, Error, FrameworkContext};
 
-use crate::{game, text};
+use crate::{game, messages};
 
 /// Experience a selected Pokémon gets per rewarded chat message.
 const CHAT_EXP: u32 = 25;
@@ -141,7 +141,7 @@ pub async fn spawn(
         .send_message(
             ctx,
             serenity::CreateMessage::new()
-                .embed(text::spawn_embed(&wild))
+                .embed(messages::spawn_embed(&wild))
                 .allowed_mentions(serenity::CreateAllowedMentions::new()),
         )
         .await?;
@@ -167,7 +167,7 @@ async fn chat_experience(
             .send_message(
                 ctx,
                 serenity::CreateMessage::new()
-                    .content(text::evolved(user, &p, growth.progress.species))
+                    .content(messages::evolved(user, &p, growth.progress.species))
                     .allowed_mentions(serenity::CreateAllowedMentions::new()),
             )
             .await?;

@@ -1,7 +1,7 @@
 //! `/pokemon team`: the Pokémon a trainer battles with, up to six in order. Without a team,
 //! the selected Pokémon battles alone.
 
-use super::{parse_ids, refusal, text};
+use super::{messages, parse_ids, refusal};
 use lounge_kit::{Context, Error, bail_user};
 use lounge_store::{PokemonError, TEAM_SIZE};
 
@@ -27,7 +27,7 @@ pub async fn set(
 ) -> Result<(), Error> {
     let ids = parse_ids(&ids);
     if ids.is_empty() {
-        bail_user!("{}", text::TEAM_USAGE);
+        bail_user!("{}", messages::TEAM_USAGE);
     }
     if ids.len() > TEAM_SIZE {
         bail_user!(
@@ -47,7 +47,7 @@ pub async fn set(
     ctx.send(
         poise::CreateReply::default()
             .content("Your battle team is ready.")
-            .embed(text::team_embed(&ctx.author().name, &team)),
+            .embed(messages::team_embed(&ctx.author().name, &team)),
     )
     .await?;
     Ok(())
@@ -58,10 +58,10 @@ pub async fn set(
 pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
     let team = ctx.data().store.team(ctx.author().id.get()).await?;
     if team.is_empty() {
-        ctx.say(text::NO_TEAM).await?;
+        ctx.say(messages::NO_TEAM).await?;
         return Ok(());
     }
-    ctx.send(poise::CreateReply::default().embed(text::team_embed(&ctx.author().name, &team)))
+    ctx.send(poise::CreateReply::default().embed(messages::team_embed(&ctx.author().name, &team)))
         .await?;
     Ok(())
 }
@@ -70,7 +70,7 @@ pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn clear(ctx: Context<'_>) -> Result<(), Error> {
     if !ctx.data().store.clear_team(ctx.author().id.get()).await? {
-        bail_user!("{}", text::NO_TEAM);
+        bail_user!("{}", messages::NO_TEAM);
     }
     ctx.say("Your team is cleared: your selected Pokémon battles alone again.")
         .await?;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 
-use super::{game, parse_ids, refusal, respond_private, text, update_message};
+use super::{game, messages, parse_ids, refusal, respond_private, update_message};
 use lounge_kit::{Context, Error, bail_user};
 use lounge_store::{Confirmation, OpenTrade, TradeChange, now_ms};
 
@@ -93,7 +93,7 @@ pub async fn start(
             let why = if presser == me {
                 "It's up to them to accept; `/trade start` again later if they don't."
             } else {
-                text::NOT_YOURS
+                messages::NOT_YOURS
             };
             respond_private(ctx, &press, why).await?;
             continue;
@@ -224,7 +224,7 @@ pub async fn confirm(ctx: Context<'_>) -> Result<(), Error> {
             );
             for e in &evolved {
                 msg.push('\n');
-                msg.push_str(&text::evolved(e.before.owner, &e.before, e.into));
+                msg.push_str(&messages::evolved(e.before.owner, &e.before, e.into));
                 if let Some(item) = &e.used_item {
                     let _ = write!(msg, " It used up its {item}.");
                 }
@@ -263,7 +263,7 @@ async fn summary(ctx: Context<'_>, trade: &OpenTrade) -> Result<String, Error> {
         let mut any = false;
         for &id in &trade.pokemon[side] {
             if let Some(p) = store.pokemon(id).await? {
-                let _ = write!(out, "\n  {}", text::list_line(&p));
+                let _ = write!(out, "\n  {}", messages::list_line(&p));
                 any = true;
             }
         }
