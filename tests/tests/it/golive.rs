@@ -368,12 +368,17 @@ async fn stream_start_pause_seek_and_stop_reach_discord_end_to_end_encrypted() {
 
     let stopped = stream_cmd(&h, "stop", json!([])).await;
     assert!(stopped.text().contains("Stopped"), "{}", stopped.text());
-    assert!(!h.fake.user_ops_of(19).is_empty(), "the stream was deleted");
-    assert_eq!(
-        h.fake.user_voice_channel(GUILD_ID),
-        None,
-        "left the channel"
-    );
+    // The reply can overtake the gateway frames the streamer sent before it: wait for them.
+    h.fake
+        .wait_until(
+            "the stream deleted and the channel left",
+            ORDER_TIMEOUT,
+            |f| {
+                (!f.user_ops_of(19).is_empty() && f.user_voice_channel(GUILD_ID).is_none())
+                    .then_some(())
+            },
+        )
+        .await;
     assert_eq!(voice.violations(), Vec::<String>::new());
     h.fake.assert_no_violations();
     drop(streamer);
@@ -450,8 +455,11 @@ async fn the_owner_streams_into_a_group_dm_call() {
 
     let hangup = stream_cmd_as(&h, OWNER_ID, "hangup", json!([])).await;
     assert!(hangup.text().contains("left the call"), "{}", hangup.text());
-    assert!(!h.fake.user_ops_of(19).is_empty(), "the stream was deleted");
-    assert_eq!(h.fake.user_call(), None);
+    h.fake
+        .wait_until("the stream deleted and the call left", ORDER_TIMEOUT, |f| {
+            (!f.user_ops_of(19).is_empty() && f.user_call().is_none()).then_some(())
+        })
+        .await;
     assert_eq!(voice.violations(), Vec::<String>::new());
     h.fake.assert_no_violations();
     drop(streamer);

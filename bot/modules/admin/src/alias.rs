@@ -13,7 +13,7 @@ use lounge_kit::Command;
 use lounge_kit::module::UnknownCommand;
 
 use crate::tags;
-use lounge_kit::{Context, Error, bail_user, user_error};
+use lounge_kit::{Context, Error, RefusalExt, bail_user, user_error};
 use lounge_store::Alias;
 
 pub const MAX_ALIASES: i64 = 100;
@@ -75,7 +75,7 @@ pub async fn add(
         .store
         .create_alias(guild, &name, &expansion, ctx.author().id.get(), MAX_ALIASES)
         .await
-        .map_err(tags::name_error)?;
+        .refused()?;
     ctx.say(format!(
         "Done: `{prefix}{name}` now runs `{prefix}{}`.",
         resolved.trim_end()

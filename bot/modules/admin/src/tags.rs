@@ -9,8 +9,8 @@ use poise::serenity_prelude as serenity;
 use lounge_kit::Command;
 use lounge_kit::policy::{self, Refused};
 use lounge_kit::template::{self, Vars};
-use lounge_kit::{Context, Data, Error, bail_user, user_error};
-use lounge_store::{NameError, Tag};
+use lounge_kit::{Context, Data, Error, RefusalExt, bail_user, user_error};
+use lounge_store::Tag;
 
 /// The most tags one server can keep.
 pub const MAX_TAGS: i64 = 250;
@@ -51,7 +51,7 @@ pub async fn create(
         .store
         .create_tag(guild, &name, &content, ctx.author().id.get(), MAX_TAGS)
         .await
-        .map_err(name_error)?;
+        .refused()?;
     let prefix = lounge_kit::prefix::current(ctx).await?;
     ctx.say(format!("Saved tag `{name}`. Use it with `{prefix}{name}`."))
         .await?;
@@ -273,10 +273,6 @@ async fn may_manage(
         );
     }
     Ok(())
-}
-
-pub fn name_error(e: NameError) -> Error {
-    lounge_kit::refusal(e)
 }
 
 /// Runs the tag `name` for a prefix message, if this guild has one. Returns whether a tag

@@ -17,7 +17,7 @@ pub use spawn::Runtime;
 
 use lounge_kit::config::GamesConfig;
 use lounge_kit::{Command, Module, Start};
-use lounge_kit::{Context, Error, bail_user};
+use lounge_kit::{Context, Error, RefusalExt, bail_user};
 use lounge_store::PokemonError;
 
 pub const MODULE: Module = Module::new(
@@ -57,11 +57,6 @@ fn commands() -> Vec<Command> {
     ]
 }
 
-/// Turns store refusals into messages for the user; everything else stays an internal error.
-fn refusal(e: PokemonError) -> Error {
-    lounge_kit::refusal(e)
-}
-
 fn now_time() -> lounge_pokemon::data::TimeOfDay {
     game::time_of_day(chrono::Timelike::hour(&chrono::Utc::now()))
 }
@@ -97,7 +92,7 @@ pub async fn catch(
         Err(PokemonError::AlreadyCaught { by }) => {
             bail_user!("{}", messages::already_caught(&spawn, by))
         }
-        Err(e) => Err(refusal(e)),
+        Err(e) => Err(lounge_kit::refusal(e)),
     }
 }
 
@@ -203,7 +198,7 @@ pub async fn throw(
     };
     let outcome = throw_ball(&throw, &mut rand::rng());
     if !outcome.caught {
-        if !store.use_item(user, ball.key()).await.map_err(refusal)? {
+        if !store.use_item(user, ball.key()).await.refused()? {
             bail_user!("{}", messages::ball_missing(ball.label()));
         }
         let left = store.item_count(user, ball.key()).await?;
@@ -231,7 +226,7 @@ pub async fn throw(
             bail_user!("{}", messages::already_caught(&spawn, by))
         }
         Err(PokemonError::NoItem { .. }) => bail_user!("{}", messages::ball_missing(ball.label())),
-        Err(e) => Err(refusal(e)),
+        Err(e) => Err(lounge_kit::refusal(e)),
     }
 }
 
@@ -477,7 +472,7 @@ pub async fn evolve(
     let left = store
         .evolve_with_item(&before, into.num, EVOLUTION_ITEM_PRICE)
         .await
-        .map_err(refusal)?;
+        .refused()?;
     ctx.say(format!(
         "You used a {item} ({EVOLUTION_ITEM_PRICE} coins; {left} left). {}",
         messages::evolved_by_item(&before, into.num)
@@ -520,7 +515,7 @@ pub async fn hold(
     let from = match store.hold_item(id, me, item, HELD_ITEM_PRICE).await {
         Ok(from) => from,
         Err(PokemonError::NotOwned { .. }) => bail_user!("You don't have a Pokémon #{id}."),
-        Err(e) => return Err(refusal(e)),
+        Err(e) => return Err(lounge_kit::refusal(e)),
     };
     ctx.say(messages::now_holding(&p, item, from, HELD_ITEM_PRICE))
         .await?;
@@ -548,7 +543,7 @@ pub async fn takeitem(
     let item = match store.take_held_item(id, me).await {
         Ok(item) => item,
         Err(PokemonError::NotOwned { .. }) => bail_user!("You don't have a Pokémon #{id}."),
-        Err(e) => return Err(refusal(e)),
+        Err(e) => return Err(lounge_kit::refusal(e)),
     };
     let name = store
         .pokemon(id)
@@ -652,7 +647,7 @@ pub async fn release(
                     | PokemonError::Favourite { .. }
                     | PokemonError::Offered { .. }),
                 ) => e.to_string(),
-                Err(e) => return Err(refusal(e)),
+                Err(e) => return Err(lounge_kit::refusal(e)),
             }
         } else {
             format!("#{id} stays with you.")
@@ -709,7 +704,7 @@ pub async fn buy(
         .store
         .buy_item(ctx.author().id.get(), ball.key(), count, ball.price())
         .await
-        .map_err(refusal)?;
+        .refused()?;
     ctx.say(format!(
         "You bought {count} {} for {} coins. You have {owned} now and {coins} coins left.",
         ball.label(),

@@ -1,7 +1,7 @@
 //! `/pokemon team`: the Pokémon a trainer battles with, up to six in order. Without a team,
 //! the selected Pokémon battles alone.
 
-use super::{messages, parse_ids, refusal};
+use super::{messages, parse_ids};
 use lounge_kit::{Context, Error, bail_user};
 use lounge_store::{PokemonError, TEAM_SIZE};
 
@@ -42,7 +42,7 @@ pub async fn set(
         Err(PokemonError::ListedTwice { id }) => {
             bail_user!("#{id} is in the list twice; a Pokémon can only be in a team once.")
         }
-        Err(e) => return Err(refusal(e)),
+        Err(e) => return Err(lounge_kit::refusal(e)),
     };
     ctx.send(
         poise::CreateReply::default()

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 
-use super::{game, messages, parse_ids, refusal, respond_private, update_message};
-use lounge_kit::{Context, Error, bail_user};
+use super::{game, messages, parse_ids, respond_private, update_message};
+use lounge_kit::{Context, Error, RefusalExt, bail_user};
 use lounge_store::{Confirmation, OpenTrade, TradeChange, now_ms};
 
 /// How long an invitation waits for the other member's answer.
@@ -170,7 +170,7 @@ async fn changed(ctx: Context<'_>, change: &TradeChange) -> Result<(), Error> {
         .store
         .trade_change(ctx.author().id.get(), change, now_ms())
         .await
-        .map_err(refusal)?;
+        .refused()?;
     ctx.say(format!(
         "Trade updated; confirmations cleared.\n{}",
         summary(ctx, &trade).await?
@@ -207,7 +207,7 @@ pub async fn confirm(ctx: Context<'_>) -> Result<(), Error> {
         .store
         .trade_confirm(me, now_ms(), &evolve)
         .await
-        .map_err(refusal)?;
+        .refused()?;
     match confirmed {
         Confirmation::Waiting(trade) => {
             let other = trade.other_than(me);
@@ -244,7 +244,7 @@ pub async fn cancel(ctx: Context<'_>) -> Result<(), Error> {
         .store
         .trade_cancel(me, now_ms())
         .await
-        .map_err(refusal)?;
+        .refused()?;
     let other = trade.other_than(me);
     ctx.say(format!(
         "<@{me}> cancelled the trade with <@{other}>; nothing was traded."

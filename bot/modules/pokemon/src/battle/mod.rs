@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use lounge_pokemon::battle::{Action, Battle, Event};
 
-use super::{game, messages, refusal};
-use lounge_kit::{Context, Error};
+use super::{game, messages};
+use lounge_kit::{Context, Error, RefusalExt};
 use lounge_store::{BattleRecord, Pokemon};
 
 /// How long a player may take to choose before the battle is lost on time
@@ -66,11 +66,7 @@ enum Run {
 }
 
 async fn save(ctx: Context<'_>, record: &BattleRecord) -> Result<(), Error> {
-    ctx.data()
-        .store
-        .record_battle(record)
-        .await
-        .map_err(refusal)?;
+    ctx.data().store.record_battle(record).await.refused()?;
     Ok(())
 }
 
@@ -121,7 +117,7 @@ async fn reward_exp(ctx: Context<'_>, winner: &Pokemon, exp: u32) -> Result<Vec<
     if !store
         .save_progress(&now, &growth.progress)
         .await
-        .map_err(refusal)?
+        .refused()?
     {
         return Ok(Vec::new());
     }
