@@ -30,9 +30,9 @@ pub use osrs::{
     Ranked, SlayerResult, SlayerStatus, StoredTask, Trip, TripKind,
 };
 pub use pokemon::{
-    BattleRecord, Confirmation, Evolved, HeldFrom, NewPokemon, NewSpawn, OpenTrade, Pokemon,
-    PokemonError, Progress, Spawn, TEAM_SIZE, TRADE_IDLE_MS, TRADE_MAX_POKEMON, TradeChange,
-    TradeEvolution, TradeEvolver, TradeSide, no_trade_evolution, trade_evolution,
+    BattleRecord, Confirmation, Evolved, Finished, HeldFrom, NewPokemon, NewSpawn, OpenTrade,
+    Payout, Pokemon, PokemonError, Progress, Spawn, TEAM_SIZE, TRADE_IDLE_MS, TRADE_MAX_POKEMON,
+    TradeChange, TradeEvolution, TradeEvolver, TradeSide, no_trade_evolution, trade_evolution,
 };
 pub use tags::{Alias, NameError, Tag};
 pub use users::{Transfer, TransferError};

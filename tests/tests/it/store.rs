@@ -57,6 +57,8 @@ conformance!(
     held_items_move_between_bag_and_pokemon_exactly_once,
     a_trade_evolution_uses_the_held_item_in_the_swap,
     concurrent_holds_takes_releases_and_trades_conserve_items_and_coins,
+    concurrent_battle_payouts_pay_exactly_what_was_recorded,
+    a_battle_payout_that_cannot_be_paid_stores_nothing,
 );
 
 async fn migrations_are_idempotent(store: Store, db: &TestDb) {
@@ -1466,4 +1468,195 @@ async fn concurrent_holds_takes_releases_and_trades_conserve_items_and_coins(
         start + bought.iter().sum::<i64>(),
         "items in bags and held = the starting bags + what was bought"
     );
+}
+
+/// Experience the battle tests add: a plain gain, no level or species change.
+fn plus_exp(p: &lounge_store::Pokemon, exp: u32) -> lounge_store::Progress {
+    lounge_store::Progress {
+        species: p.species,
+        level: p.level,
+        exp: p.exp + exp,
+        friendship: p.friendship,
+        moves: p.moves.clone(),
+        held_item: p.held_item.clone(),
+    }
+}
+
+/// Battles won while the winners' Pokémon are traded and released: every stored battle paid
+/// its coins and its experience exactly once, to Pokémon the winner owned at that moment, and
+/// the records count exactly the battles stored.
+async fn concurrent_battle_payouts_pay_exactly_what_was_recorded(store: Store, _: &TestDb) {
+    use lounge_store::{BattleRecord, Payout};
+    const USERS: u64 = 4;
+    const COINS: i64 = 15;
+    const EXP: u32 = 7;
+    let mut ids = Vec::new();
+    for user in 1..=USERS {
+        for i in 0..4 {
+            ids.push(give_pokemon(&store, user, 1 + i).await);
+        }
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let plan: Vec<(u32, u64, i64, u64)> = (0..400)
+        .map(|_| {
+            (
+                rng.random_range(0..100),
+                rng.random_range(1..=USERS),
+                ids[rng.random_range(0..ids.len())],
+                rng.random_range(1..=USERS),
+            )
+        })
+        .collect();
+    let store = Arc::new(store);
+    let mut won = [0i64; USERS as usize + 1];
+    let mut gained: std::collections::HashMap<i64, u32> = std::collections::HashMap::new();
+    let (mut battles, mut moved, mut released) = (0, 0, 0);
+    for wave in plan.chunks(40) {
+        let tasks: Vec<_> = wave
+            .iter()
+            .copied()
+            .map(|(kind, user, id, other)| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    match kind {
+                        0..=64 => {
+                            // The team as the battle started; some of it may change hands
+                            // before the result is stored.
+                            let team: Vec<i64> = store
+                                .owned_pokemon(user)
+                                .await
+                                .unwrap()
+                                .iter()
+                                .map(|p| p.id)
+                                .collect();
+                            let record = BattleRecord {
+                                guild: 1,
+                                challenger: user,
+                                opponent: None,
+                                winner: None,
+                                outcome: "win",
+                                turns: 3,
+                                npc: Some("wild Pidgey".into()),
+                            };
+                            let payout = Payout {
+                                coins: COINS,
+                                winner: Some((user, team)),
+                            };
+                            let done = store
+                                .finish_battle(&record, &payout, |p| Some(plus_exp(p, EXP)))
+                                .await
+                                .unwrap();
+                            (
+                                0,
+                                user,
+                                done.grown.iter().map(|(p, _)| (p.id, p.owner)).collect(),
+                            )
+                        }
+                        65..=94 => {
+                            let owner = store.pokemon(id).await.unwrap().map_or(other, |p| p.owner);
+                            let to = if owner == other {
+                                1 + other % USERS
+                            } else {
+                                other
+                            };
+                            let side = |user, pokemon| TradeSide {
+                                user,
+                                pokemon,
+                                coins: 0,
+                            };
+                            let ok = store
+                                .trade(
+                                    &side(owner, vec![id]),
+                                    &side(to, vec![]),
+                                    &no_trade_evolution,
+                                )
+                                .await
+                                .is_ok();
+                            (1, u64::from(ok), Vec::new())
+                        }
+                        _ => {
+                            let owner = store.pokemon(id).await.unwrap().map_or(other, |p| p.owner);
+                            let ok = store.release_pokemon(id, owner).await.is_ok();
+                            (2, u64::from(ok), Vec::new())
+                        }
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            match task.await.unwrap() {
+                (0, user, grown) => {
+                    battles += 1;
+                    won[user as usize] += 1;
+                    for (id, owner) in grown {
+                        assert_eq!(owner, user, "#{id} gained experience for someone else");
+                        *gained.entry(id).or_default() += EXP;
+                    }
+                }
+                (1, ok, _) => moved += ok,
+                (_, ok, _) => released += ok,
+            }
+        }
+    }
+    assert!(
+        battles > 200 && moved > 50 && released > 5,
+        "{battles} {moved} {released}"
+    );
+    for user in 1..=USERS {
+        assert_eq!(
+            store.balance(user).await.unwrap(),
+            COINS * won[user as usize]
+        );
+        assert_eq!(
+            store.battle_record(user).await.unwrap(),
+            (won[user as usize], 0)
+        );
+        for p in store.owned_pokemon(user).await.unwrap() {
+            let expected = 125 + gained.get(&p.id).copied().unwrap_or(0);
+            assert_eq!(p.exp, expected, "#{} has {} exp", p.id, p.exp);
+        }
+    }
+    assert!(!gained.is_empty());
+}
+
+/// A payout that can't be made (the balance would overflow) leaves no battle, no record and no
+/// experience behind: the result and its reward are one transaction.
+async fn a_battle_payout_that_cannot_be_paid_stores_nothing(store: Store, _: &TestDb) {
+    use lounge_store::{BattleRecord, Payout};
+    let id = give_pokemon(&store, 7, 25).await;
+    store.adjust_currency(7, i64::MAX - 5).await.unwrap();
+    let record = BattleRecord {
+        guild: 1,
+        challenger: 7,
+        opponent: None,
+        winner: None,
+        outcome: "win",
+        turns: 1,
+        npc: None,
+    };
+    let payout = Payout {
+        coins: 10,
+        winner: Some((7, vec![id])),
+    };
+    let refused = store
+        .finish_battle(&record, &payout, |p| Some(plus_exp(p, 50)))
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, PokemonError::Invalid(_)), "{refused:?}");
+    assert_eq!(store.battle_record(7).await.unwrap(), (0, 0));
+    assert_eq!(store.pokemon(id).await.unwrap().unwrap().exp, 125);
+    assert_eq!(store.balance(7).await.unwrap(), i64::MAX - 5);
+
+    let payout = Payout {
+        coins: 5,
+        winner: Some((7, vec![id])),
+    };
+    let paid = store
+        .finish_battle(&record, &payout, |p| Some(plus_exp(p, 50)))
+        .await
+        .unwrap();
+    assert_eq!(paid.balance, Some(i64::MAX));
+    assert_eq!(paid.grown.len(), 1);
+    assert_eq!(store.battle_record(7).await.unwrap(), (1, 0));
+    assert_eq!(store.pokemon(id).await.unwrap().unwrap().exp, 175);
 }

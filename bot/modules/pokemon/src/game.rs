@@ -104,6 +104,12 @@ pub struct Growth {
     pub learnt: Vec<u16>,
 }
 
+impl AsRef<Progress> for Growth {
+    fn as_ref(&self) -> &Progress {
+        &self.progress
+    }
+}
+
 impl Growth {
     pub fn levelled(&self) -> bool {
         self.progress.level > self.old_level

@@ -19,6 +19,12 @@ pub struct Progress {
     pub held_item: Option<String>,
 }
 
+impl AsRef<Progress> for Progress {
+    fn as_ref(&self) -> &Progress {
+        self
+    }
+}
+
 /// Most Pokémon a battle team holds, as in the main series.
 pub const TEAM_SIZE: usize = 6;
 

@@ -17,7 +17,7 @@ use sqlx::any::AnyRow;
 
 use super::{LockRace, StoreError};
 
-pub use battles::BattleRecord;
+pub use battles::{BattleRecord, Finished, Payout};
 pub use collection::{Progress, TEAM_SIZE};
 pub use items::HeldFrom;
 pub use spawns::{NewPokemon, NewSpawn, Spawn};

@@ -17,7 +17,7 @@ use lounge_pokemon::battle::{Action, Battle, Event};
 
 use super::{game, messages};
 use lounge_kit::{Context, Error, RefusalExt};
-use lounge_store::{BattleRecord, Pokemon};
+use lounge_store::{BattleRecord, Payout, Pokemon};
 
 /// How long a player may take to choose before the battle is lost on time
 /// (`games.battle_turn_seconds`).
@@ -65,76 +65,86 @@ enum Run {
     Forfeit,
 }
 
-async fn save(ctx: Context<'_>, record: &BattleRecord) -> Result<(), Error> {
-    ctx.data().store.record_battle(record).await.refused()?;
-    Ok(())
+/// What the winning side of a battle earns.
+struct Winnings<'a> {
+    team: &'a [Pokemon],
+    /// Bit `i` set: `team[i]` was sent out and shares the experience.
+    sent_out: u8,
+    battle: &'a Battle,
+    loser: usize,
+    /// Experience times `(num, den)`.
+    exp: (u32, u32),
+    /// For the challenger.
+    coins: i64,
+}
+
+/// Stores the battle and pays the winner in one transaction; returns the lines that say what
+/// the Pokémon gained (the caller words the coins).
+async fn finish(
+    ctx: Context<'_>,
+    record: &BattleRecord,
+    winnings: Option<Winnings<'_>>,
+) -> Result<Vec<String>, Error> {
+    let store = &ctx.data().store;
+    let Some(w) = winnings else {
+        store.record_battle(record).await.refused()?;
+        return Ok(Vec::new());
+    };
+    let exp = team_exp(w.battle, w.loser, w.exp);
+    let ids = w
+        .team
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| w.sent_out & (1 << i) != 0)
+        .map(|(_, p)| p.id)
+        .collect();
+    let payout = Payout {
+        coins: w.coins,
+        winner: w.team.first().map(|p| (p.owner, ids)),
+    };
+    let time = super::now_time();
+    let finished = store
+        .finish_battle(record, &payout, |now| game::grow(now, exp, 2, time))
+        .await
+        .refused()?;
+    let mut lines = Vec::new();
+    for (before, growth) in &finished.grown {
+        lines.push(format!("{} gained {exp} XP.", game::display_name(before)));
+        let Some(growth) = growth else { continue };
+        if growth.levelled() {
+            lines.push(format!(
+                "{} grew to level {}!",
+                game::display_name(before),
+                growth.progress.level
+            ));
+        }
+        for m in &growth.learnt {
+            lines.push(format!("It learnt {}.", game::move_name(*m)));
+        }
+        if growth.evolved_from.is_some() {
+            lines.push(messages::evolved(
+                before.owner,
+                before,
+                growth.progress.species,
+            ));
+        }
+    }
+    Ok(lines)
 }
 
 /// Experience for the winning side: each team member that was sent out gains the
 /// experience of every opposing Pokémon that fainted, plus the one still out at the end (so a
 /// win by forfeit or on time counts the Pokémon that was facing it), times `(num, den)`.
-async fn reward_team(
-    ctx: Context<'_>,
-    team: &[Pokemon],
-    sent_out: u8,
-    battle: &Battle,
-    loser: usize,
-    (num, den): (u32, u32),
-) -> Result<Vec<String>, Error> {
+fn team_exp(battle: &Battle, loser: usize, (num, den): (u32, u32)) -> u32 {
     let foes = &battle.sides[loser];
-    let exp: u32 = foes
-        .team
+    foes.team
         .iter()
         .enumerate()
         .filter(|&(i, p)| p.fainted() || i == usize::from(foes.active))
         .map(|(_, p)| game::battle_exp(p.species.num, p.level))
         .sum::<u32>()
         * num
-        / den;
-    let mut lines = Vec::new();
-    for (i, p) in team.iter().enumerate() {
-        if sent_out & (1 << i) != 0 {
-            lines.extend(reward_exp(ctx, p, exp).await?);
-        }
-    }
-    Ok(lines)
-}
-
-/// Experience for one Pokémon (re-read, so it stacks on what happened meanwhile).
-async fn reward_exp(ctx: Context<'_>, winner: &Pokemon, exp: u32) -> Result<Vec<String>, Error> {
-    let store = &ctx.data().store;
-    let Some(now) = store
-        .pokemon(winner.id)
-        .await?
-        .filter(|p| p.owner == winner.owner)
-    else {
-        return Ok(Vec::new());
-    };
-    let mut lines = vec![format!("{} gained {exp} XP.", game::display_name(&now))];
-    let Some(growth) = game::grow(&now, exp, 2, super::now_time()) else {
-        return Ok(lines);
-    };
-    if !store
-        .save_progress(&now, &growth.progress)
-        .await
-        .refused()?
-    {
-        return Ok(Vec::new());
-    }
-    if growth.levelled() {
-        lines.push(format!(
-            "{} grew to level {}!",
-            game::display_name(&now),
-            growth.progress.level
-        ));
-    }
-    for m in &growth.learnt {
-        lines.push(format!("It learnt {}.", game::move_name(*m)));
-    }
-    if growth.evolved_from.is_some() {
-        lines.push(messages::evolved(now.owner, &now, growth.progress.species));
-    }
-    Ok(lines)
+        / den
 }
 
 /// The action a choice button stands for: `mv:{slot}`, `mv:struggle` or `sw:{team member}`.

@@ -8,7 +8,7 @@ use poise::serenity_prelude as serenity;
 
 use super::render::{choice_rows, describe, state_embed};
 use super::{
-    View, actives, allowed, fighters, note_sent_out, parse_action, reward_team, save, to_choose,
+    View, Winnings, actives, allowed, fighters, finish, note_sent_out, parse_action, to_choose,
     turn_timeout,
 };
 use crate::{game, messages, respond_private, update_message};
@@ -325,7 +325,15 @@ pub async fn challenge(
         End::Tie => (None, "tie"),
         End::Abandoned => (None, "timeout"),
     };
-    save(
+    let winnings = winner.map(|w| Winnings {
+        team: &teams[w],
+        sent_out: sent_out[w],
+        battle: &battle,
+        loser: 1 - w,
+        exp: (1, 1),
+        coins: 0,
+    });
+    let gained = finish(
         ctx,
         &BattleRecord {
             guild: lounge_kit::guild_id(ctx),
@@ -336,12 +344,13 @@ pub async fn challenge(
             turns,
             npc: None,
         },
+        winnings,
     )
     .await?;
     match winner {
         Some(w) => {
             lines.push(format!("🏆 <@{}> wins!", players[w]));
-            lines.extend(reward_team(ctx, &teams[w], sent_out[w], &battle, 1 - w, (1, 1)).await?);
+            lines.extend(gained);
         }
         None => lines.push("No winner this time.".to_owned()),
     }

@@ -7,7 +7,7 @@ use rand::Rng;
 
 use super::render::{choice_rows, describe, state_embed, update_battle};
 use super::{
-    Run, View, actives, allowed, fighters, note_sent_out, parse_action, reward_team, save,
+    Run, View, Winnings, actives, allowed, fighters, finish, note_sent_out, parse_action,
     turn_timeout,
 };
 use crate::{game, messages, respond_private};
@@ -122,7 +122,6 @@ async fn against_computer(
     team: Vec<Pokemon>,
     opponent: Opponent,
 ) -> Result<(), Error> {
-    let store = &ctx.data().store;
     let user = ctx.author().id;
     let is_trainer = opponent.trainer.is_some();
     let mut battle = Battle::new([
@@ -164,7 +163,7 @@ async fn against_computer(
     let mut sent_out = [1u8, 1];
     loop {
         let Some(press) = clicks.next(turn_timeout(ctx)?).await else {
-            save(ctx, &record("timeout", turns)).await?;
+            finish(ctx, &record("timeout", turns), None).await?;
             let why = if is_trainer {
                 format!("You took too long; {} left.", opponent.title)
             } else {
@@ -190,7 +189,7 @@ async fn against_computer(
             .strip_prefix(&format!("{prefix}:"))
             .unwrap_or_default();
         if choice == "run" {
-            save(ctx, &record("forfeit", turns)).await?;
+            finish(ctx, &record("forfeit", turns), None).await?;
             let line = if is_trainer {
                 format!("You forfeited; {} wins.", opponent.title)
             } else {
@@ -250,12 +249,16 @@ async fn against_computer(
                     Outcome::Win(_) => "loss",
                     Outcome::Tie => "tie",
                 };
-                save(ctx, &record(result, turns)).await?;
+                let winnings = (result == "win").then(|| Winnings {
+                    team: &team,
+                    sent_out: sent_out[0],
+                    battle: &battle,
+                    loser: 1,
+                    exp: opponent.exp,
+                    coins: opponent.reward,
+                });
+                let gained = finish(ctx, &record(result, turns), winnings).await?;
                 if result == "win" {
-                    store
-                        .adjust_currency(user.get(), opponent.reward)
-                        .await
-                        .map_err(|e| -> Error { Box::new(e) })?;
                     lines.push(if is_trainer {
                         format!(
                             "You defeated {}! +{} coins.",
@@ -264,9 +267,7 @@ async fn against_computer(
                     } else {
                         format!("You won! +{} coins.", opponent.reward)
                     });
-                    lines.extend(
-                        reward_team(ctx, &team, sent_out[0], &battle, 1, opponent.exp).await?,
-                    );
+                    lines.extend(gained);
                 } else if result == "loss" {
                     let who = if team.len() > 1 {
                         "All your Pokémon".to_owned()
