@@ -27,7 +27,7 @@ use sqlx::{AnyPool, Row};
 
 pub use osrs::{
     ANNOUNCE_LEASE_MS, AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError,
-    Ranked, SlayerResult, SlayerStatus, StoredTask, Trip, TripKind,
+    Ranked, SlayerResult, SlayerStatus, StoredTask, Trip, TripFailure, TripKind,
 };
 pub use pokemon::{
     BattleRecord, Confirmation, Evolved, Finished, HeldFrom, NewPokemon, NewSpawn, OpenTrade,

@@ -37,6 +37,7 @@ conformance!(
     osrs_slayer_task_counts_kills_once_and_pays_on_completion,
     osrs_concurrent_payouts_count_task_kills_once,
     osrs_skip_racing_the_completing_payout_settles_one_way,
+    osrs_unreadable_trips_end_refunded_without_holding_up_the_rest,
 );
 
 fn item(name: &str) -> u32 {
@@ -752,6 +753,132 @@ async fn osrs_skip_racing_the_completing_payout_settles_one_way(store: Store, _:
 
 // ---- end to end ----
 
+/// More trips whose stored outcome no longer decodes than the worker claims per batch, ahead of
+/// good ones: each is ended once, unpaid, with its supplies back in the bank (from the column
+/// kept at its start, from the readable part of its outcome, or not at all when nothing reads),
+/// and the good trips behind them are still paid.
+async fn osrs_unreadable_trips_end_refunded_without_holding_up_the_rest(store: Store, _: &TestDb) {
+    const BROKEN: u64 = 55;
+    const GOOD: u64 = 5;
+    for user in 1..=BROKEN + GOOD {
+        make_character(&store, user, &format!("Player{user}")).await;
+        let mut trip = due_trip(user, 100, 2);
+        // The broken ones end first, so they fill the first batch.
+        trip.ends_at -= if user <= BROKEN { 10_000 } else { 0 };
+        let id = store.osrs_start_trip(&trip).await.unwrap();
+        assert_eq!(
+            store.osrs_bank(user).await.unwrap().amount(item("Shrimps")),
+            8
+        );
+        let (outcome, consumed) = match user {
+            // A trip from before the supplies column, whose outcome reads only in part.
+            1 => (r#"{"duration_secs":"soon","consumed":{"315":2}}"#, None),
+            // Nothing readable at all.
+            2 => ("not json", None),
+            _ if user <= BROKEN => (r#"{"duration_secs":60,"xp":{"NoSuchSkill":5}}"#, Some(())),
+            _ => continue,
+        };
+        let sql = if consumed.is_some() {
+            "UPDATE osrs_trips SET outcome = $1 WHERE id = $2"
+        } else {
+            "UPDATE osrs_trips SET outcome = $1, consumed = NULL WHERE id = $2"
+        };
+        sqlx::query(sql)
+            .bind(outcome)
+            .bind(id)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        item("Shrimps"),
+        315,
+        "the partial outcome above names Shrimps by id"
+    );
+
+    // What the payout worker does: claim due trips in batches until none are left.
+    let (mut failed, mut paid) = (Vec::new(), Vec::new());
+    for _round in 0..3 {
+        for id in store.osrs_due_trips(chrono_now(), 50).await.unwrap() {
+            let trip = store.osrs_claim_trip(id).await.unwrap().expect("claimed");
+            if trip.failure.is_some() {
+                failed.push(trip);
+            } else {
+                paid.push(trip);
+            }
+        }
+    }
+    assert!(
+        store
+            .osrs_due_trips(chrono_now(), 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(failed.len() as u64, BROKEN);
+    assert_eq!(paid.len() as u64, GOOD);
+    for trip in &failed {
+        let failure = trip.failure.as_ref().unwrap();
+        assert!(trip.outcome.is_none());
+        assert!(!failure.error.is_empty());
+        let shrimps = store
+            .osrs_bank(trip.user_id)
+            .await
+            .unwrap()
+            .amount(item("Shrimps"));
+        if trip.user_id == 2 {
+            assert_eq!(failure.refunded, None);
+            assert_eq!(shrimps, 8, "nothing to refund from");
+        } else {
+            assert_eq!(
+                failure.refunded.as_ref().map(|b| b.amount(item("Shrimps"))),
+                Some(2)
+            );
+            assert_eq!(
+                shrimps, 10,
+                "user {}: supplies back exactly once",
+                trip.user_id
+            );
+        }
+        // Nothing was paid, the trip is over, and it reads back as failed.
+        assert_eq!(
+            store
+                .osrs_bank(trip.user_id)
+                .await
+                .unwrap()
+                .amount(item("Bones")),
+            0
+        );
+        assert!(
+            store
+                .osrs_active_trip(trip.user_id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.osrs_claim_trip(trip.id).await.unwrap().is_none());
+        let again = store.osrs_trip(trip.id).await.unwrap().unwrap();
+        assert_eq!(again.failure, trip.failure);
+    }
+    for trip in &paid {
+        assert_eq!(
+            store
+                .osrs_bank(trip.user_id)
+                .await
+                .unwrap()
+                .amount(item("Bones")),
+            2
+        );
+    }
+    // The announcement lease works for failed trips as for paid ones.
+    let owed = store
+        .osrs_owed_announcements(chrono_now() + 60_000, 100)
+        .await
+        .unwrap();
+    assert_eq!(owed.len() as u64, BROKEN + GOOD);
+    store.osrs_start_trip(&due_trip(1, 1, 1)).await.unwrap();
+}
+
 /// Trips in tests last a thousandth of their game time.
 const FAST: (&str, &str) = ("LOUNGE_GAMES__TRIP_TIME_SCALE", "0.001");
 
@@ -1247,6 +1374,96 @@ async fn trip_ending_while_offline_is_paid_once_after_restart_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn trip_ending_while_offline_is_paid_once_after_restart_on_postgres() {
     trip_ending_while_offline_is_paid_once_after_restart(Backend::Postgres).await;
+}
+
+/// A trip whose stored outcome no longer reads (written by another version, or damaged) is
+/// ended by the payout worker with its supplies returned and its owner told where it started,
+/// logged once, and the trip behind it is still paid.
+async fn unreadable_trip_is_ended_refunded_and_reported(backend: Backend) {
+    let h = Harness::start(TestDb::new(backend).await).await;
+    let (g, c) = (GUILD_ID, GENERAL_CHANNEL_ID);
+    for (user, name) in [(MEMBER_ID, "Lynx"), (MOD_ID, "Puma")] {
+        let made = h
+            .ask(g, c, user, &format!("!osrs create {name} members"))
+            .await;
+        assert!(made.contains("Welcome"), "{made}");
+        let started = h.ask(g, c, user, "!osrs kill goblin 5").await;
+        assert!(started.contains("is now killing 5 × Goblin"), "{started}");
+    }
+    let db = h.stop().await;
+    let store = db.store().await;
+    let broken = store.osrs_active_trip(MEMBER_ID).await.unwrap().unwrap();
+    let good = store.osrs_active_trip(MOD_ID).await.unwrap().unwrap();
+    let (starter, _) = lounge_osrs::starter_kit(data());
+    let used = broken.outcome.as_ref().unwrap().consumed.clone();
+    sqlx::query(
+        "UPDATE osrs_trips SET outcome = 'from a newer version', ends_at = $1 WHERE id = $2",
+    )
+    .bind(chrono_now() - 2_000)
+    .bind(broken.id)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("UPDATE osrs_trips SET ends_at = $1 WHERE id = $2")
+        .bind(chrono_now() - 1_000)
+        .bind(good.id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+
+    let h = Harness::start(db).await;
+    let failed = posted(
+        &h.fake,
+        0,
+        c,
+        "Lynx's trip (killing Goblin) couldn't be finished",
+    )
+    .await;
+    assert!(
+        failed
+            .content()
+            .is_some_and(|m| m.contains(&format!("<@{MEMBER_ID}>")))
+    );
+    assert_pings_nobody(&failed);
+    let back = if used.is_empty() {
+        "It had used no supplies"
+    } else {
+        "Its supplies are back in your bank"
+    };
+    assert!(failed.text().contains(back), "{}", failed.text());
+    posted(&h.fake, 0, c, "Puma killed 5 × Goblin").await;
+
+    let store = h.db.store().await;
+    assert_eq!(
+        store.osrs_bank(MEMBER_ID).await.unwrap(),
+        starter,
+        "supplies back, nothing paid"
+    );
+    assert!(store.osrs_kills(MEMBER_ID).await.unwrap().is_empty());
+    assert!(store.osrs_active_trip(MEMBER_ID).await.unwrap().is_none());
+    store.close().await;
+    // Logged once, not once a round.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let logged = h
+        .bot
+        .output()
+        .matches("stored outcome can't be read")
+        .count();
+    assert_eq!(logged, 1, "{}", h.bot.output());
+    let again = h.ask(g, c, MEMBER_ID, "!osrs kill goblin 1").await;
+    assert!(again.contains("is now killing 1 × Goblin"), "{again}");
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unreadable_trip_is_ended_refunded_and_reported_on_sqlite() {
+    unreadable_trip_is_ended_refunded_and_reported(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unreadable_trip_is_ended_refunded_and_reported_on_postgres() {
+    unreadable_trip_is_ended_refunded_and_reported(Backend::Postgres).await;
 }
 
 /// Monsters are fought where they live; Slayer tasks are given by masters the character's

@@ -294,6 +294,9 @@ pub fn trip_result(
     character: &str,
     achievements: &[String],
 ) -> serenity::CreateEmbed {
+    if let Some(failure) = &trip.failure {
+        return trip_failed(data, trip, character, failure);
+    }
     let mut embed = serenity::CreateEmbed::new()
         .title(format!("{character} {}", done(trip)))
         .colour(serenity::Colour::DARK_GOLD);
@@ -309,6 +312,41 @@ pub fn trip_result(
         embed = embed.field("Achievements", clip(&lines), false);
     }
     embed
+}
+
+/// A trip that could not be paid: what happened, and what came back.
+fn trip_failed(
+    data: &GameData,
+    trip: &Trip,
+    character: &str,
+    failure: &lounge_store::TripFailure,
+) -> serenity::CreateEmbed {
+    let what = match trip.kind {
+        TripKind::Kill => format!("killing {}", trip.target),
+        TripKind::Skill => format!("at the {}", trip.target),
+        TripKind::Travel => format!("travelling to {}", trip.target),
+    };
+    let back = match &failure.refunded {
+        Some(bank) if bank.is_empty() => "It had used no supplies.".to_owned(),
+        Some(bank) => {
+            let items: Vec<String> = bank
+                .named(data)
+                .into_iter()
+                .map(|(n, q)| format!("{} × {n}", number(q)))
+                .collect();
+            format!("Its supplies are back in your bank: {}.", items.join(", "))
+        }
+        None => "Its supplies couldn't be worked out either; the bot's owner can see why in \
+                 the log."
+            .to_owned(),
+    };
+    serenity::CreateEmbed::new()
+        .title(format!("{character}'s trip ({what}) couldn't be finished"))
+        .description(format!(
+            "Its saved result can't be read by this version of the bot, so it earned \
+             nothing. {back} You can start a new trip now."
+        ))
+        .colour(serenity::Colour::RED)
 }
 
 fn slayer_progress(s: &lounge_store::SlayerResult) -> String {

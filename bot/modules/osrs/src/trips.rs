@@ -338,6 +338,7 @@ pub(crate) async fn start_trip(
         earned: None,
         slayer_task,
         slayer: None,
+        failure: None,
     };
     ctx.say(format!(
         "**{}** is now {} ({} of game time). You'll be back <t:{}:R>; the result will be posted here.{note}",

@@ -107,7 +107,19 @@ async fn pay_due(http: &serenity::Http, store: &Store) -> Result<u64, lounge_kit
         for &id in &due {
             match store.osrs_claim_trip(id).await {
                 Ok(Some(trip)) => {
-                    tracing::debug!(trip = id, user = trip.user_id, "trip paid");
+                    if let Some(failure) = &trip.failure {
+                        // Logged once: the claim ended the trip, so it is not due again.
+                        tracing::error!(
+                            trip = id,
+                            user = trip.user_id,
+                            error = %failure.error,
+                            refunded = failure.refunded.is_some(),
+                            "a finished trip's stored outcome can't be read; it was ended \
+                             unpaid and its supplies returned"
+                        );
+                    } else {
+                        tracing::debug!(trip = id, user = trip.user_id, "trip paid");
+                    }
                     paid += 1;
                     settled += 1;
                     announce(http, store, &trip).await;
@@ -203,6 +215,9 @@ async fn achievements(
     let Some(ch) = store.osrs_character(trip.user_id).await? else {
         return Ok((String::from("Your character"), Vec::new()));
     };
+    if trip.failure.is_some() {
+        return Ok((ch.name, Vec::new()));
+    }
     if let Some(earned) = &trip.earned {
         return Ok((ch.name, earned.clone()));
     }

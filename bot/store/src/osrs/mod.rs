@@ -23,7 +23,7 @@ use super::{LockRace, StoreError};
 pub use boards::{Board, Ranked};
 pub use characters::{AccountMode, NewCharacter, OsrsCharacter};
 pub use slayer::{SlayerResult, SlayerStatus, StoredTask};
-pub use trips::{ANNOUNCE_LEASE_MS, NewTrip, Trip, TripKind};
+pub use trips::{ANNOUNCE_LEASE_MS, NewTrip, Trip, TripFailure, TripKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OsrsStoreError {

@@ -73,7 +73,21 @@ pub struct Trip {
     /// What paying it did to that task; `None` before the payout or when off task (or the
     /// task had ended by then).
     pub slayer: Option<SlayerResult>,
+    /// Set when it could not be paid; `outcome` is then `None`.
+    pub failure: Option<TripFailure>,
 }
+
+/// Why a trip was not paid, and what it gave back instead.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TripFailure {
+    /// For the log: why its stored outcome could not be read.
+    pub error: String,
+    /// The supplies returned to the bank; `None` when they could not be worked out either.
+    pub refunded: Option<Bank>,
+}
+
+/// Longest decode error kept on a failed trip.
+const FAILURE_MAX: usize = 500;
 
 /// How long a process may take to post a trip result before another may post it instead.
 /// Longer than a slow Discord request; short enough that a crash delays a result only a little.
@@ -83,7 +97,7 @@ pub const ANNOUNCE_LEASE_MS: i64 = 15_000;
 macro_rules! trip_columns {
     () => {
         "id, user_id, guild_id, channel_id, kind, target, seed, outcome, state, started_at, \
-         ends_at, finished_at, earned, slayer_task, slayer_result"
+         ends_at, finished_at, earned, slayer_task, slayer_result, consumed, failure"
     };
 }
 
@@ -100,11 +114,13 @@ impl Store {
             Some(o) => serde_json::to_string(o).map_err(|e| sqlx::Error::Encode(e.into()))?,
             None => "{}".to_owned(),
         };
+        let consumed =
+            serde_json::to_string(&trip.consumed).map_err(|e| sqlx::Error::Encode(e.into()))?;
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO osrs_trips (user_id, guild_id, channel_id, kind, target, seed, outcome, \
-             state, started_at, ends_at, slayer_task) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10) RETURNING id",
+             state, started_at, ends_at, slayer_task, consumed) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11) RETURNING id",
         )
         .bind(db_id(trip.user))
         .bind(trip.guild.map(db_id))
@@ -116,6 +132,7 @@ impl Store {
         .bind(trip.started_at)
         .bind(trip.ends_at)
         .bind(trip.slayer_task)
+        .bind(consumed)
         .fetch_one(&mut *tx)
         .await;
         let id: i64 = match inserted {
@@ -219,7 +236,39 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         };
-        let mut trip = trip_from_row(&row)?;
+        let (mut trip, unreadable) = read_trip(&row)?;
+        if let Some(error) = unreadable {
+            // A result written by another version (or damaged) would fail here on every
+            // round and hold up the trips behind it: end it, give its supplies back, and let
+            // the announcement tell its owner.
+            let raw: String = row.try_get(7)?;
+            let consumed: Option<String> = row.try_get(15)?;
+            let refunded = supplies(consumed.as_deref(), &raw);
+            if let Some(bank) = &refunded {
+                for (item, qty) in bank.iter() {
+                    credit_item(&mut tx, trip.user_id, item, qty).await?;
+                }
+            }
+            let mut error = error.to_string();
+            if error.len() > FAILURE_MAX {
+                let cut = (0..=FAILURE_MAX).rev().find(|&i| error.is_char_boundary(i));
+                error.truncate(cut.unwrap_or(0));
+            }
+            let kept = refunded
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| sqlx::Error::Encode(e.into()))?;
+            sqlx::query("UPDATE osrs_trips SET failure = $2, consumed = $3 WHERE id = $1")
+                .bind(trip.id)
+                .bind(&error)
+                .bind(kept)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            trip.failure = Some(TripFailure { error, refunded });
+            return Ok(Some(trip));
+        }
         let user = trip.user_id;
         if let Some(outcome) = &trip.outcome {
             for (&skill, &xp) in &outcome.xp {
@@ -343,13 +392,45 @@ impl Store {
 }
 
 fn trip_from_row(r: &AnyRow) -> Result<Trip, StoreError> {
+    match read_trip(r)? {
+        (trip, None) => Ok(trip),
+        (_, Some(e)) => Err(sqlx::Error::Decode(e.into()).into()),
+    }
+}
+
+/// The supplies a trip took: the column written at its start, or, for a trip started before
+/// that column existed, the `consumed` part of its outcome if that much still reads.
+fn supplies(column: Option<&str>, outcome: &str) -> Option<Bank> {
+    if let Some(bank) = column.and_then(|c| serde_json::from_str(c).ok()) {
+        return Some(bank);
+    }
+    let value: serde_json::Value = serde_json::from_str(outcome).ok()?;
+    serde_json::from_value(value.get("consumed")?.clone()).ok()
+}
+
+/// A trip, and the error if its outcome does not decode (the trip then has none).
+fn read_trip(r: &AnyRow) -> Result<(Trip, Option<serde_json::Error>), StoreError> {
     let kind = TripKind::parse(&r.try_get::<String, _>(4)?);
-    let outcome: String = r.try_get(7)?;
-    let outcome = match kind {
-        TripKind::Travel => None,
-        _ => Some(serde_json::from_str(&outcome).map_err(|e| sqlx::Error::Decode(e.into()))?),
+    let failure: Option<String> = r.try_get(16)?;
+    let failure = match failure {
+        Some(error) => Some(TripFailure {
+            error,
+            refunded: r
+                .try_get::<Option<String>, _>(15)?
+                .and_then(|c| serde_json::from_str(&c).ok()),
+        }),
+        None => None,
     };
-    Ok(Trip {
+    let outcome: String = r.try_get(7)?;
+    let (outcome, unreadable) = match kind {
+        TripKind::Travel => (None, None),
+        _ if failure.is_some() => (None, None),
+        _ => match serde_json::from_str(&outcome) {
+            Ok(o) => (Some(o), None),
+            Err(e) => (None, Some(e)),
+        },
+    };
+    let trip = Trip {
         id: r.try_get(0)?,
         user_id: r.try_get::<i64, _>(1)? as u64,
         guild_id: r.try_get::<Option<i64>, _>(2)?.map(|g| g as u64),
@@ -371,7 +452,9 @@ fn trip_from_row(r: &AnyRow) -> Result<Trip, StoreError> {
             .try_get::<Option<String>, _>(14)?
             .map(|e| serde_json::from_str(&e).map_err(|e| sqlx::Error::Decode(e.into())))
             .transpose()?,
-    })
+        failure,
+    };
+    Ok((trip, unreadable))
 }
 
 /// Adds experience (capped like the game's) and keeps the stored level in step.
