@@ -116,6 +116,11 @@ pub(crate) struct Envelope<T> {
     pub media_container: T,
 }
 
+/// Reads one server answer (`{"MediaContainer": ...}`), as the client does.
+pub fn parse_container(json: &str) -> Result<MediaContainer, serde_json::Error> {
+    serde_json::from_str::<Envelope<MediaContainer>>(json).map(|e| e.media_container)
+}
+
 /// A server answer's container: a page of items, libraries or search hubs.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
