@@ -86,6 +86,18 @@ pub(crate) enum Failure {
     Unreachable(String),
 }
 
+/// How rustls and webpki word their errors (`rustls::Error`'s `Display`).
+const TLS_WORDS: &[&str] = &[
+    "invalid peer certificate",
+    "received corrupt message",
+    "received fatal alert",
+    "peer is incompatible",
+    "peer misbehaved",
+    "peer sent no certificates",
+    "unexpected message",
+    "certificate",
+];
+
 /// Sorts a reqwest error into a TLS failure or a connection failure, with its causes as text
 /// and without reqwest's URL (ours, from [`crate::http::redact`], is added by the caller).
 pub(crate) fn classify(e: &reqwest::Error) -> Failure {
@@ -105,6 +117,11 @@ pub(crate) fn classify(e: &reqwest::Error) -> Failure {
             tls = true;
         }
         let text = c.to_string();
+        // reqwest boxes its connector's errors, so the rustls error is not always reachable
+        // by type; rustls' own wording says it is one.
+        if TLS_WORDS.iter().any(|w| text.contains(w)) {
+            tls = true;
+        }
         if !reasons.iter().any(|r: &String| r.contains(&text)) {
             reasons.push(text);
         }

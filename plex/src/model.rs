@@ -33,6 +33,27 @@ fn opt_string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String
     }))
 }
 
+/// Numbers that some answers write as strings (`"childCount": "3"` on a collection).
+fn opt_num<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr + Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either<T> {
+        N(T),
+        S(String),
+    }
+    Ok(match Option::<Either<T>>::deserialize(d)? {
+        None => None,
+        Some(Either::N(n)) => Some(n),
+        // A non-number where a number belongs is treated as absent rather than failing the
+        // whole page.
+        Some(Either::S(s)) => s.trim().parse().ok(),
+    })
+}
+
 /// The `type` of an item. Unknown types keep their name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
@@ -125,13 +146,16 @@ pub fn parse_container(json: &str) -> Result<MediaContainer, serde_json::Error> 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct MediaContainer {
+    #[serde(default, deserialize_with = "opt_num")]
     pub size: Option<u64>,
     /// The whole list's length when a page was asked for.
+    #[serde(default, deserialize_with = "opt_num")]
     pub total_size: Option<u64>,
+    #[serde(default, deserialize_with = "opt_num")]
     pub offset: Option<u64>,
     pub title1: Option<String>,
     pub title2: Option<String>,
-    #[serde(rename = "librarySectionID")]
+    #[serde(rename = "librarySectionID", default, deserialize_with = "opt_num")]
     pub library_section_id: Option<u64>,
     #[serde(rename = "Metadata")]
     pub metadata: Vec<Metadata>,
@@ -172,6 +196,7 @@ pub struct Hub {
     #[serde(rename = "type")]
     pub kind: Option<ItemType>,
     pub hub_identifier: Option<String>,
+    #[serde(default, deserialize_with = "opt_num")]
     pub size: Option<u64>,
     #[serde(rename = "Metadata")]
     pub metadata: Vec<Metadata>,
@@ -191,7 +216,11 @@ pub struct Metadata {
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title_sort: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "opt_num",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub year: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
@@ -214,22 +243,50 @@ pub struct Metadata {
     )]
     pub grandparent_rating_key: Option<String>,
     /// Episode number in its season, season number in its show, track number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "opt_num",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub index: Option<u32>,
     /// Season number of an episode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "opt_num",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parent_index: Option<u32>,
     /// Milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "opt_num",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub duration: Option<u64>,
     /// Where the owner stopped, in milliseconds (Continue Watching).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "opt_num",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub view_offset: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "opt_num",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub view_count: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "opt_num",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rating: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "opt_num",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub audience_rating: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_rating: Option<String>,
@@ -242,17 +299,30 @@ pub struct Metadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub art: Option<String>,
     /// Seconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "opt_num",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub added_at: Option<i64>,
     /// Episodes of a show or season.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "opt_num",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub leaf_count: Option<u64>,
     /// Seasons of a show.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "opt_num",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub child_count: Option<u64>,
     #[serde(
         rename = "librarySectionID",
         default,
+        deserialize_with = "opt_num",
         skip_serializing_if = "Option::is_none"
     )]
     pub library_section_id: Option<u64>,
@@ -267,15 +337,21 @@ pub struct Metadata {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Media {
+    #[serde(default, deserialize_with = "opt_num")]
     pub id: Option<u64>,
+    #[serde(default, deserialize_with = "opt_num")]
     pub duration: Option<u64>,
     /// kbit/s.
+    #[serde(default, deserialize_with = "opt_num")]
     pub bitrate: Option<u64>,
+    #[serde(default, deserialize_with = "opt_num")]
     pub width: Option<u32>,
+    #[serde(default, deserialize_with = "opt_num")]
     pub height: Option<u32>,
     pub container: Option<String>,
     pub video_codec: Option<String>,
     pub audio_codec: Option<String>,
+    #[serde(default, deserialize_with = "opt_num")]
     pub audio_channels: Option<u32>,
     pub video_resolution: Option<String>,
     #[serde(rename = "Part")]
@@ -286,13 +362,16 @@ pub struct Media {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Part {
+    #[serde(default, deserialize_with = "opt_num")]
     pub id: Option<u64>,
     /// The download path on the server: `/library/parts/{id}/{ts}/file.ext`.
     pub key: Option<String>,
     /// The path on the server's disk.
     pub file: Option<String>,
     /// Bytes.
+    #[serde(default, deserialize_with = "opt_num")]
     pub size: Option<u64>,
+    #[serde(default, deserialize_with = "opt_num")]
     pub duration: Option<u64>,
     pub container: Option<String>,
     #[serde(rename = "Stream")]
@@ -310,10 +389,12 @@ pub mod stream_type {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Stream {
+    #[serde(default, deserialize_with = "opt_num")]
     pub id: Option<u64>,
     /// 1 video, 2 audio, 3 subtitle (see [`stream_type`]).
     pub stream_type: u32,
     pub codec: Option<String>,
+    #[serde(default, deserialize_with = "opt_num")]
     pub index: Option<u32>,
     pub language: Option<String>,
     /// ISO 639-2 (`eng`).
@@ -322,6 +403,7 @@ pub struct Stream {
     pub language_tag: Option<String>,
     pub title: Option<String>,
     pub display_title: Option<String>,
+    #[serde(default, deserialize_with = "opt_num")]
     pub channels: Option<u32>,
     pub default: Option<bool>,
     pub selected: Option<bool>,
