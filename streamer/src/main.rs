@@ -298,6 +298,17 @@ fn config_check(loaded: &Loaded) -> ExitCode {
         _ => println!("encoder: auto (probed at start)"),
     }
     println!("accept_selfbot_risk: {}", loaded.config.accept_selfbot_risk);
+    match &loaded.config.plex_url {
+        Some(url) => match lounge_plex::parse_base(url) {
+            Ok(url) => println!("plex_url: {}", lounge_plex::redact(&url)),
+            Err(e) => return fail(&e),
+        },
+        None => println!("plex_url: unset (the server is found through plex.tv)"),
+    }
+    match plex::token_store(loaded) {
+        Ok(store) => println!("plex token: kept in {store}"),
+        Err(e) => return fail(&e),
+    }
     println!("configuration ok");
     ExitCode::SUCCESS
 }
@@ -350,6 +361,7 @@ fn plex_link(loaded: &Loaded) -> String {
             report.server.url,
             report.libraries.len()
         ),
+        Ok(Err(e @ plex::Problem::NoToken(_))) => format!("Plex:     not linked: {e}"),
         Ok(Err(e)) => format!("Plex:     not working: {e}"),
         Err(e) => format!("Plex:     not checked: {e}"),
     }

@@ -745,3 +745,25 @@ async fn plex_search_prints_results_and_says_when_there_are_none() {
     assert_eq!(v["results"], serde_json::json!([]));
     fake.assert_no_violations();
 }
+
+#[tokio::test]
+async fn doctor_reports_the_plex_link() {
+    let fake = FakePlex::start().await;
+    let owner = Owner::new(&fake, Some(&fake.url()), Some(PLEX_TOKEN));
+    let out = owner.run(&["doctor"], None).await;
+    let (stdout, stderr) = text(&out);
+    assert!(
+        stdout.contains(&format!(
+            "Plex:     linked to {SERVER_NAME} (version {SERVER_VERSION})"
+        )),
+        "{stdout}\n{stderr}"
+    );
+    fake.revoke_token();
+    let out = owner.run(&["doctor"], None).await;
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains("Plex:     not working: Plex refused the token"),
+        "{stdout}"
+    );
+    fake.assert_no_violations();
+}
