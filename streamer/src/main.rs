@@ -43,7 +43,8 @@ enum Command {
     Run,
     /// Show the OS, hardware, FFmpeg, every encoder's test result and the encoder choice
     Doctor,
-    /// Transcode a local file to a local .mp4/.mkv with the streaming settings
+    /// Transcode a local file, or a Plex item (`plex:RATING_KEY`), to a local .mp4/.mkv with
+    /// the streaming settings
     Transcode {
         input: PathBuf,
         output: PathBuf,
@@ -176,7 +177,22 @@ fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(e) => return fail(&e),
             };
-            match output::transcode(&input, &output, config) {
+            let source = match input.to_str().and_then(|s| s.strip_prefix("plex:")) {
+                Some(key) => match block_on(plex::resolve(&loaded, key)) {
+                    Ok(Ok(resolved)) => {
+                        eprintln!(
+                            "Plex item {key} ({}): reading {}",
+                            resolved.item.title,
+                            resolved.describe()
+                        );
+                        resolved.input
+                    }
+                    Ok(Err(e)) => return fail(&e),
+                    Err(e) => return fail(&e),
+                },
+                None => lounge_streamer::pipeline::Input::File(input),
+            };
+            match output::transcode_input(&source, &output, config) {
                 Ok(stats) => {
                     println!(
                         "wrote {}: {} video frames, {} audio packets in {:.2}s ({:.1} fps)",

@@ -57,6 +57,9 @@ pub enum Problem {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The item exists but is not something Lounge plays (a show, a photo, music).
+    #[error("Plex item {rating_key}: {reason}")]
+    NotPlayable { rating_key: String, reason: String },
     #[error(
         "the code was not linked within {} minutes: {LOGIN_HINT} again and enter the new code at \
          {LINK_PAGE}",
@@ -87,6 +90,7 @@ impl Problem {
             Self::Keyring { .. } => "keyring",
             Self::Io { .. } => "io",
             Self::NotLinked(_) => "not_linked",
+            Self::NotPlayable { .. } => "not_playable",
         }
     }
 }
@@ -516,6 +520,61 @@ pub async fn login(
     let user = tv.user(&token).await?;
     store_token(&store, &token)?;
     Ok((user, store))
+}
+
+/// What `plex:RATING_KEY` plays.
+#[derive(Debug)]
+pub struct Resolved {
+    pub item: Metadata,
+    pub input: crate::pipeline::Input,
+}
+
+impl Resolved {
+    /// Where it is read from, as it may be shown (never the token).
+    pub fn describe(&self) -> String {
+        match &self.input {
+            crate::pipeline::Input::File(path) => format!("the file {}", path.display()),
+            crate::pipeline::Input::Http { url, .. } => format!("{url} (download from Plex)"),
+        }
+    }
+}
+
+/// A Plex item's media, for the pipeline: the best version's part, read straight from disk
+/// when the streamer can open the path Plex has for it (the same machine: no HTTP at all),
+/// else downloaded from the server with the token in a header.
+pub async fn resolve(loaded: &Loaded, rating_key: &str) -> Result<Resolved, Problem> {
+    let token = load_token(loaded)?;
+    let http = http(loaded)?;
+    let (server, _) = connect(loaded, &http, token).await?;
+    let item = server.metadata(rating_key).await?;
+    let not_playable = |reason: String| Problem::NotPlayable {
+        rating_key: rating_key.to_owned(),
+        reason,
+    };
+    lounge_plex::playable(&item).map_err(not_playable)?;
+    let (_, part) = lounge_plex::best_version(&item)
+        .ok_or_else(|| not_playable(format!("{} has no media file in Plex", item.title)))?;
+    // Plex's path is trusted as the server owner's, unlike a member's `media_roots` path.
+    if let Some(file) = part.file.as_deref().map(PathBuf::from)
+        && std::fs::File::open(&file).is_ok_and(|f| f.metadata().is_ok_and(|m| m.is_file()))
+    {
+        return Ok(Resolved {
+            item,
+            input: crate::pipeline::Input::File(file),
+        });
+    }
+    let key = part
+        .key
+        .as_deref()
+        .ok_or_else(|| not_playable(format!("{} has no downloadable part", item.title)))?;
+    let download = server.part_url(key)?;
+    Ok(Resolved {
+        input: crate::pipeline::Input::Http {
+            url: download.url.to_string(),
+            headers: download.header_block(),
+        },
+        item,
+    })
 }
 
 #[cfg(test)]

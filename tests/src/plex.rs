@@ -145,7 +145,9 @@ pub struct Options {
     pub polls_to_link: u32,
     /// The largest `X-Plex-Container-Size` a client may ask for.
     pub max_page: u32,
-    /// A real video file: every part download serves it.
+    /// A real video file: every part download serves it, and the second generated item
+    /// (rating key [`GENERATED_BASE`] + 1) has it as its part's `file`, as when the streamer
+    /// runs on the Plex server's machine. The others name files that do not exist here.
     pub video: Option<PathBuf>,
     /// Answer every server request this much later (Plex slower than Discord's deadline).
     pub delay: Duration,
@@ -299,7 +301,7 @@ impl FakePlex {
                 timelines: Vec::new(),
                 scrobbles: Vec::new(),
             }),
-            library: Library::build(options.generated_items),
+            library: Library::build(options.generated_items, options.video.as_deref()),
             options,
         });
         let tasks = [main, alt]
@@ -403,7 +405,7 @@ fn metadata_of(fixture: &str) -> Vec<Value> {
 }
 
 impl Library {
-    fn build(generated: usize) -> Self {
+    fn build(generated: usize, video: Option<&std::path::Path>) -> Self {
         let mut lib = Self {
             sections: vec![
                 json!({"key": "1", "title": "Movies", "type": "movie", "agent": "tv.plex.agents.movie", "uuid": "cebcb7e3-5031-436b-906a-3640d878ba2c"}),
@@ -469,6 +471,12 @@ impl Library {
             m["viewOffset"] = json!(3_723_000);
         }
         lib.generate(generated);
+        if let Some(video) = video {
+            let key = (GENERATED_BASE + 1).to_string();
+            if let Some(item) = lib.items.get_mut(&key) {
+                item["Media"][0]["Part"][0]["file"] = json!(video.to_str().expect("UTF-8 path"));
+            }
+        }
         lib
     }
 

@@ -767,3 +767,157 @@ async fn doctor_reports_the_plex_link() {
     );
     fake.assert_no_violations();
 }
+
+/// A 2-second 320x240 H.264 + AAC file for the fake to serve as every part.
+fn make_video(dir: &Path) -> PathBuf {
+    let path = dir.join("part.mp4");
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc2=size=320x240:rate=25")
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+        .args([
+            "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+        ])
+        .args(["-movflags", "+faststart"])
+        .arg(&path)
+        .status()
+        .expect("run ffmpeg");
+    assert!(status.success(), "ffmpeg made no test video");
+    path
+}
+
+/// Frames of the first video stream and its size, by ffprobe.
+fn probe(path: &Path) -> (u64, u64, u64) {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-count_frames"])
+        .args([
+            "-show_entries",
+            "stream=width,height,nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("run ffprobe");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: Vec<u64> = text
+        .trim()
+        .split(',')
+        .map(|n| n.parse().unwrap_or_else(|_| panic!("ffprobe said {text}")))
+        .collect();
+    (v[0], v[1], v[2])
+}
+
+#[tokio::test]
+async fn transcode_plays_a_plex_item_from_disk_or_by_download_with_the_token_in_a_header() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let video = make_video(dir.path());
+    let fake = FakePlex::start_with(Options {
+        generated_items: 3,
+        video: Some(video),
+        ..Options::default()
+    })
+    .await;
+    let owner = Owner::new(&fake, Some(&fake.url()), Some(PLEX_TOKEN));
+
+    // Its part's file is not on this machine: downloaded from the server.
+    let remote = dir.path().join("remote.mp4");
+    let key = format!("plex:{GENERATED_BASE}");
+    let out = owner
+        .run(
+            &[
+                "transcode",
+                &key,
+                remote.to_str().unwrap(),
+                "--width",
+                "320",
+                "--height",
+                "240",
+                "--fps",
+                "25",
+            ],
+            None,
+        )
+        .await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("download from Plex"), "{stderr}");
+    assert_eq!(probe(&remote), (320, 240, 50));
+    let parts: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/library/parts/"))
+        .collect();
+    assert!(!parts.is_empty(), "no download");
+    assert!(
+        parts.iter().all(|r| r.token_ok && r.status < 300),
+        "{parts:?}"
+    );
+    assert!(
+        parts.iter().all(|r| r.client_identifier.is_some()),
+        "FFmpeg sends the client headers too"
+    );
+
+    // Its part's file is readable here: no HTTP for the media at all.
+    let before = fake.requests().len();
+    let local = dir.path().join("local.mp4");
+    let key = format!("plex:{}", GENERATED_BASE + 1);
+    let out = owner
+        .run(
+            &[
+                "transcode",
+                &key,
+                local.to_str().unwrap(),
+                "--width",
+                "320",
+                "--height",
+                "240",
+                "--fps",
+                "25",
+            ],
+            None,
+        )
+        .await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("the file "), "{stderr}");
+    assert_eq!(probe(&local), (320, 240, 50));
+    assert!(
+        !fake.requests()[before..]
+            .iter()
+            .any(|r| r.path.starts_with("/library/parts/")),
+        "a local file was downloaded"
+    );
+
+    // A photo and an unknown item are refused with the reason.
+    let out = owner
+        .run(
+            &[
+                "transcode",
+                "plex:64",
+                dir.path().join("x.mp4").to_str().unwrap(),
+            ],
+            None,
+        )
+        .await;
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(stderr.contains("photos do not play"), "{stderr}");
+    let out = owner
+        .run(
+            &[
+                "transcode",
+                "plex:424242",
+                dir.path().join("x.mp4").to_str().unwrap(),
+            ],
+            None,
+        )
+        .await;
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("Plex has no item with rating key 424242"),
+        "{stderr}"
+    );
+    fake.assert_no_violations();
+}
