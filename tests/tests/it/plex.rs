@@ -814,11 +814,32 @@ async fn transcode_plays_a_plex_item_from_disk_or_by_download_with_the_token_in_
     let video = make_video(dir.path());
     let fake = FakePlex::start_with(Options {
         generated_items: 3,
-        video: Some(video),
+        video: Some(video.clone()),
         ..Options::default()
     })
     .await;
     let owner = Owner::new(&fake, Some(&fake.url()), Some(PLEX_TOKEN));
+    let size = ["--width", "320", "--height", "240", "--fps", "25"];
+    // What the same file gives when transcoded as a file: each Plex way must match it.
+    let direct = dir.path().join("direct.mp4");
+    let out = owner
+        .run(
+            &[
+                &[
+                    "transcode",
+                    video.to_str().unwrap(),
+                    direct.to_str().unwrap(),
+                ][..],
+                &size,
+            ]
+            .concat(),
+            None,
+        )
+        .await;
+    assert!(out.status.success(), "{:?}", text(&out));
+    let expected = probe(&direct);
+    assert_eq!((expected.0, expected.1), (320, 240));
+    assert!(expected.2 >= 45, "{expected:?}");
 
     // Its part's file is not on this machine: downloaded from the server.
     let remote = dir.path().join("remote.mp4");
@@ -842,7 +863,7 @@ async fn transcode_plays_a_plex_item_from_disk_or_by_download_with_the_token_in_
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stderr.contains("download from Plex"), "{stderr}");
-    assert_eq!(probe(&remote), (320, 240, 50));
+    assert_eq!(probe(&remote), expected);
     let parts: Vec<_> = fake
         .requests()
         .into_iter()
@@ -881,7 +902,7 @@ async fn transcode_plays_a_plex_item_from_disk_or_by_download_with_the_token_in_
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stderr.contains("the file "), "{stderr}");
-    assert_eq!(probe(&local), (320, 240, 50));
+    assert_eq!(probe(&local), expected);
     assert!(
         !fake.requests()[before..]
             .iter()
