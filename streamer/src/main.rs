@@ -82,8 +82,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PlexAction {
-    /// Link the Plex account: shows a code to enter at https://plex.tv/link, waits up to 10
-    /// minutes, and stores the token where the config says
+    /// Link the Plex account: shows a code to enter at plex.tv/link, waits up to 10 minutes,
+    /// and stores the token where the config says
     Login {
         /// Read a Plex token from stdin instead of linking with a code
         #[arg(long)]
@@ -97,7 +97,7 @@ enum PlexAction {
     },
     /// Show the Plex server, its version and libraries, or exactly what is wrong
     Check {
-        /// Print JSON: {"ok", "server", "libraries"} or {"ok": false, "error": {"kind", "message"}}
+        /// Print JSON: an ok flag with the server and libraries, or the error's kind and message
         #[arg(long)]
         json: bool,
     },
@@ -105,7 +105,8 @@ enum PlexAction {
     Search {
         /// What to look for
         query: String,
-        /// Print JSON: {"ok", "results": [{"rating_key", "type", "title", "year", "show", "season", "index"}]}
+        /// Print JSON: an ok flag and the results (rating key, type, title, year; show, season
+        /// and index for episodes)
         #[arg(long)]
         json: bool,
     },

@@ -269,7 +269,7 @@ pub fn http(loaded: &Loaded) -> Result<Http, Problem> {
         PRODUCT,
         env!("CARGO_PKG_VERSION"),
     );
-    info.device_name = "Lounge streamer".to_owned();
+    "Lounge streamer".clone_into(&mut info.device_name);
     Ok(Http::new(info, Timeouts::default())?)
 }
 

@@ -645,7 +645,7 @@ fn handle(
     _body: &Bytes,
 ) -> Response {
     let path = uri.path().to_owned();
-    let query: Vec<(String, String)> = uri.query().map(|q| url_pairs(q)).unwrap_or_default();
+    let query: Vec<(String, String)> = uri.query().map(url_pairs).unwrap_or_default();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let token_header = header("x-plex-token");
     let token_valid = shared.lock().token_valid;

@@ -3,6 +3,7 @@
 //! would. Every test ends with no violations: nothing the real Plex would refuse, and the
 //! token never in a URL.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -419,7 +420,7 @@ impl Owner {
             dir.path().join("state").to_str().expect("UTF-8"),
         );
         if let Some(url) = plex_url {
-            config.push_str(&format!("plex_url = {url:?}\n"));
+            let _ = writeln!(config, "plex_url = {url:?}");
         }
         std::fs::write(dir.path().join("lounge-streamer.toml"), config).expect("config");
         if let Some(token) = token {
