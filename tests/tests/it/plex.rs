@@ -943,3 +943,71 @@ async fn transcode_plays_a_plex_item_from_disk_or_by_download_with_the_token_in_
     );
     fake.assert_no_violations();
 }
+
+#[tokio::test]
+async fn the_fake_flags_what_plex_would_refuse() {
+    let fake = FakePlex::start().await;
+    let client = reqwest::Client::new();
+    // No client headers, no JSON, the token in the query string.
+    let resp = client
+        .get(format!(
+            "{}/library/sections?X-Plex-Token={PLEX_TOKEN}",
+            fake.url()
+        ))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 401, "a token in the query is not accepted");
+    let v = fake.violations().join("\n");
+    for needle in [
+        "no X-Plex-Client-Identifier",
+        "no X-Plex-Product",
+        "application/json",
+        "query string",
+        "no X-Plex-Token header",
+    ] {
+        assert!(v.contains(needle), "{needle} not flagged:\n{v}");
+    }
+    // A page larger than the fake allows.
+    let big = FakePlex::start_with(Options {
+        max_page: 10,
+        ..Options::default()
+    })
+    .await;
+    let s = Server::new(&http(), &big.url(), token()).expect("server");
+    s.library_items("1", Sort::Title, Page::first(50))
+        .await
+        .expect("page");
+    assert!(
+        big.violations()
+            .iter()
+            .any(|v| v.contains("X-Plex-Container-Size 50")),
+        "{:?}",
+        big.violations()
+    );
+}
+
+#[tokio::test]
+async fn a_token_file_others_can_read_is_refused_and_search_json_names_the_error() {
+    let fake = FakePlex::start().await;
+    let owner = Owner::new(&fake, Some(&fake.url()), Some(PLEX_TOKEN));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(owner.token_file(), std::fs::Permissions::from_mode(0o644))
+            .expect("chmod");
+        let out = owner.run(&["plex", "check"], None).await;
+        let (_, stderr) = text(&out);
+        assert!(!out.status.success());
+        assert!(stderr.contains("chmod 600"), "{stderr}");
+        std::fs::remove_file(owner.token_file()).expect("rm");
+    }
+    #[cfg(not(unix))]
+    std::fs::remove_file(owner.token_file()).expect("rm");
+    let out = owner.run(&["plex", "search", "heat", "--json"], None).await;
+    assert!(!out.status.success());
+    let v = json_of(&out);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["error"]["kind"], "no_token");
+    fake.assert_no_violations();
+}
