@@ -69,10 +69,10 @@ impl PlexTv {
         self.http.json(req, None).await
     }
 
-    /// Finds the account's server and the first of its connections that answers: every
+    /// Finds the account's server and the best of its connections that answers: every
     /// owned server before shared ones, and for each its local connections, then remote,
-    /// then relay (see [`connection_order`]), each checked with `/identity` and required to
-    /// be the server plex.tv listed. `*.plex.direct` addresses carry certificates that
+    /// then relay (see [`connection_order`]), all checked at once with `/identity`, and the
+    /// answer must come from the server plex.tv listed. `*.plex.direct` addresses carry certificates that
     /// verify against the ordinary web roots, so nothing is relaxed for them.
     pub async fn discover(&self, token: &Secret) -> Result<Server, Error> {
         let resources = self.resources(token).await?;
@@ -88,18 +88,23 @@ impl PlexTv {
                 .clone()
                 .filter(|t| !t.is_empty())
                 .unwrap_or_else(|| token.clone());
+            let mut candidates = Vec::new();
             for connection in connection_order(&resource.connections) {
-                let server = match Server::new(&self.http, &connection.uri, server_token.clone()) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tried.push(Attempt {
-                            url: connection.uri.clone(),
-                            reason: e.to_string(),
-                        });
-                        continue;
-                    }
-                };
-                match server.probe().await {
+                match Server::new(&self.http, &connection.uri, server_token.clone()) {
+                    Ok(s) => candidates.push((connection, s)),
+                    Err(e) => tried.push(Attempt {
+                        url: connection.uri.clone(),
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+            // All at once, as Plex's own apps do: a dead LAN address from outside the house
+            // would otherwise hold up every command by a probe timeout. The order above still
+            // decides which of those that answer is used.
+            let answers =
+                futures::future::join_all(candidates.iter().map(|(_, s)| s.probe())).await;
+            for ((connection, server), answer) in candidates.into_iter().zip(answers) {
+                match answer {
                     Ok(identity) if identity.machine_identifier == resource.client_identifier => {
                         tracing::info!(
                             server = %resource.name,

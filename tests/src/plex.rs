@@ -151,6 +151,8 @@ pub struct Options {
     pub video: Option<PathBuf>,
     /// Answer every server request this much later (Plex slower than Discord's deadline).
     pub delay: Duration,
+    /// The server's `machineIdentifier` (another server on a stale address has its own).
+    pub machine_id: &'static str,
 }
 
 impl Default for Options {
@@ -161,6 +163,7 @@ impl Default for Options {
             max_page: 100,
             video: None,
             delay: Duration::ZERO,
+            machine_id: MACHINE_ID,
         }
     }
 }
@@ -752,12 +755,12 @@ fn route(ctx: &Ctx<'_>) -> Response {
         ("GET", ["api", "v2", "resources"]) => needs_token(ctx, || resources(ctx)),
         // the server
         ("GET", ["identity"]) => ok(&media_container(json!({
-            "size": 0, "claimed": true, "machineIdentifier": MACHINE_ID, "version": SERVER_VERSION,
+            "size": 0, "claimed": true, "machineIdentifier": ctx.shared.options.machine_id, "version": SERVER_VERSION,
         }))),
         ("GET", [""]) => needs_token(ctx, || {
             ok(&media_container(json!({
                 "size": 0, "claimed": true, "friendlyName": SERVER_NAME,
-                "machineIdentifier": MACHINE_ID, "version": SERVER_VERSION,
+                "machineIdentifier": ctx.shared.options.machine_id, "version": SERVER_VERSION,
                 "platform": "Linux", "myPlexUsername": "user@example.com",
             })))
         }),

@@ -105,14 +105,20 @@ async fn discovery_skips_a_dead_local_connection_and_takes_the_remote_one() {
         (SERVER_NAME, SERVER_VERSION)
     );
     assert_eq!(info.machine_identifier, MACHINE_ID);
-    // The relay (the fake's main port) was never probed: the remote one answered first.
-    let identities: Vec<u16> = fake
-        .requests()
+    // The relay (the fake's main port) answered too, but a remote connection comes first;
+    // after discovery everything goes to the remote one.
+    let requests = fake.requests();
+    let mut identities: Vec<u16> = requests
         .iter()
         .filter(|r| r.path == "/identity")
         .map(|r| r.port)
         .collect();
-    assert_eq!(identities, [fake.alt_port()]);
+    identities.sort_unstable();
+    let mut both = vec![fake.port(), fake.alt_port()];
+    both.sort_unstable();
+    assert_eq!(identities, both);
+    let root = requests.iter().find(|r| r.path == "/").expect("info");
+    assert_eq!(root.port, fake.alt_port());
     fake.assert_no_violations();
 }
 
@@ -129,11 +135,30 @@ async fn discovery_falls_back_to_the_relay_and_lists_every_url_when_all_fail() {
     let server = tv.discover(&token()).await.expect("relay");
     assert_eq!(server.base().port(), Some(fake.port()));
 
+    // Another server on a stale local address is not taken.
+    let other = FakePlex::start_with(Options {
+        machine_id: "someone-elses-server",
+        ..Options::default()
+    })
+    .await;
     fake.set_connections(vec![
+        (other.url(), true, false),
+        (fake.alt_url(), false, false),
+    ]);
+    let server = tv.discover(&token()).await.expect("the listed server");
+    assert_eq!(server.base().port(), Some(fake.alt_port()));
+
+    fake.set_connections(vec![
+        (other.url(), true, false),
         (format!("http://{}", dead[0]), true, false),
         (format!("http://{}", dead[1]), false, true),
     ]);
     let e = tv.discover(&token()).await.unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("another server answered (someone-elses-server"),
+        "{e}"
+    );
     assert_eq!(e.kind(), "unreachable");
     let text = e.to_string();
     for d in dead {
