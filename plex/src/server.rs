@@ -1,5 +1,7 @@
 //! A Plex Media Server: browsing, search, progress reports, and URLs for media and posters.
 
+use std::time::Duration;
+
 use lounge_ipc::Secret;
 use reqwest::{Method, Url};
 
@@ -200,17 +202,21 @@ impl Server {
 
     /// `/identity`, with the short probe timeout: used to check that a connection works.
     pub async fn probe(&self) -> Result<Identity, Error> {
-        let req = self
-            .get(self.url("identity"))?
-            .timeout(self.http.timeouts.probe);
-        let c: Envelope<MediaContainer> = self.http.json(req, None).await?;
-        identity(c.media_container, &self.base)
+        self.identity_within(Some(self.http.timeouts.probe)).await
     }
 
     /// `/identity`: the server's id and version (Plex answers it without a token).
     pub async fn identity(&self) -> Result<Identity, Error> {
-        let c = self.container(self.url("identity"), None, None).await?;
-        identity(c, &self.base)
+        self.identity_within(None).await
+    }
+
+    async fn identity_within(&self, timeout: Option<Duration>) -> Result<Identity, Error> {
+        let mut req = self.get(self.url("identity"))?;
+        if let Some(timeout) = timeout {
+            req = req.timeout(timeout);
+        }
+        let c: Envelope<MediaContainer> = self.http.json(req, None).await?;
+        identity(c.media_container, &self.base)
     }
 
     /// The root (`/`): the server's name and version; needs a valid token.

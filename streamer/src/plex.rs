@@ -126,29 +126,19 @@ pub fn token_store(loaded: &Loaded) -> Result<TokenStore, Problem> {
     }
 }
 
-#[cfg(unix)]
 fn too_open(path: &Path) -> Result<(), Problem> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let mode = std::fs::metadata(path)
-        .map_err(|source| Problem::Io {
-            what: "could not read the Plex token file",
+    let mode = crate::golive::token::too_open_mode(path).map_err(|source| Problem::Io {
+        what: "could not read the Plex token file",
+        path: path.to_owned(),
+        source,
+    })?;
+    match mode {
+        Some(mode) => Err(Problem::TokenFileTooOpen {
             path: path.to_owned(),
-            source,
-        })?
-        .permissions()
-        .mode();
-    if mode & 0o077 != 0 {
-        return Err(Problem::TokenFileTooOpen {
-            path: path.to_owned(),
-            mode: mode & 0o777,
-        });
+            mode,
+        }),
+        None => Ok(()),
     }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn too_open(_: &Path) -> Result<(), Problem> {
-    Ok(())
 }
 
 fn keyring_problem(entry: KeyringEntry, e: &keyring::Error) -> Problem {
