@@ -61,9 +61,9 @@ pub enum Problem {
     #[error("Plex item {rating_key}: {reason}")]
     NotPlayable { rating_key: String, reason: String },
     #[error(
-        "the code was not linked within {} minutes: {LOGIN_HINT} again and enter the new code at \
+        "the code was not linked within {}: {LOGIN_HINT} again and enter the new code at \
          {LINK_PAGE}",
-        .0.as_secs().div_ceil(60)
+        spoken(*.0)
     )]
     NotLinked(Duration),
 }
@@ -92,6 +92,16 @@ impl Problem {
             Self::NotLinked(_) => "not_linked",
             Self::NotPlayable { .. } => "not_playable",
         }
+    }
+}
+
+/// "10 minutes", "1 minute", "30 seconds".
+fn spoken(d: Duration) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if d.as_secs() >= 60 {
+        plural(d.as_secs().div_ceil(60), "minute")
+    } else {
+        plural(d.as_secs_f64().ceil() as u64, "second")
     }
 }
 
@@ -479,9 +489,9 @@ pub async fn login(
             let pin = tv.create_pin().await?;
             say(&format!(
                 "To link Lounge to your Plex account, open {LINK_PAGE} and enter the code: {}\n\
-                 (waiting up to {} minutes)",
+                 (waiting up to {})",
                 pin.code,
-                give_up.as_secs().div_ceil(60)
+                spoken(give_up)
             ));
             let deadline = Instant::now() + give_up;
             loop {
@@ -588,6 +598,14 @@ mod tests {
             (v["season"].clone(), v["index"].clone()),
             (1.into(), 2.into())
         );
+    }
+
+    #[test]
+    fn waits_are_said_in_words() {
+        assert_eq!(spoken(LOGIN_TIMEOUT), "10 minutes");
+        assert_eq!(spoken(Duration::from_secs(60)), "1 minute");
+        assert_eq!(spoken(Duration::from_millis(300)), "1 second");
+        assert_eq!(spoken(Duration::from_secs(30)), "30 seconds");
     }
 
     #[test]

@@ -539,6 +539,7 @@ async fn plex_login_links_with_a_pin_and_stores_the_token_privately() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("https://plex.tv/link"), "{stdout}");
+    assert!(stdout.contains("waiting up to 10 minutes"), "{stdout}");
     let pins: Vec<_> = fake
         .requests()
         .into_iter()
@@ -608,7 +609,7 @@ async fn plex_login_gives_up_when_the_code_is_never_entered() {
         .await;
     let (stdout, stderr) = text(&out);
     assert!(!out.status.success(), "{stdout}");
-    assert!(stderr.contains("not linked"), "{stderr}");
+    assert!(stderr.contains("not linked within 1 second"), "{stderr}");
     assert!(!owner.token_file().exists());
     fake.assert_no_violations();
 }
