@@ -158,9 +158,14 @@ fn keyring_problem(entry: KeyringEntry, e: &keyring::Error) -> Problem {
     }
 }
 
-/// Loads the token; a missing one is [`Problem::NoToken`].
+/// Loads the token from where the configuration says; a missing one is
+/// [`Problem::NoToken`].
 pub fn load_token(loaded: &Loaded) -> Result<Secret, Problem> {
-    let store = token_store(loaded)?;
+    load_from(token_store(loaded)?)
+}
+
+/// Loads the token from `store`; a missing one is [`Problem::NoToken`].
+pub fn load_from(store: TokenStore) -> Result<Secret, Problem> {
     let raw = match &store {
         TokenStore::File(path) => {
             if !path.exists() {
@@ -233,12 +238,24 @@ fn create_private_dir(dir: &Path) -> Result<(), Problem> {
     })
 }
 
+/// Stores the token in `store`, replacing what was there.
 pub fn store_token(store: &TokenStore, token: &Secret) -> Result<(), Problem> {
     match store {
         TokenStore::File(path) => write_private(path, &format!("{}\n", token.expose())),
-        TokenStore::Keyring(entry) => keyring::Entry::new(entry.service, entry.name)
+        TokenStore::Keyring(entry) => match keyring::Entry::new(entry.service, entry.name)
             .and_then(|h| h.set_password(token.expose()))
-            .map_err(|e| keyring_problem(*entry, &e)),
+        {
+            Ok(()) => Ok(()),
+            // keyutils reports a refused link as a missing entry (see golive::token).
+            Err(keyring::Error::NoEntry) => Err(Problem::Keyring {
+                entry: *entry,
+                reason: "the kernel keyring refused to keep the entry (this process has no \
+                         session keyring of its own, as in containers and services started \
+                         outside a login session)"
+                    .to_owned(),
+            }),
+            Err(e) => Err(keyring_problem(*entry, &e)),
+        },
     }
 }
 

@@ -1037,3 +1037,31 @@ async fn a_token_file_others_can_read_is_refused_and_search_json_names_the_error
     assert_eq!(v["error"]["kind"], "no_token");
     fake.assert_no_violations();
 }
+
+/// The Plex token in the OS keyring where it works; where it does not (a process without a
+/// session keyring, like this sandbox), the error says to use `plex_token_file`.
+#[test]
+fn the_keyring_keeps_the_plex_token_or_says_why_not() {
+    use lounge_streamer::golive::token::KeyringEntry;
+    use lounge_streamer::plex::{Problem, TokenStore, load_from, store_token};
+    let store = TokenStore::Keyring(KeyringEntry {
+        service: "lounge-streamer-tests",
+        name: "plex-token-roundtrip",
+    });
+    match store_token(&store, &token()) {
+        Ok(()) => {
+            assert_eq!(
+                load_from(store.clone()).expect("loads").expose(),
+                PLEX_TOKEN
+            );
+            store_token(&store, &Secret::new("")).expect("overwrite");
+            assert!(matches!(load_from(store), Err(Problem::NoToken(_))));
+        }
+        Err(e) => {
+            eprintln!("the OS keyring is not usable here, checking its error instead: {e}");
+            assert_eq!(e.kind(), "keyring");
+            assert!(e.to_string().contains("plex_token_file"), "{e}");
+            assert!(!e.to_string().contains(PLEX_TOKEN));
+        }
+    }
+}
