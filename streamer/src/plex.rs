@@ -620,7 +620,7 @@ mod tests {
     #[test]
     fn waits_are_said_in_words() {
         assert_eq!(spoken(LOGIN_TIMEOUT), "10 minutes");
-        assert_eq!(spoken(Duration::from_secs(60)), "1 minute");
+        assert_eq!(spoken(Duration::from_mins(1)), "1 minute");
         assert_eq!(spoken(Duration::from_millis(300)), "1 second");
         assert_eq!(spoken(Duration::from_secs(30)), "30 seconds");
     }
