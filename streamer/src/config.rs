@@ -14,6 +14,9 @@ use serde::Deserialize;
 
 use crate::encoder;
 
+// Each bool is an independent switch the owner writes in the TOML file; an enum per switch
+// would only rename `true`.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -48,6 +51,22 @@ pub struct Config {
     /// Go Live: the main gateway's URL; default `wss://gateway.discord.gg`. Plain `ws://` is
     /// accepted only for loopback addresses (the test fakes).
     pub gateway_url: Option<String>,
+    /// Where the streamer keeps what it generates once (the Plex client identifier, and the
+    /// Plex token unless `plex_token_file` or `plex_token_keyring` say otherwise). Default:
+    /// systemd's `$STATE_DIRECTORY`, else the OS data dir.
+    pub state_dir: Option<PathBuf>,
+    /// The Plex server, e.g. `http://127.0.0.1:32400`. Unset: found through plex.tv (local
+    /// connections first, then remote, then relay).
+    pub plex_url: Option<String>,
+    /// plex.tv's base URL; only tests change it.
+    pub plex_tv_url: Option<String>,
+    /// A file holding the Plex token (`plex login` writes it, 0600). Default:
+    /// `<state_dir>/plex-token`.
+    pub plex_token_file: Option<PathBuf>,
+    /// Keep the Plex token in the OS keyring (service `lounge-streamer`, entry `plex-token`)
+    /// instead of a file.
+    #[serde(default)]
+    pub plex_token_keyring: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +97,7 @@ pub struct Loaded {
     pub suggested_file: PathBuf,
 }
 
-fn project_dirs() -> Option<directories::ProjectDirs> {
+pub(crate) fn project_dirs() -> Option<directories::ProjectDirs> {
     directories::ProjectDirs::from("", "", "lounge-streamer")
 }
 
@@ -164,6 +183,27 @@ impl Loaded {
             self.config.token_file.as_deref(),
             self.config.token_keyring,
             &self.file_hint(),
+        )
+    }
+
+    /// Where generated state lives (see [`Config::state_dir`]).
+    pub fn state_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.config.state_dir {
+            return dir.clone();
+        }
+        if let Some(dir) = std::env::var_os("STATE_DIRECTORY").filter(|d| !d.is_empty()) {
+            // systemd may list several, separated by colons; the first is ours.
+            let first = dir
+                .to_string_lossy()
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            return PathBuf::from(first);
+        }
+        project_dirs().map_or_else(
+            || PathBuf::from("lounge-streamer-state"),
+            |d| d.data_local_dir().to_path_buf(),
         )
     }
 

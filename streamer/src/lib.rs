@@ -10,6 +10,7 @@
 //! - [`golive`]: the Discord side of Go Live (user gateway, voice gateway, DAVE).
 //! - [`output`]: the file muxer for `transcode` and the plain-RTP sender for `rtp-out`.
 //! - [`source`]: which files and URLs a play order may open.
+//! - [`plex`]: the Plex link (token, client identifier, server) and the `plex` commands.
 //! - [`daemon`]: the IPC server for `run`.
 //!
 #![doc = include_str!("../README.md")]
@@ -22,6 +23,7 @@ pub mod golive;
 pub mod hw;
 pub mod output;
 pub mod pipeline;
+pub mod plex;
 pub mod rtp;
 pub mod source;
 pub mod system;

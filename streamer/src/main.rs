@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use lounge_streamer::config::{self, Loaded};
 use lounge_streamer::encoder::{self, Selection};
 use lounge_streamer::pipeline::PipelineConfig;
-use lounge_streamer::{daemon, doctor, output, system};
+use lounge_streamer::{daemon, doctor, output, plex, system};
 use tracing_subscriber::EnvFilter;
 
 /// Lounge's streaming daemon: media in, H.264 + Opus out.
@@ -43,7 +43,8 @@ enum Command {
     Run,
     /// Show the OS, hardware, FFmpeg, every encoder's test result and the encoder choice
     Doctor,
-    /// Transcode a local file to a local .mp4/.mkv with the streaming settings
+    /// Transcode a local file, or a Plex item (`plex:RATING_KEY`), to a local .mp4/.mkv with
+    /// the streaming settings
     Transcode {
         input: PathBuf,
         output: PathBuf,
@@ -71,6 +72,43 @@ enum Command {
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Link the Plex account, check the Plex server, search it
+    Plex {
+        #[command(subcommand)]
+        action: PlexAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlexAction {
+    /// Link the Plex account: shows a code to enter at plex.tv/link, waits up to 10 minutes,
+    /// and stores the token where the config says
+    Login {
+        /// Read a Plex token from stdin instead of linking with a code
+        #[arg(long)]
+        token_stdin: bool,
+        /// How often plex.tv is asked whether the code was entered (tests shorten it)
+        #[arg(long, hide = true, value_name = "MS")]
+        poll_interval_ms: Option<u64>,
+        /// When to give up waiting for the code (tests shorten it)
+        #[arg(long, hide = true, value_name = "MS")]
+        give_up_after_ms: Option<u64>,
+    },
+    /// Show the Plex server, its version and libraries, or exactly what is wrong
+    Check {
+        /// Print JSON: an ok flag with the server and libraries, or the error's kind and message
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search the Plex server
+    Search {
+        /// What to look for
+        query: String,
+        /// Print JSON: an ok flag and the results (rating key, type, title, year; show, season
+        /// and index for episodes)
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -108,6 +146,9 @@ fn main() -> ExitCode {
     if let Command::Token { action } = &cli.command {
         return token_command(&loaded, action);
     }
+    if let Command::Plex { action } = &cli.command {
+        return plex_command(&loaded, action);
+    }
     if let Err(e) = lounge_streamer::init_ffmpeg() {
         return fail(&e);
     }
@@ -121,6 +162,7 @@ fn main() -> ExitCode {
             };
             let selection = encoder::select(system.os, forced, true);
             print!("{}", doctor::report(&system, &selection));
+            println!("\n{}", plex_link(&loaded));
             if selection.chosen.is_some() {
                 ExitCode::SUCCESS
             } else {
@@ -136,7 +178,22 @@ fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(e) => return fail(&e),
             };
-            match output::transcode(&input, &output, config) {
+            let source = match input.to_str().and_then(|s| s.strip_prefix("plex:")) {
+                Some(key) => match block_on(plex::resolve(&loaded, key)) {
+                    Ok(Ok(resolved)) => {
+                        eprintln!(
+                            "Plex item {key} ({}): reading {}",
+                            resolved.item.title,
+                            resolved.describe()
+                        );
+                        resolved.input
+                    }
+                    Ok(Err(e)) => return fail(&e),
+                    Err(e) => return fail(&e),
+                },
+                None => lounge_streamer::pipeline::Input::File(input),
+            };
+            match output::transcode_input(&source, &output, config) {
                 Ok(stats) => {
                     println!(
                         "wrote {}: {} video frames, {} audio packets in {:.2}s ({:.1} fps)",
@@ -180,7 +237,9 @@ fn main() -> ExitCode {
         Command::Config {
             action: ConfigAction::Check,
         } => config_check(&loaded),
-        Command::Token { .. } => unreachable!("handled before FFmpeg starts"),
+        Command::Token { .. } | Command::Plex { .. } => {
+            unreachable!("handled before FFmpeg starts")
+        }
     }
 }
 
@@ -256,6 +315,17 @@ fn config_check(loaded: &Loaded) -> ExitCode {
         _ => println!("encoder: auto (probed at start)"),
     }
     println!("accept_selfbot_risk: {}", loaded.config.accept_selfbot_risk);
+    match &loaded.config.plex_url {
+        Some(url) => match lounge_plex::parse_base(url) {
+            Ok(url) => println!("plex_url: {}", lounge_plex::redact(&url)),
+            Err(e) => return fail(&e),
+        },
+        None => println!("plex_url: unset (the server is found through plex.tv)"),
+    }
+    match plex::token_store(loaded) {
+        Ok(store) => println!("plex token: kept in {store}"),
+        Err(e) => return fail(&e),
+    }
     println!("configuration ok");
     ExitCode::SUCCESS
 }
@@ -285,6 +355,118 @@ fn token_command(loaded: &Loaded, action: &TokenAction) -> ExitCode {
                 println!("token: loaded from {} (not shown)", t.source());
                 ExitCode::SUCCESS
             }
+            Err(e) => fail(&e),
+        },
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("could not start the async runtime: {e}"))?;
+    Ok(runtime.block_on(f))
+}
+
+/// `doctor`'s line about Plex: linked (server, version, libraries) or what is wrong.
+fn plex_link(loaded: &Loaded) -> String {
+    match block_on(plex::check(loaded)) {
+        Ok(Ok(report)) => format!(
+            "Plex:     linked to {} (version {}) at {}, {} libraries",
+            report.server.name,
+            report.server.version,
+            report.server.url,
+            report.libraries.len()
+        ),
+        Ok(Err(e @ plex::Problem::NoToken(_))) => format!("Plex:     not linked: {e}"),
+        Ok(Err(e)) => format!("Plex:     not working: {e}"),
+        Err(e) => format!("Plex:     not checked: {e}"),
+    }
+}
+
+fn json_error(e: &plex::Problem) -> String {
+    serde_json::json!({"ok": false, "error": {"kind": e.kind(), "message": e.to_string()}})
+        .to_string()
+}
+
+fn plex_command(loaded: &Loaded, action: &PlexAction) -> ExitCode {
+    match action {
+        PlexAction::Login {
+            token_stdin,
+            poll_interval_ms,
+            give_up_after_ms,
+        } => {
+            let how = if *token_stdin {
+                let mut raw = String::new();
+                if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut raw) {
+                    return fail(&format!("could not read the token from stdin: {e}"));
+                }
+                plex::Login::Token(lounge_plex::Secret::new(raw.trim()))
+            } else {
+                plex::Login::Pin {
+                    poll: poll_interval_ms
+                        .map_or(plex::LOGIN_POLL, std::time::Duration::from_millis),
+                    give_up: give_up_after_ms
+                        .map_or(plex::LOGIN_TIMEOUT, std::time::Duration::from_millis),
+                }
+            };
+            let said = |line: &str| {
+                use std::io::Write as _;
+                println!("{line}");
+                let _ = std::io::stdout().flush();
+            };
+            match block_on(plex::login(loaded, how, said)) {
+                Ok(Ok((user, store))) => {
+                    println!(
+                        "linked to the Plex account {}; the token is stored in {store} (not shown)",
+                        user.username
+                    );
+                    ExitCode::SUCCESS
+                }
+                Ok(Err(e)) => fail(&e),
+                Err(e) => fail(&e),
+            }
+        }
+        PlexAction::Check { json } => match block_on(plex::check(loaded)) {
+            Ok(Ok(report)) => {
+                if *json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"ok": true, "server": report.server, "libraries": report.libraries})
+                    );
+                } else {
+                    print!("{report}");
+                }
+                ExitCode::SUCCESS
+            }
+            Ok(Err(e)) if *json => {
+                println!("{}", json_error(&e));
+                ExitCode::FAILURE
+            }
+            Ok(Err(e)) => fail(&e),
+            Err(e) => fail(&e),
+        },
+        PlexAction::Search { query, json } => match block_on(plex::search(loaded, query)) {
+            Ok(Ok(results)) => {
+                if *json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"ok": true, "query": query, "results": results})
+                    );
+                } else if results.is_empty() {
+                    println!("no results for \"{query}\"");
+                } else {
+                    for r in &results {
+                        println!("{r}");
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Ok(Err(e)) if *json => {
+                println!("{}", json_error(&e));
+                ExitCode::FAILURE
+            }
+            Ok(Err(e)) => fail(&e),
             Err(e) => fail(&e),
         },
     }

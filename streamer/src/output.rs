@@ -144,6 +144,15 @@ fn drive(
 pub fn transcode(
     input: &Path,
     output: &Path,
+    config: PipelineConfig,
+) -> Result<Stats, OutputError> {
+    transcode_input(&pipeline::Input::File(input.to_path_buf()), output, config)
+}
+
+/// [`transcode`] for any [`pipeline::Input`] (a Plex part download, say).
+pub fn transcode_input(
+    input: &pipeline::Input,
+    output: &Path,
     mut config: PipelineConfig,
 ) -> Result<Stats, OutputError> {
     let target = output.display().to_string();
@@ -151,7 +160,7 @@ pub fn transcode(
         format::output(output).map_err(|e| Muxer::mux_err(&target, "cannot create output", e))?;
     config.video.global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
     let started = Instant::now();
-    let handle = pipeline::start(input, config)?;
+    let handle = pipeline::start_input(input, config)?;
     let streams = handle.streams().clone();
     let video = Muxer::add(&mut octx, &target, &streams.video)?;
     let audio = match &streams.audio {

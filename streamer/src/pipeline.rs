@@ -289,14 +289,65 @@ impl Drop for PipelineHandle {
     }
 }
 
+/// Where the pipeline reads from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    File(PathBuf),
+    /// An HTTP(S) URL read with extra request headers: a Plex part download, whose token is in
+    /// the headers (a `Secret`) and never in the URL that errors and logs show.
+    Http {
+        url: String,
+        headers: lounge_ipc::Secret,
+    },
+}
+
+/// The protocols FFmpeg may use for an [`Input::Http`]: no `file`, `concat` or `subfile`, so
+/// whatever the server answers cannot make FFmpeg open local files.
+const HTTP_PROTOCOLS: &str = "http,https,tcp,tls";
+
+impl Input {
+    fn open(&self) -> Result<(PathBuf, format::context::Input), PipelineError> {
+        match self {
+            Self::File(path) => {
+                if !path.exists() {
+                    return Err(PipelineError::NotFound(path.clone()));
+                }
+                let input = format::input(path).map_err(|e| PipelineError::Unreadable {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+                Ok((path.clone(), input))
+            }
+            Self::Http { url, headers } => {
+                let shown = PathBuf::from(url);
+                let mut options = Dictionary::new();
+                options.set("headers", headers.expose());
+                options.set("protocol_whitelist", HTTP_PROTOCOLS);
+                let input = format::input_with_dictionary(url, options).map_err(|e| {
+                    PipelineError::Unreadable {
+                        path: shown.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                Ok((shown, input))
+            }
+        }
+    }
+}
+
 /// Opens `input` and sets up decoders and encoders exactly as [`start`] does, then lets them go:
 /// whether a source would play, without starting the thread or encoding anything.
 pub fn check(input: &Path, config: &PipelineConfig) -> Result<Streams, PipelineError> {
-    Worker::open(input, config).map(|worker| worker.streams())
+    Worker::open(&Input::File(input.to_path_buf()), config).map(|worker| worker.streams())
 }
 
 /// Opens `input`, sets up decoders and encoders, and starts the pipeline thread.
 pub fn start(input: &Path, config: PipelineConfig) -> Result<PipelineHandle, PipelineError> {
+    start_input(&Input::File(input.to_path_buf()), config)
+}
+
+/// [`start`] for any [`Input`].
+pub fn start_input(input: &Input, config: PipelineConfig) -> Result<PipelineHandle, PipelineError> {
     let worker = Worker::open(input, &config)?;
     let streams = worker.streams();
     let (control_tx, control_rx) = mpsc::channel();
@@ -395,15 +446,8 @@ enum Outcome {
 }
 
 impl Worker {
-    fn open(path: &Path, config: &PipelineConfig) -> Result<Self, PipelineError> {
-        let path_buf = path.to_path_buf();
-        if !path.exists() {
-            return Err(PipelineError::NotFound(path_buf));
-        }
-        let input = format::input(path).map_err(|e| PipelineError::Unreadable {
-            path: path_buf.clone(),
-            reason: e.to_string(),
-        })?;
+    fn open(source: &Input, config: &PipelineConfig) -> Result<Self, PipelineError> {
+        let (path_buf, input) = source.open()?;
         // Cover art is a "video" stream of one picture; it is not something to stream.
         let video_stream = input
             .streams()

@@ -248,9 +248,21 @@ fn bad_inputs_are_clear_errors() {
 
 #[test]
 fn doctor_reports_every_candidate_and_falls_back_to_libx264_without_hardware() {
-    let out = streamer(&["doctor"], None, &[]);
+    let state = tempfile::tempdir().unwrap();
+    let state_dir = state.path().to_str().unwrap();
+    let out = streamer(
+        &["doctor"],
+        None,
+        &[("LOUNGE_STREAMER_STATE_DIR", state_dir)],
+    );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    // No Plex token: doctor says so, and creates nothing (no client identifier yet).
+    assert!(
+        stdout.contains("Plex:     not linked") && stdout.contains("lounge-streamer plex login"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_dir(state.path()).unwrap().count(), 0);
     for needle in [
         "OS:",
         "CPU:",

@@ -6,3 +6,4 @@
 pub mod bin;
 pub mod db;
 pub mod discord;
+pub mod plex;

@@ -157,25 +157,33 @@ pub enum TokenError {
     Keyring { entry: KeyringEntry, reason: String },
 }
 
+/// A secret file's permission bits when its group or others have any access to it (Unix);
+/// `None` when only its owner has, and always on other systems.
+pub(crate) fn too_open_mode(path: &Path) -> std::io::Result<Option<u32>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        Ok((mode & 0o077 != 0).then_some(mode & 0o777))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(None)
+    }
+}
+
 /// Reads a token file. On Unix the file must not be readable by group or others.
 pub fn load_file(path: &Path) -> Result<Token, TokenError> {
     let unreadable = |source| TokenError::FileUnreadable {
         path: path.to_owned(),
         source,
     };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(path)
-            .map_err(unreadable)?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(TokenError::FileTooOpen {
-                path: path.to_owned(),
-                mode: mode & 0o777,
-            });
-        }
+    if let Some(mode) = too_open_mode(path).map_err(unreadable)? {
+        return Err(TokenError::FileTooOpen {
+            path: path.to_owned(),
+            mode,
+        });
     }
     let text = std::fs::read_to_string(path).map_err(unreadable)?;
     Token::new(&text, TokenSource::File(path.to_owned()))

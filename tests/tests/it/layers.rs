@@ -49,7 +49,13 @@ const ENGINES: [&str; 2] = ["lounge-pokemon", "lounge-osrs"];
 #[test]
 fn crates_depend_only_on_the_layers_below() {
     let deps = workspace_deps();
-    for name in ["lounge", "lounge-kit", "lounge-store", "lounge-tests"] {
+    for name in [
+        "lounge",
+        "lounge-kit",
+        "lounge-store",
+        "lounge-tests",
+        "lounge-plex",
+    ] {
         assert!(
             deps.contains_key(name),
             "{name} is missing from the workspace"
@@ -95,6 +101,23 @@ fn crates_depend_only_on_the_layers_below() {
         !deps["lounge-tests"].iter().any(|d| d == "lounge"),
         "lounge-tests runs the lounge binary and must not link the app"
     );
+    // The Plex client is the streamer's, reusable on its own: it knows no bot and no
+    // streamer, only the shared `Secret` type.
+    for d in &deps["lounge-plex"] {
+        assert_eq!(
+            d, "lounge-ipc",
+            "lounge-plex may depend only on lounge-ipc among our crates (and on no Discord crate), not {d}"
+        );
+    }
+    for name in deps
+        .keys()
+        .filter(|n| *n != "lounge-streamer" && *n != "lounge-tests")
+    {
+        assert!(
+            !deps[name].iter().any(|d| d == "lounge-plex"),
+            "{name} may not depend on lounge-plex: only the streamer talks to Plex"
+        );
+    }
 }
 
 /// The app lists every module crate it depends on, and depends on every one that exists, so

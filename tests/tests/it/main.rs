@@ -16,6 +16,7 @@ mod layers;
 mod moderation;
 mod modules;
 mod perm;
+mod plex;
 mod pokemon;
 mod settings;
 // Before the modules that use its `conformance!` macro.
