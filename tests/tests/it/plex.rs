@@ -1107,13 +1107,20 @@ async fn ask(client: &lounge_ipc::Client, command: lounge_ipc::to_streamer::Comm
     client.request(command).await.expect("an answer")
 }
 
-fn failure(reply: Reply) -> (ErrorKind, String) {
-    match reply {
-        Reply::Failed { kind, detail } => {
+async fn refused(
+    client: &lounge_ipc::Client,
+    command: lounge_ipc::to_streamer::Command,
+) -> (ErrorKind, String) {
+    failure(client.request(command).await)
+}
+
+fn failure(answer: Result<Reply, lounge_ipc::ClientError>) -> (ErrorKind, String) {
+    match answer {
+        Err(lounge_ipc::ClientError::Streamer { kind, detail }) => {
             assert!(!detail.contains(PLEX_TOKEN), "the token leaked: {detail}");
             (kind, detail)
         }
-        other => panic!("expected a failure, got {other:?}"),
+        other => panic!("expected the streamer to refuse, got {other:?}"),
     }
 }
 
@@ -1256,15 +1263,13 @@ async fn the_daemon_answers_the_bots_plex_requests_over_ipc() {
     };
     assert_eq!(movie.kind, "movie");
     assert!(!movie.parts.is_empty(), "{movie:?}");
-    let (kind, detail) = failure(
-        ask(
-            &client,
-            C::PlexMetadata {
-                rating_key: "424242".into(),
-            },
-        )
-        .await,
-    );
+    let (kind, detail) = refused(
+        &client,
+        C::PlexMetadata {
+            rating_key: "424242".into(),
+        },
+    )
+    .await;
     assert_eq!(kind, ErrorKind::SourceNotFound, "{detail}");
 
     let Reply::PlexPoster(poster) = ask(
@@ -1287,7 +1292,7 @@ async fn the_daemon_answers_the_bots_plex_requests_over_ipc() {
 
     // The owner revokes the token: the next request says the link is gone.
     fake.revoke_token();
-    let (kind, detail) = failure(ask(&client, C::PlexLibraries).await);
+    let (kind, detail) = refused(&client, C::PlexLibraries).await;
     assert_eq!(kind, ErrorKind::PlexNotLinked, "{detail}");
     streamer.terminate(Duration::from_secs(10)).await;
     fake.assert_no_violations();
@@ -1295,21 +1300,19 @@ async fn the_daemon_answers_the_bots_plex_requests_over_ipc() {
     // No token stored at all, and a Plex server that is not there.
     let unlinked = Owner::new(&fake, Some(&fake.url()), None);
     let (mut streamer, client) = daemon(&unlinked).await;
-    let (kind, detail) = failure(ask(&client, C::PlexLibraries).await);
+    let (kind, detail) = refused(&client, C::PlexLibraries).await;
     assert_eq!(kind, ErrorKind::PlexNotLinked, "{detail}");
     streamer.terminate(Duration::from_secs(10)).await;
     let dead = format!("http://{}", dead_address());
     let gone = Owner::new(&fake, Some(&dead), Some(PLEX_TOKEN));
     let (mut streamer, client) = daemon(&gone).await;
-    let (kind, detail) = failure(
-        ask(
-            &client,
-            C::PlexSearch {
-                query: "heat".into(),
-            },
-        )
-        .await,
-    );
+    let (kind, detail) = refused(
+        &client,
+        C::PlexSearch {
+            query: "heat".into(),
+        },
+    )
+    .await;
     assert_eq!(kind, ErrorKind::PlexUnavailable, "{detail}");
     streamer.terminate(Duration::from_secs(10)).await;
 }
