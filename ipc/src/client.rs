@@ -62,12 +62,39 @@ pub enum ConnectionState {
     Refused {
         reason: RefuseReason,
         message: String,
+        /// The protocol version the streamer speaks, from its refusal.
+        server_version: u32,
     },
+}
+
+/// Which side must be updated when the two speak different protocol versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outdated {
+    /// The streamer speaks an older protocol than this bot.
+    Streamer,
+    /// The streamer is newer than this bot.
+    Bot,
 }
 
 impl ConnectionState {
     pub fn is_connected(&self) -> bool {
         matches!(self, ConnectionState::Connected { .. })
+    }
+
+    /// After a version refusal: which side is behind.
+    pub fn outdated(&self) -> Option<Outdated> {
+        match self {
+            ConnectionState::Refused {
+                reason: RefuseReason::VersionMismatch,
+                server_version,
+                ..
+            } => Some(if *server_version < PROTOCOL_VERSION {
+                Outdated::Streamer
+            } else {
+                Outdated::Bot
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -234,6 +261,7 @@ enum HandshakeError {
     Refused {
         reason: RefuseReason,
         message: String,
+        server_version: u32,
     },
     Other(String),
 }
@@ -252,9 +280,17 @@ async fn supervise(shared: Arc<Shared>) {
                 // picked up quickly.
                 backoff = config.backoff_min;
             }
-            Err(HandshakeError::Refused { reason, message }) => {
-                warn!(?reason, %message, "the streamer refused the handshake");
-                shared.set_state(ConnectionState::Refused { reason, message });
+            Err(HandshakeError::Refused {
+                reason,
+                message,
+                server_version,
+            }) => {
+                warn!(?reason, %message, server_version, "the streamer refused the handshake");
+                shared.set_state(ConnectionState::Refused {
+                    reason,
+                    message,
+                    server_version,
+                });
             }
             Err(HandshakeError::Other(reason)) => {
                 debug!(%reason, "streamer not reachable");
@@ -287,8 +323,14 @@ async fn connect(config: &ClientConfig) -> Result<(Stream, u32, Capabilities), H
                 capabilities,
             } => Ok((stream, version, capabilities)),
             ToBot::Refused {
-                reason, message, ..
-            } => Err(HandshakeError::Refused { reason, message }),
+                reason,
+                message,
+                server_version,
+            } => Err(HandshakeError::Refused {
+                reason,
+                message,
+                server_version,
+            }),
             other => Err(HandshakeError::Other(format!(
                 "expected ready or refused, got {other:?}"
             ))),

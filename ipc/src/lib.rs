@@ -25,16 +25,20 @@
 
 pub mod client;
 pub mod frame;
+pub mod plex;
 mod secret;
 pub mod server;
 mod socket;
 pub mod to_bot;
 pub mod to_streamer;
 
-pub use client::{Client, ClientConfig, ClientError, ConnectionState};
+pub use client::{Client, ClientConfig, ClientError, ConnectionState, Outdated};
 pub use secret::Secret;
 pub use server::{EventSender, Requests, Responder, Server, ServerConfig, ServerError};
 pub use socket::default_socket_path;
 
 /// Bumped on any change that an older peer would misread. Both sides must match exactly.
-pub const PROTOCOL_VERSION: u32 = 1;
+///
+/// v2: the Plex requests (`plex_search`, `plex_libraries`, `plex_browse`, `plex_metadata`,
+/// `plex_poster`) and their answers.
+pub const PROTOCOL_VERSION: u32 = 2;

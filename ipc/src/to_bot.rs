@@ -129,9 +129,113 @@ pub enum Reply {
     Status(Status),
     /// The request was understood but could not be carried out.
     Failed { kind: ErrorKind, detail: String },
+    /// A page of Plex items: search results, a library, an item's children, On Deck,
+    /// recently added.
+    PlexItems(PlexItems),
+    /// The owner's Plex libraries.
+    PlexLibraries { libraries: Vec<PlexLibrary> },
+    /// One Plex item in detail.
+    PlexMetadata(PlexDetails),
+    /// An item's poster.
+    PlexPoster(PlexPoster),
     /// A result from a newer streamer.
     #[serde(other)]
     Unknown,
+}
+
+/// A page of a Plex list (see [`crate::plex`] for the limits every field is cut to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlexItems {
+    pub items: Vec<PlexItem>,
+    /// Which page this is, from 0.
+    pub page: u32,
+    /// How many items the whole list has.
+    pub total: u64,
+}
+
+/// One Plex item in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlexItem {
+    pub rating_key: String,
+    /// Plex's type: `movie`, `show`, `season`, `episode`, `artist`, `album`, `track`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    /// The show of a season; the season of an episode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_title: Option<String>,
+    /// The show of an episode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grandparent_title: Option<String>,
+    /// The episode number in its season, the season number in its show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    /// The season number of an episode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_index: Option<u32>,
+    /// Whether browsing into it lists more items (a show's seasons, a season's episodes).
+    pub has_children: bool,
+}
+
+/// One Plex library.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlexLibrary {
+    pub key: String,
+    pub title: String,
+    /// `movie`, `show`, `artist`, `photo`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// One Plex item in detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlexDetails {
+    pub rating_key: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// Where the owner stopped (Continue Watching).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view_offset_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grandparent_title: Option<String>,
+    /// The media files of its versions.
+    pub parts: Vec<PlexPart>,
+    /// Whether it has a poster to ask for with `plex_poster`.
+    pub has_poster: bool,
+}
+
+/// One media file of a Plex item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlexPart {
+    /// Whether the streamer can get at it: the file on its disk, or a download from Plex.
+    pub available: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// `1080`, `720`, `4k`, `sd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_resolution: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+/// A poster, scaled by Plex's photo transcoder: at most [`crate::plex::MAX_POSTER_BYTES`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlexPoster {
+    /// `image/jpeg`.
+    pub content_type: String,
+    /// The image, base64 (standard alphabet, padded).
+    pub data_base64: String,
 }
 
 /// A snapshot of the streamer, enough for the bot to rebuild its view after a reconnect.
@@ -209,6 +313,12 @@ pub enum ErrorKind {
     SourceUnavailable,
     /// The streamer's owner does not allow this kind of source (web links are off).
     SourceNotAllowed,
+    /// The item exists but is not something Lounge plays (a show, a photo).
+    NotPlayable,
+    /// The streamer has no Plex account linked (or the token was revoked).
+    PlexNotLinked,
+    /// The Plex server could not be reached or answered wrongly.
+    PlexUnavailable,
     UnsupportedMedia,
     EncoderFailed,
     /// The request was malformed or uses an `op` this streamer does not know.
@@ -247,6 +357,14 @@ impl ErrorKind {
             }
             ErrorKind::SourceNotAllowed => {
                 "The streamer doesn't play web links: ask for a file from its media folders."
+            }
+            ErrorKind::NotPlayable => "That Plex item can't be played: pick a movie or an episode.",
+            ErrorKind::PlexNotLinked => {
+                "The streamer isn't linked to a Plex account. Whoever runs it can link one with \
+                 `lounge-streamer plex login`."
+            }
+            ErrorKind::PlexUnavailable => {
+                "The streamer can't reach its Plex server right now. Try again later."
             }
             ErrorKind::UnsupportedMedia => "That media format isn't supported.",
             ErrorKind::EncoderFailed => "The video encoder failed. Try a lower quality.",

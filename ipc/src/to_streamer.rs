@@ -93,6 +93,55 @@ pub enum Command {
     Status,
     /// Ask the streamer process to exit cleanly.
     Shutdown,
+    /// Search the owner's Plex (`/hubs/search`); answered with [`crate::to_bot::Reply::PlexItems`],
+    /// at most [`crate::plex::PAGE_SIZE`] results.
+    PlexSearch {
+        query: String,
+    },
+    /// The Plex libraries; answered with [`crate::to_bot::Reply::PlexLibraries`].
+    PlexLibraries,
+    /// One page of a Plex list; answered with [`crate::to_bot::Reply::PlexItems`].
+    PlexBrowse {
+        list: PlexList,
+        /// Counts from 0; each page holds [`crate::plex::PAGE_SIZE`] items.
+        page: u32,
+    },
+    /// One Plex item in detail; answered with [`crate::to_bot::Reply::PlexMetadata`].
+    PlexMetadata {
+        rating_key: String,
+    },
+    /// An item's poster, small, from Plex's photo transcoder; answered with
+    /// [`crate::to_bot::Reply::PlexPoster`].
+    PlexPoster {
+        rating_key: String,
+    },
+}
+
+/// Which Plex list [`Command::PlexBrowse`] pages through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PlexList {
+    /// A library's items (its `key` from [`crate::to_bot::Reply::PlexLibraries`]).
+    Library { key: String, sort: PlexSort },
+    /// A show's seasons, a season's episodes.
+    Children { rating_key: String },
+    /// On Deck: what Continue Watching shows.
+    OnDeck,
+    /// Recently added, across libraries.
+    RecentlyAdded,
+}
+
+/// The orders a library can be listed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PlexSort {
+    #[default]
+    RecentlyAdded,
+    Title,
+    Year,
+    Rating,
 }
 
 /// Where the media comes from.

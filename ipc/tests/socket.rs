@@ -41,7 +41,10 @@ async fn wrong_secret_is_refused_with_a_reason() {
         matches!(s, ConnectionState::Refused { .. })
     })
     .await;
-    let ConnectionState::Refused { reason, message } = state else {
+    let ConnectionState::Refused {
+        reason, message, ..
+    } = state
+    else {
         unreachable!()
     };
     assert_eq!(reason, RefuseReason::BadSecret);

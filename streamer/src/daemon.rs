@@ -1,8 +1,11 @@
 //! `lounge-streamer run`: the IPC server the bot talks to.
 //!
-//! `status` and `shutdown` are answered here; every other order goes to the Go Live
+//! `status`, `shutdown` and the Plex requests (see [`crate::plex_requests`]) are answered
+//! here; every other order goes to the Go Live
 //! [`Session`], which logs in as the owner's account (only with `accept_selfbot_risk`), joins
 //! voice, starts the stream and plays the source, and answers with the step that failed.
+
+use std::sync::Arc;
 
 use lounge_ipc::to_bot::{Capabilities, Reply};
 use lounge_ipc::to_streamer::{Command, Quality, Request};
@@ -13,6 +16,7 @@ use crate::config::{ConfigError, Loaded};
 use crate::encoder::Selection;
 use crate::golive::session::{Session, Settings};
 use crate::golive::voice::VoiceOptions;
+use crate::plex_requests::{self, PlexRequests};
 use crate::source::SourcePolicy;
 
 /// Printed by `run` every time: the owner must know what the opt-in means.
@@ -38,6 +42,7 @@ pub enum DaemonError {
 /// at once (even while a join is under way), the rest go to the Go Live session in order.
 struct State {
     session: Session,
+    plex: Arc<PlexRequests>,
 }
 
 impl State {
@@ -51,6 +56,7 @@ impl State {
                 responder.respond(Reply::Ok);
                 return true;
             }
+            command if plex_requests::handles(&command) => self.plex.submit(command, responder),
             command => self.session.submit(command, responder),
         }
         false
@@ -93,6 +99,7 @@ pub async fn run(loaded: &Loaded, selection: &Selection) -> Result<(), DaemonErr
     };
     let state = State {
         session: Session::spawn(settings, server.events()),
+        plex: PlexRequests::new(loaded.clone()),
     };
     let mut terminate = terminate_signal()?;
     loop {

@@ -24,6 +24,7 @@ pub mod hw;
 pub mod output;
 pub mod pipeline;
 pub mod plex;
+pub mod plex_requests;
 pub mod rtp;
 pub mod source;
 pub mod system;

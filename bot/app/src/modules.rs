@@ -75,6 +75,27 @@ mod tests {
         );
     }
 
+    /// Discord enforces `default_member_permissions` only for slash use, so every command
+    /// (and group) must also require them, which poise checks for prefix use too.
+    /// See: issue #17, item 12.
+    #[test]
+    fn no_command_relies_on_default_member_permissions_alone() {
+        fn check(c: &Command) {
+            assert!(
+                c.required_permissions
+                    .contains(c.default_member_permissions),
+                "{}: default {} but requires only {}",
+                c.qualified_name,
+                c.default_member_permissions,
+                c.required_permissions
+            );
+            c.subcommands.iter().for_each(check);
+        }
+        let all = commands();
+        assert!(all.iter().any(|c| !c.default_member_permissions.is_empty()));
+        all.iter().for_each(check);
+    }
+
     #[test]
     fn every_command_has_its_module_as_category() {
         for c in commands() {

@@ -132,6 +132,9 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             };
             reply_ephemeral(ctx, msg).await
         }
+        E::PermissionFetchFailed { ctx, .. } => {
+            reply_ephemeral(ctx, crate::messages::PERMISSIONS_UNKNOWN).await
+        }
         E::NotAnOwner { ctx, .. } => {
             reply_ephemeral(ctx, "Only the bot's owners can use this.").await
         }

@@ -15,6 +15,7 @@ pub fn collect(modules: &[Module]) -> Vec<Command> {
         for mut command in (module.commands)() {
             apply_policy(&mut command, module);
             default_permissions(&mut command);
+            enforce_default_permissions(&mut command);
             all.push(command);
         }
     }
@@ -40,6 +41,14 @@ pub fn default_permissions(command: &mut Command) {
             .reduce(|a, b| a & b)
             .unwrap_or_default();
     }
+}
+
+/// Discord enforces `default_member_permissions` only for slash use; typed with the prefix a
+/// command would be open to everyone. poise checks `required_permissions` of every command on
+/// the path (group, then subcommand) for both kinds of invocation, and refuses when it can't
+/// work the member's permissions out, so the default becomes a requirement here, once.
+pub fn enforce_default_permissions(command: &mut Command) {
+    command.required_permissions |= command.default_member_permissions;
 }
 
 fn apply_policy(command: &mut Command, module: &Module) {

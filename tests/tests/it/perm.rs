@@ -185,3 +185,49 @@ async fn slash_rules_take_roles_and_channels() {
     assert!(denied.contains("You can't use `balance` here"), "{denied}");
     h.finish().await;
 }
+
+/// Typed with the prefix, a command meets its slash `default_member_permissions` too: Discord
+/// enforces those only for slash use. See: issue #17, item 12.
+async fn prefix_use_needs_the_slash_default_permissions(backend: Backend) {
+    let h = Harness::start(TestDb::new(backend).await).await;
+    let g = GENERAL_CHANNEL_ID;
+    for text in [
+        "!module list".to_owned(),
+        format!("!perm explain balance <@{MEMBER_ID}>"),
+        "!perm list".to_owned(),
+    ] {
+        let refused = h.ask(GUILD_ID, g, MEMBER_ID, &text).await;
+        assert!(
+            refused.contains("You need these permissions") && refused.contains("Manage Guild"),
+            "{text}: {refused}"
+        );
+    }
+    let list = h.ask(GUILD_ID, g, MOD_ID, "!module list").await;
+    assert!(list.contains("core — always on"), "{list}");
+    let why = h
+        .ask(
+            GUILD_ID,
+            g,
+            MOD_ID,
+            &format!("!perm explain balance <@{MEMBER_ID}>"),
+        )
+        .await;
+    assert!(why.contains("can use `balance`"), "{why}");
+    // Commands without a default stay open to everyone.
+    assert!(
+        h.ask(GUILD_ID, g, MEMBER_ID, "!ping")
+            .await
+            .contains("Pinging")
+    );
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prefix_use_needs_the_slash_default_permissions_on_sqlite() {
+    prefix_use_needs_the_slash_default_permissions(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prefix_use_needs_the_slash_default_permissions_on_postgres() {
+    prefix_use_needs_the_slash_default_permissions(Backend::Postgres).await;
+}

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use base64::Engine as _;
+use lounge_ipc::to_bot::{ErrorKind, PlexItems, Reply};
+use lounge_ipc::to_streamer::{PlexList, PlexSort};
 use lounge_plex::model::{ItemType, Resource, parse_container};
 use lounge_plex::{
     ClientInfo, Error, Http, Page, PlayState, PlexTv, Secret, Server, Sort, Timeline, Timeouts,
@@ -1064,4 +1067,252 @@ fn the_keyring_keeps_the_plex_token_or_says_why_not() {
             assert!(!e.to_string().contains(PLEX_TOKEN));
         }
     }
+}
+
+// ---- the daemon's Plex requests over IPC (what the bot's `/plex` commands ask) ----
+
+/// Runs `lounge-streamer run` for `owner` on a socket in its temp dir and connects a client.
+async fn daemon(owner: &Owner) -> (bin::Running, lounge_ipc::Client) {
+    let socket = owner.dir.path().join("streamer.sock");
+    let config = owner.dir.path().join("lounge-streamer.toml");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    let _ = writeln!(
+        text,
+        "socket = {:?}\nlog_level = \"info\"",
+        socket.to_str().expect("UTF-8")
+    );
+    std::fs::write(&config, text).expect("config");
+    let streamer = bin::Running::spawn(owner.command(&["run"]));
+    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
+    while !streamer.output().contains("listening on") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "lounge-streamer did not listen:\n{}",
+            streamer.output()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let client = lounge_ipc::Client::spawn(lounge_ipc::ClientConfig::new(
+        socket,
+        lounge_ipc::Secret::new("s"),
+    ));
+    client
+        .wait_connected(Duration::from_secs(30))
+        .await
+        .expect("the client connects");
+    (streamer, client)
+}
+
+async fn ask(client: &lounge_ipc::Client, command: lounge_ipc::to_streamer::Command) -> Reply {
+    client.request(command).await.expect("an answer")
+}
+
+async fn refused(
+    client: &lounge_ipc::Client,
+    command: lounge_ipc::to_streamer::Command,
+) -> (ErrorKind, String) {
+    failure(client.request(command).await)
+}
+
+fn failure(answer: Result<Reply, lounge_ipc::ClientError>) -> (ErrorKind, String) {
+    match answer {
+        Err(lounge_ipc::ClientError::Streamer { kind, detail }) => {
+            assert!(!detail.contains(PLEX_TOKEN), "the token leaked: {detail}");
+            (kind, detail)
+        }
+        other => panic!("expected the streamer to refuse, got {other:?}"),
+    }
+}
+
+fn page(reply: Reply) -> PlexItems {
+    match reply {
+        Reply::PlexItems(items) => items,
+        other => panic!("expected Plex items, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_answers_the_bots_plex_requests_over_ipc() {
+    use lounge_ipc::to_streamer::Command as C;
+    let fake = FakePlex::start_with(Options {
+        generated_items: 10_000,
+        ..Options::default()
+    })
+    .await;
+    let owner = Owner::new(&fake, Some(&fake.url()), Some(PLEX_TOKEN));
+    let (mut streamer, client) = daemon(&owner).await;
+
+    let Reply::PlexLibraries { libraries } = ask(&client, C::PlexLibraries).await else {
+        panic!("libraries");
+    };
+    let libraries: Vec<(&str, &str, &str)> = libraries
+        .iter()
+        .map(|l| (l.key.as_str(), l.title.as_str(), l.kind.as_str()))
+        .collect();
+    assert_eq!(
+        libraries,
+        [
+            ("1", "Movies", "movie"),
+            ("2", "TV Shows", "show"),
+            ("3", "Photos", "photo"),
+            ("5", "Music", "artist"),
+        ]
+    );
+
+    let hits = page(
+        ask(
+            &client,
+            C::PlexSearch {
+                query: "buck".into(),
+            },
+        )
+        .await,
+    );
+    let titles: Vec<&str> = hits.items.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(titles, ["Big Buck Bunny"]);
+    assert_eq!(hits.total, 1);
+    let none = page(
+        ask(
+            &client,
+            C::PlexSearch {
+                query: "zzzz-nothing".into(),
+            },
+        )
+        .await,
+    );
+    assert!(none.items.is_empty() && none.total == 0, "{none:?}");
+
+    // Pages of the 10,000-item library: 25 each, the library's total, no overlap.
+    let total = fake.library_len("1") as u64;
+    let mut seen = std::collections::HashSet::new();
+    for n in [0, 1, 300] {
+        let p = page(
+            ask(
+                &client,
+                C::PlexBrowse {
+                    list: PlexList::Library {
+                        key: "1".into(),
+                        sort: PlexSort::Title,
+                    },
+                    page: n,
+                },
+            )
+            .await,
+        );
+        assert_eq!((p.page, p.total, p.items.len()), (n, total, 25));
+        for item in p.items {
+            assert!(seen.insert(item.rating_key), "page {n} overlaps");
+        }
+    }
+
+    let episodes = page(
+        ask(
+            &client,
+            C::PlexBrowse {
+                list: PlexList::Children {
+                    rating_key: "89".into(),
+                },
+                page: 0,
+            },
+        )
+        .await,
+    );
+    let pilot = &episodes.items[0];
+    assert_eq!(
+        (
+            pilot.kind.as_str(),
+            pilot.title.as_str(),
+            pilot.index,
+            pilot.parent_index,
+            pilot.grandparent_title.as_deref()
+        ),
+        ("episode", "Pilot", Some(1), Some(1), Some("The 100"))
+    );
+    let deck = page(
+        ask(
+            &client,
+            C::PlexBrowse {
+                list: PlexList::OnDeck,
+                page: 0,
+            },
+        )
+        .await,
+    );
+    assert!(!deck.items.is_empty());
+    let recent = page(
+        ask(
+            &client,
+            C::PlexBrowse {
+                list: PlexList::RecentlyAdded,
+                page: 0,
+            },
+        )
+        .await,
+    );
+    assert_eq!(recent.items.len(), 25);
+
+    let Reply::PlexMetadata(movie) = ask(
+        &client,
+        C::PlexMetadata {
+            rating_key: "108".into(),
+        },
+    )
+    .await
+    else {
+        panic!("metadata");
+    };
+    assert_eq!(movie.kind, "movie");
+    assert!(!movie.parts.is_empty(), "{movie:?}");
+    let (kind, detail) = refused(
+        &client,
+        C::PlexMetadata {
+            rating_key: "424242".into(),
+        },
+    )
+    .await;
+    assert_eq!(kind, ErrorKind::SourceNotFound, "{detail}");
+
+    let Reply::PlexPoster(poster) = ask(
+        &client,
+        C::PlexPoster {
+            rating_key: "55".into(),
+        },
+    )
+    .await
+    else {
+        panic!("poster");
+    };
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(&poster.data_base64)
+        .expect("base64");
+    assert_eq!(
+        (png.as_slice(), poster.content_type.as_str()),
+        (lounge_tests::plex::poster_png(), "image/png")
+    );
+
+    // The owner revokes the token: the next request says the link is gone.
+    fake.revoke_token();
+    let (kind, detail) = refused(&client, C::PlexLibraries).await;
+    assert_eq!(kind, ErrorKind::PlexNotLinked, "{detail}");
+    streamer.terminate(Duration::from_secs(10)).await;
+    fake.assert_no_violations();
+
+    // No token stored at all, and a Plex server that is not there.
+    let unlinked = Owner::new(&fake, Some(&fake.url()), None);
+    let (mut streamer, client) = daemon(&unlinked).await;
+    let (kind, detail) = refused(&client, C::PlexLibraries).await;
+    assert_eq!(kind, ErrorKind::PlexNotLinked, "{detail}");
+    streamer.terminate(Duration::from_secs(10)).await;
+    let dead = format!("http://{}", dead_address());
+    let gone = Owner::new(&fake, Some(&dead), Some(PLEX_TOKEN));
+    let (mut streamer, client) = daemon(&gone).await;
+    let (kind, detail) = refused(
+        &client,
+        C::PlexSearch {
+            query: "heat".into(),
+        },
+    )
+    .await;
+    assert_eq!(kind, ErrorKind::PlexUnavailable, "{detail}");
+    streamer.terminate(Duration::from_secs(10)).await;
 }

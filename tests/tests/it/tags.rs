@@ -239,7 +239,7 @@ async fn aliases_expand_before_dispatch(backend: Backend) {
     let clash = h.ask(GUILD_ID, G, MEMBER_ID, "!tag create gift hi").await;
     assert!(clash.contains("already an alias"), "{clash}");
 
-    let list = h.ask(GUILD_ID, G, MEMBER_ID, "!alias list").await;
+    let list = h.ask(GUILD_ID, G, MOD_ID, "!alias list").await;
     assert!(list.contains("`!gift` → `!give`"), "{list}");
     let removed = h.ask(GUILD_ID, G, MOD_ID, "!alias remove gift").await;
     assert!(removed.contains("Removed the alias `gift`"), "{removed}");

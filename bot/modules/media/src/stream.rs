@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use lounge_ipc::to_bot::{Capabilities, PlaybackState, RefuseReason, Status};
 use lounge_ipc::to_streamer::{Command as Order, Quality, Source};
-use lounge_ipc::{ClientError, ConnectionState};
+use lounge_ipc::{ClientError, ConnectionState, Outdated};
 use poise::serenity_prelude as serenity;
 
 use crate::link::{Link, Snapshot};
@@ -34,8 +34,10 @@ mod text {
     pub const SECRET_MISMATCH: &str = "the shared secret doesn't match. Whoever runs the bot \
         must give the bot's `streamer.secret` the same value as the streamer's `ipc_secret`; \
         I retry by myself.";
-    pub const VERSION_MISMATCH: &str = "it speaks a different protocol version. Run the same \
-        release of the bot and lounge-streamer; I retry by myself.";
+    pub const STREAMER_OUTDATED: &str = "it speaks an older protocol version than the bot: \
+        update lounge-streamer to the bot's release; I retry by myself.";
+    pub const BOT_OUTDATED: &str = "it speaks a newer protocol version than the bot: update \
+        the bot to the streamer's release; I retry by myself.";
     pub const REFUSED_OTHER: &str = "its log says why. I retry by myself.";
 }
 
@@ -387,7 +389,10 @@ fn not_connected(snapshot: &Snapshot) -> String {
         ConnectionState::Refused { reason, .. } => {
             let why = match reason {
                 RefuseReason::BadSecret => text::SECRET_MISMATCH,
-                RefuseReason::VersionMismatch => text::VERSION_MISMATCH,
+                RefuseReason::VersionMismatch => match snapshot.state.outdated() {
+                    Some(Outdated::Bot) => text::BOT_OUTDATED,
+                    _ => text::STREAMER_OUTDATED,
+                },
                 _ => text::REFUSED_OTHER,
             };
             format!("The streamer is running but refused my connection (since {since}): {why}")
@@ -535,6 +540,7 @@ mod tests {
             ConnectionState::Refused {
                 reason: RefuseReason::BadSecret,
                 message: "the shared secret does not match the streamer's config".into(),
+                server_version: lounge_ipc::PROTOCOL_VERSION,
             },
             false,
         ));
@@ -542,6 +548,20 @@ mod tests {
             refused.contains("secret doesn't match") && refused.contains("ipc_secret"),
             "{refused}"
         );
+        let mismatch = |server_version| {
+            not_connected(&snapshot(
+                ConnectionState::Refused {
+                    reason: RefuseReason::VersionMismatch,
+                    message: "versions differ".into(),
+                    server_version,
+                },
+                false,
+            ))
+        };
+        let older = mismatch(lounge_ipc::PROTOCOL_VERSION - 1);
+        assert!(older.contains("update lounge-streamer"), "{older}");
+        let bot_behind = mismatch(lounge_ipc::PROTOCOL_VERSION + 1);
+        assert!(bot_behind.contains("update the bot"), "{bot_behind}");
     }
 
     #[test]
