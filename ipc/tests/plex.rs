@@ -2,8 +2,6 @@
 //! under the frame cap (checked by a round trip over a real socket), and how the client tells
 //! which side to update when the versions differ.
 
-use std::fmt::Debug;
-
 use interprocess::local_socket::tokio::prelude::*;
 use interprocess::local_socket::{GenericFilePath, ListenerOptions};
 use lounge_ipc::frame::{self, MAX_FRAME_LEN};
@@ -13,21 +11,10 @@ use lounge_ipc::plex::{
 use lounge_ipc::to_bot::{
     PlexDetails, PlexItem, PlexItems, PlexLibrary, PlexPart, PlexPoster, RefuseReason, Reply, ToBot,
 };
-use lounge_ipc::to_streamer::{Command, Hello, PlexList, PlexSort, Request};
+use lounge_ipc::to_streamer::{Command, Hello, PlexList, PlexSort};
 use lounge_ipc::{Client, ConnectionState, Outdated, PROTOCOL_VERSION, Server};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use crate::util::{self, Fixture, SECRET};
-
-fn pin<T: Serialize + DeserializeOwned + PartialEq + Debug>(value: &T, json: &str) {
-    assert_eq!(serde_json::to_string(value).unwrap(), json);
-    assert_eq!(&serde_json::from_str::<T>(json).unwrap(), value);
-}
-
-fn request(id: u64, command: Command, json: &str) {
-    pin(&Request { id, command }, json);
-}
+use crate::util::{self, Fixture, SECRET, pin, request};
 
 #[test]
 fn plex_requests() {

@@ -1,3 +1,4 @@
+use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -5,11 +6,24 @@ use interprocess::local_socket::GenericFilePath;
 use interprocess::local_socket::tokio::Stream;
 use interprocess::local_socket::tokio::prelude::*;
 use lounge_ipc::to_bot::{Capabilities, PlaybackState, Reply, Status, ToBot};
-use lounge_ipc::to_streamer::{Command, Hello, Quality};
+use lounge_ipc::to_streamer::{Command, Hello, Quality, Request};
 use lounge_ipc::{
     ClientConfig, ConnectionState, PROTOCOL_VERSION, Requests, Secret, Server, ServerConfig, frame,
 };
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tempfile::TempDir;
+
+/// Pins `value`'s exact JSON both ways: a change here is a protocol change.
+pub fn pin<T: Serialize + DeserializeOwned + PartialEq + Debug>(value: &T, json: &str) {
+    assert_eq!(serde_json::to_string(value).unwrap(), json);
+    assert_eq!(&serde_json::from_str::<T>(json).unwrap(), value);
+}
+
+/// Pins a request's exact JSON, with its id.
+pub fn request(id: u64, command: Command, json: &str) {
+    pin(&Request { id, command }, json);
+}
 
 pub const SECRET: &str = "correct horse battery staple";
 

@@ -1,24 +1,13 @@
 //! Pins the exact JSON of every message kind: a change here is a protocol change and needs a
 //! `PROTOCOL_VERSION` bump.
 
-use std::fmt::Debug;
-
 use lounge_ipc::frame;
 use lounge_ipc::to_bot::{
     Capabilities, EndReason, ErrorKind, Event, PlaybackState, RefuseReason, Reply, Status, ToBot,
 };
 use lounge_ipc::to_streamer::{Command, Hello, Quality, Request, Source};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-fn pin<T: Serialize + DeserializeOwned + PartialEq + Debug>(value: &T, json: &str) {
-    assert_eq!(serde_json::to_string(value).unwrap(), json);
-    assert_eq!(&serde_json::from_str::<T>(json).unwrap(), value);
-}
-
-fn request(id: u64, command: Command, json: &str) {
-    pin(&Request { id, command }, json);
-}
+use crate::util::{pin, request};
 
 #[test]
 fn hello() {

@@ -92,6 +92,19 @@ impl Running {
             .join("\n")
     }
 
+    /// Waits until the output so far contains `needle` (a daemon's "listening on", say).
+    pub async fn wait_output(&self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.output().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "no `{needle}` within {timeout:?}; output:\n{}",
+                self.output()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -82,11 +82,7 @@ impl GoLiveStreamer {
             .arg(self.dir.path().join("lounge-streamer.toml"))
             .arg("run");
         let streamer = Running::spawn(cmd);
-        h.fake
-            .wait_until("lounge-streamer to listen", READY_TIMEOUT, |_| {
-                streamer.output().contains("listening on").then_some(())
-            })
-            .await;
+        streamer.wait_output("listening on", READY_TIMEOUT).await;
         // The bot reconnects on its own (with backoff); order only once its link is up.
         let deadline = Instant::now() + ORDER_TIMEOUT;
         loop {

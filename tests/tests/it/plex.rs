@@ -1083,15 +1083,9 @@ async fn daemon(owner: &Owner) -> (bin::Running, lounge_ipc::Client) {
     );
     std::fs::write(&config, text).expect("config");
     let streamer = bin::Running::spawn(owner.command(&["run"]));
-    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
-    while !streamer.output().contains("listening on") {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "lounge-streamer did not listen:\n{}",
-            streamer.output()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    streamer
+        .wait_output("listening on", Duration::from_mins(1))
+        .await;
     let client = lounge_ipc::Client::spawn(lounge_ipc::ClientConfig::new(
         socket,
         lounge_ipc::Secret::new("s"),
@@ -1122,6 +1116,20 @@ fn failure(answer: Result<Reply, lounge_ipc::ClientError>) -> (ErrorKind, String
         }
         other => panic!("expected the streamer to refuse, got {other:?}"),
     }
+}
+
+/// One page of a Plex list, asked of the daemon.
+async fn browse(client: &lounge_ipc::Client, list: PlexList, page_no: u32) -> PlexItems {
+    page(
+        ask(
+            client,
+            lounge_ipc::to_streamer::Command::PlexBrowse {
+                list,
+                page: page_no,
+            },
+        )
+        .await,
+    )
 }
 
 fn page(reply: Reply) -> PlexItems {
@@ -1186,37 +1194,29 @@ async fn the_daemon_answers_the_bots_plex_requests_over_ipc() {
     let total = fake.library_len("1") as u64;
     let mut seen = std::collections::HashSet::new();
     for n in [0, 1, 300] {
-        let p = page(
-            ask(
-                &client,
-                C::PlexBrowse {
-                    list: PlexList::Library {
-                        key: "1".into(),
-                        sort: PlexSort::Title,
-                    },
-                    page: n,
-                },
-            )
-            .await,
-        );
+        let p = browse(
+            &client,
+            PlexList::Library {
+                key: "1".into(),
+                sort: PlexSort::Title,
+            },
+            n,
+        )
+        .await;
         assert_eq!((p.page, p.total, p.items.len()), (n, total, 25));
         for item in p.items {
             assert!(seen.insert(item.rating_key), "page {n} overlaps");
         }
     }
 
-    let episodes = page(
-        ask(
-            &client,
-            C::PlexBrowse {
-                list: PlexList::Children {
-                    rating_key: "89".into(),
-                },
-                page: 0,
-            },
-        )
-        .await,
-    );
+    let episodes = browse(
+        &client,
+        PlexList::Children {
+            rating_key: "89".into(),
+        },
+        0,
+    )
+    .await;
     let pilot = &episodes.items[0];
     assert_eq!(
         (
@@ -1228,27 +1228,9 @@ async fn the_daemon_answers_the_bots_plex_requests_over_ipc() {
         ),
         ("episode", "Pilot", Some(1), Some(1), Some("The 100"))
     );
-    let deck = page(
-        ask(
-            &client,
-            C::PlexBrowse {
-                list: PlexList::OnDeck,
-                page: 0,
-            },
-        )
-        .await,
-    );
+    let deck = browse(&client, PlexList::OnDeck, 0).await;
     assert!(!deck.items.is_empty());
-    let recent = page(
-        ask(
-            &client,
-            C::PlexBrowse {
-                list: PlexList::RecentlyAdded,
-                page: 0,
-            },
-        )
-        .await,
-    );
+    let recent = browse(&client, PlexList::RecentlyAdded, 0).await;
     assert_eq!(recent.items.len(), 25);
 
     let Reply::PlexMetadata(movie) = ask(
