@@ -556,6 +556,16 @@ impl Resolved {
     }
 }
 
+/// The part's file, when this machine can read it at the path Plex has for it (the streamer
+/// beside the server): played from disk, with no HTTP at all. Plex's path is trusted as the
+/// server owner's, unlike a member's `media_roots` path.
+pub fn local_file(part: &lounge_plex::model::Part) -> Option<PathBuf> {
+    let file = PathBuf::from(part.file.as_deref()?);
+    std::fs::File::open(&file)
+        .is_ok_and(|f| f.metadata().is_ok_and(|m| m.is_file()))
+        .then_some(file)
+}
+
 /// A Plex item's media, for the pipeline: the best version's part, read straight from disk
 /// when the streamer can open the path Plex has for it (the same machine: no HTTP at all),
 /// else downloaded from the server with the token in a header.
@@ -571,10 +581,7 @@ pub async fn resolve(loaded: &Loaded, rating_key: &str) -> Result<Resolved, Prob
     lounge_plex::playable(&item).map_err(not_playable)?;
     let (_, part) = lounge_plex::best_version(&item)
         .ok_or_else(|| not_playable(format!("{} has no media file in Plex", item.title)))?;
-    // Plex's path is trusted as the server owner's, unlike a member's `media_roots` path.
-    if let Some(file) = part.file.as_deref().map(PathBuf::from)
-        && std::fs::File::open(&file).is_ok_and(|f| f.metadata().is_ok_and(|m| m.is_file()))
-    {
+    if let Some(file) = local_file(part) {
         return Ok(Resolved {
             item,
             input: crate::pipeline::Input::File(file),

@@ -21,7 +21,7 @@ use lounge_plex::{Page, Server, Sort};
 use tokio::sync::Mutex;
 
 use crate::config::Loaded;
-use crate::plex::{Problem, connect, http, load_token};
+use crate::plex::{Problem, connect, http, load_token, local_file};
 
 /// Whether the daemon answers `command` here rather than the Go Live session.
 pub fn handles(command: &Command) -> bool {
@@ -287,11 +287,7 @@ fn details(m: Metadata) -> PlexDetails {
         .flat_map(|media| {
             media.part.iter().map(move |p| PlexPart {
                 // The file on this machine's disk, or a download from the server.
-                available: p
-                    .file
-                    .as_deref()
-                    .is_some_and(|f| std::path::Path::new(f).is_file())
-                    || p.key.is_some(),
+                available: p.key.is_some() || local_file(p).is_some(),
                 container: p.container.clone().or_else(|| media.container.clone()),
                 video_resolution: media.video_resolution.clone(),
                 duration_ms: p.duration.or(media.duration),
