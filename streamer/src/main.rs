@@ -141,6 +141,8 @@ fn main() -> ExitCode {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour only for a terminal: journald and log files would keep the escape codes.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     // Token commands need neither FFmpeg nor anything else the media side loads.
     if let Command::Token { action } = &cli.command {

@@ -1,5 +1,7 @@
 //! Structured logs through `tracing`, human-readable or JSON.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
@@ -11,7 +13,9 @@ pub fn init(config: &LogConfig) -> Result<(), String> {
         .map_err(|e| format!("log.level `{}` is not a valid filter: {e}", config.level))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour only for a terminal: journald and log files would keep the escape codes.
+        .with_ansi(std::io::stderr().is_terminal());
     let result = match config.format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -1,6 +1,7 @@
 //! Start-up, the Discord connection and graceful shutdown.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use poise::serenity_prelude as serenity;
@@ -26,6 +27,79 @@ pub enum RunError {
     Unreachable { base: String, reason: String },
     #[error("the Discord connection failed: {0}")]
     Gateway(String),
+    /// Set-up after connecting failed for good; the bot closed the gateway rather than stay
+    /// connected and answering nothing (poise runs its setup once).
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Start-up waits out outages (a database restarting, a Discord incident) instead of exiting:
+/// a service manager restarting a failing unit every few seconds gives up after a burst
+/// (systemd's `StartLimitBurst`), which turns a short outage into a dead bot.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(30);
+/// Registration is retried a few times only: past that, a bot that cannot register its slash
+/// commands exits non-zero, so the service manager (and the operator) see it.
+const REGISTER_ATTEMPTS: u32 = 5;
+
+/// One start-up step's failure: worth waiting out, or final.
+enum StepError {
+    Transient(RunError),
+    Fatal(RunError),
+}
+
+/// Runs `op` until it succeeds, fails fatally, or uses up `attempts` (`None`: no limit),
+/// doubling the wait between tries up to [`RETRY_MAX`]. `Ok(None)` means SIGINT or SIGTERM
+/// came while waiting: the caller stops cleanly.
+async fn with_retries<T, F, Fut>(
+    step: &'static str,
+    attempts: Option<u32>,
+    mut op: F,
+) -> Result<Option<T>, RunError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StepError>>,
+{
+    let mut wait = RETRY_FIRST;
+    let mut attempt = 1u32;
+    loop {
+        match op().await {
+            Ok(value) => return Ok(Some(value)),
+            Err(StepError::Fatal(e)) => return Err(e),
+            Err(StepError::Transient(e)) if attempts.is_some_and(|n| attempt >= n) => {
+                return Err(e);
+            }
+            Err(StepError::Transient(e)) => {
+                tracing::warn!(
+                    step,
+                    attempt,
+                    retry_in_s = wait.as_secs(),
+                    "not ready: {e}; retrying"
+                );
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = shutdown_signal() => {
+                        tracing::info!(step, "shutting down while waiting");
+                        return Ok(None);
+                    }
+                }
+                wait = (wait * 2).min(RETRY_MAX);
+                attempt = attempt.saturating_add(1);
+            }
+        }
+    }
+}
+
+/// A 5xx or a request that never got an answer: Discord (or the way to it) is having trouble,
+/// as opposed to refusing what we sent.
+fn is_transient_http(e: &serenity::Error) -> bool {
+    match e {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(resp)) => {
+            resp.status_code.is_server_error()
+        }
+        serenity::Error::Http(serenity::HttpError::Request(_)) => true,
+        _ => false,
+    }
 }
 
 /// Runs the bot until SIGINT/SIGTERM or a fatal gateway error.
@@ -52,13 +126,27 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         http = http.proxy(base.clone()).ratelimiter_disabled(true);
     }
     let http = http.build();
-    check_token(&http, api_base.as_deref()).await?;
+    let discord = || check_token(&http, api_base.as_deref());
+    if with_retries("Discord", None, discord).await?.is_none() {
+        return Ok(());
+    }
 
     let mut state = loaded.module_sections()?;
     let modules = crate::modules::all();
 
     let database_url = loaded.database_url()?;
-    let store = Store::open(&database_url).await?;
+    let open = || async {
+        Store::open(&database_url).await.map_err(|e| {
+            if e.is_transient() {
+                StepError::Transient(e.into())
+            } else {
+                StepError::Fatal(e.into())
+            }
+        })
+    };
+    let Some(store) = with_retries("database", None, open).await? else {
+        return Ok(());
+    };
     tracing::info!(backend = store.backend().name(), "storage ready");
 
     let dev_guild = loaded.config.discord.dev_guild.map(serenity::GuildId::new);
@@ -76,6 +164,8 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
     let (stop_tasks, tasks_stop) = tokio::sync::watch::channel(false);
     let tasks: Arc<std::sync::Mutex<Vec<module::Task>>> = Arc::default();
     let setup_tasks = tasks.clone();
+    let setup_failure: Arc<Mutex<Option<String>>> = Arc::default();
+    let failure_slot = setup_failure.clone();
     let commands = lounge_kit::policy::collect(&modules);
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
@@ -101,14 +191,39 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
                 tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+                // A failure here would otherwise leave the gateway connected and every
+                // command unanswered: poise never retries setup. So it closes the gateway and
+                // `run` exits non-zero with the reason.
+                let fail = |reason: String| -> Error {
+                    *failure_slot.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some(reason.clone());
+                    let shards = framework.shard_manager().clone();
+                    tokio::spawn(async move { shards.shutdown_all().await });
+                    reason.into()
+                };
                 let commands = &framework.options().commands;
-                match dev_guild {
-                    Some(guild) => poise::builtins::register_in_guild(ctx, commands, guild).await?,
-                    None => poise::builtins::register_globally(ctx, commands).await?,
+                let register = || async {
+                    let result = match dev_guild {
+                        Some(guild) => poise::builtins::register_in_guild(ctx, commands, guild).await,
+                        None => poise::builtins::register_globally(ctx, commands).await,
+                    };
+                    result.map_err(|e| {
+                        let transient = is_transient_http(&e);
+                        let e = RunError::Setup(format!(
+                            "registering the slash commands failed: {}",
+                            error_chain(&e)
+                        ));
+                        if transient { StepError::Transient(e) } else { StepError::Fatal(e) }
+                    })
+                };
+                match with_retries("slash commands", Some(REGISTER_ATTEMPTS), register).await {
+                    Ok(Some(())) => {}
+                    Ok(None) => return Err(fail("shut down during start-up".to_owned())),
+                    Err(e) => return Err(fail(e.to_string())),
                 }
                 tracing::info!(count = commands.len(), scope = ?dev_guild, "slash commands registered");
                 let mut started = Vec::new();
-                module::start_all(
+                if let Err(e) = module::start_all(
                     &modules,
                     &mut module::Start {
                         store: &setup_store,
@@ -117,7 +232,9 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
                         stop: tasks_stop,
                         tasks: &mut started,
                     },
-                )?;
+                ) {
+                    return Err(fail(format!("starting the modules' background tasks failed: {e}")));
+                }
                 *setup_tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = started;
                 Ok(Data {
                     store: setup_store,
@@ -136,10 +253,28 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         | serenity::GatewayIntents::DIRECT_MESSAGES
         | serenity::GatewayIntents::MESSAGE_CONTENT
         | serenity::GatewayIntents::GUILD_VOICE_STATES;
+    // Asked before the client is built, with retries: serenity asks once and, failing, falls
+    // back to discord.com's gateway, whatever api_base says.
+    let gateway = || async {
+        http.get_bot_gateway().await.map_err(|e| {
+            let transient = is_transient_http(&e);
+            let e = RunError::Gateway(format!("asking for the gateway: {}", error_chain(&e)));
+            if transient {
+                StepError::Transient(e)
+            } else {
+                StepError::Fatal(e)
+            }
+        })
+    };
+    let Some(gateway) = with_retries("Discord gateway", None, gateway).await? else {
+        store.close().await;
+        return Ok(());
+    };
     let mut client = serenity::ClientBuilder::new_with_http(http, intents)
         .framework(framework)
         .await
         .map_err(|e| RunError::Gateway(e.to_string()))?;
+    *client.ws_url.lock().await = gateway.url;
 
     let shard_manager = client.shard_manager.clone();
     tokio::spawn(async move {
@@ -148,7 +283,7 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         shard_manager.shutdown_all().await;
     });
 
-    let result = client.start_autosharded().await;
+    let result = client.start_shards(gateway.shards.max(1)).await;
     let _ = stop_tasks.send(true);
     let started = std::mem::take(
         &mut *tasks
@@ -165,6 +300,13 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
     }
     store.close().await;
     tracing::info!("stopped");
+    if let Some(reason) = setup_failure
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    {
+        return Err(RunError::Setup(reason));
+    }
     result.map_err(|e| match e {
         serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication) => {
             RunError::TokenRejected
@@ -175,7 +317,7 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
 
 /// Asks Discord who we are before opening the gateway, so a bad token fails fast with a clear
 /// message instead of a gateway close code.
-async fn check_token(http: &serenity::Http, api_base: Option<&str>) -> Result<(), RunError> {
+async fn check_token(http: &serenity::Http, api_base: Option<&str>) -> Result<(), StepError> {
     match http.get_current_user().await {
         Ok(user) => {
             tracing::info!(user = %user.name, id = user.id.get(), "token accepted");
@@ -184,14 +326,22 @@ async fn check_token(http: &serenity::Http, api_base: Option<&str>) -> Result<()
         Err(serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(resp)))
             if resp.status_code.as_u16() == 401 =>
         {
-            Err(RunError::TokenRejected)
+            Err(StepError::Fatal(RunError::TokenRejected))
         }
-        Err(e) => Err(RunError::Unreachable {
-            base: api_base
-                .unwrap_or(crate::config::DISCORD_API_HOST)
-                .to_owned(),
-            reason: error_chain(&e),
-        }),
+        Err(e) => {
+            let transient = is_transient_http(&e);
+            let e = RunError::Unreachable {
+                base: api_base
+                    .unwrap_or(crate::config::DISCORD_API_HOST)
+                    .to_owned(),
+                reason: error_chain(&e),
+            };
+            Err(if transient {
+                StepError::Transient(e)
+            } else {
+                StepError::Fatal(e)
+            })
+        }
     }
 }
 

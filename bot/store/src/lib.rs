@@ -104,6 +104,31 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
 }
 
+impl StoreError {
+    /// Whether waiting may cure this: the server is down, restarting or full, as opposed to a
+    /// wrong URL, a refused login or a schema this binary cannot use. Start-up retries these.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Connect { source, .. }
+            | Self::Query(source)
+            | Self::Migrate(sqlx::migrate::MigrateError::Execute(source)) => transient_sqlx(source),
+            _ => false,
+        }
+    }
+}
+
+fn transient_sqlx(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+        // PostgreSQL's connection exceptions (08), operator intervention such as "the database
+        // system is starting up" (57P0x), and too many connections (53300).
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0") || c == "53300"),
+        _ => false,
+    }
+}
+
 /// A domain error that is either a refusal the user can act on (its `Display` says what to
 /// do) or a failure of the store underneath, which must stay internal. The bot's kit turns
 /// the first into a user-facing message and the second into a logged error with a reference.
@@ -139,6 +164,9 @@ pub fn default_sqlite_url(data_dir: &Path) -> String {
     // otherwise, so the default and a hand-written path behave alike.
     format!("sqlite://{}", data_dir.join("lounge.db").display())
 }
+
+/// How long opening the pool may wait for its first connection.
+const FIRST_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Store {
     /// Opens the pool (creating a SQLite file and its directory if needed), refuses a schema
@@ -185,8 +213,13 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options);
+        // One attempt is bounded well below the pool's acquire timeout: a server that is down
+        // at start-up is the caller's to wait out (with its retries and reporting), not a
+        // silent 30 s inside sqlx.
+        let pool = tokio::time::timeout(FIRST_CONNECT_TIMEOUT, pool)
             .await
+            .unwrap_or(Err(sqlx::Error::PoolTimedOut))
             .map_err(connect_err)?;
         Ok(Self { pool, backend })
     }

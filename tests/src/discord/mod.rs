@@ -204,6 +204,17 @@ struct State {
     interactions: HashMap<String, InteractionState>,
     /// Registered commands: global (None) or per guild.
     commands: HashMap<Option<u64>, Vec<Value>>,
+    /// Outages a test scripted: answered before authentication and routing, as a failing
+    /// Discord edge would.
+    faults: Vec<Fault>,
+}
+
+/// `count` more requests matching `method` and a path prefix (under /api/v10) get `status`.
+pub(crate) struct Fault {
+    pub(crate) method: String,
+    pub(crate) path_prefix: String,
+    pub(crate) status: u16,
+    pub(crate) remaining: u32,
 }
 
 struct InteractionState {
@@ -298,6 +309,7 @@ impl State {
             messages: HashMap::new(),
             interactions: HashMap::new(),
             commands: HashMap::new(),
+            faults: Vec::new(),
         }
     }
 
@@ -400,6 +412,28 @@ impl FakeDiscord {
 
     pub fn violations(&self) -> Vec<String> {
         self.shared.lock().violations.clone()
+    }
+
+    /// Makes the next `count` requests of `method` whose path (under /api/v10) starts with
+    /// `path_prefix` fail with `status`, as Discord does during an outage (5xx with a body
+    /// that is not the usual error JSON).
+    pub fn fail_requests(&self, method: &str, path_prefix: &str, status: u16, count: u32) {
+        self.shared.lock().faults.push(Fault {
+            method: method.to_owned(),
+            path_prefix: path_prefix.to_owned(),
+            status,
+            remaining: count,
+        });
+    }
+
+    /// How many requests of `method` under `path_prefix` were answered with a 5xx.
+    pub fn failed_requests(&self, method: &str, path_prefix: &str) -> usize {
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.method == method && r.path.starts_with(path_prefix) && r.status >= 500)
+            .count()
     }
 
     /// Fails the test if the bot sent anything Discord would have rejected.

@@ -76,7 +76,13 @@ fn handle(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let response = if auth == format!("Bot {}", fixtures::TOKEN) {
+    let response = if let Some(status) = scripted_fault(shared, method, &path) {
+        (
+            status,
+            "upstream connect error or disconnect/reset before headers",
+        )
+            .into_response()
+    } else if auth == format!("Bot {}", fixtures::TOKEN) {
         route(shared, method, &path, &body)
     } else {
         discord_error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized")
@@ -84,6 +90,16 @@ fn handle(
     recorded.status = response.status().as_u16();
     shared.lock().requests.push(recorded);
     response
+}
+
+/// The status of a scripted outage this request falls into, using one of its count up.
+fn scripted_fault(shared: &Shared, method: &Method, path: &str) -> Option<StatusCode> {
+    let mut state = shared.lock();
+    let fault = state.faults.iter_mut().find(|f| {
+        f.remaining > 0 && f.method == method.as_str() && path.starts_with(&f.path_prefix)
+    })?;
+    fault.remaining -= 1;
+    StatusCode::from_u16(fault.status).ok()
 }
 
 fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> Response {

@@ -23,6 +23,7 @@ mod settings;
 #[macro_use]
 mod store;
 mod osrs;
+mod startup;
 mod stream;
 mod tags;
 mod util;
