@@ -23,7 +23,27 @@ pub fn binary(name: &str) -> PathBuf {
         return PathBuf::from(dir).join(file);
     }
     BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
+        let mut cargo = Command::new(env!("CARGO"));
+        // The variables cargo sets for this test process are not the outer build's: ring's
+        // build script watches CARGO_MANIFEST_DIR, and inheriting it made every test run
+        // rebuild ring and everything above it, twice (here, then again in the next build).
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+            ]
+            .iter()
+            .any(|p| key.starts_with(p))
+                || key == "CARGO_PRIMARY_PACKAGE"
+                || key == "CARGO_TARGET_TMPDIR"
+            {
+                cargo.env_remove(key.as_ref());
+            }
+        }
+        let status = cargo
             .args(["test", "--workspace", "--no-run", "--quiet"])
             .current_dir(workspace_root())
             .stdout(Stdio::null())

@@ -44,7 +44,8 @@ pub struct DiscordConfig {
     pub api_base: Option<String>,
     /// Register slash commands in this guild only (instant) instead of globally.
     pub dev_guild: Option<u64>,
-    /// Extra bot owners besides the application's owner/team.
+    /// Bot owners besides the application's owner (the team's owner for a team application;
+    /// other team members are not owners).
     #[serde(default)]
     pub owners: Vec<u64>,
 }

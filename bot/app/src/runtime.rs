@@ -126,10 +126,15 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         http = http.proxy(base.clone()).ratelimiter_disabled(true);
     }
     let http = http.build();
-    let discord = || check_token(&http, api_base.as_deref());
-    if with_retries("Discord", None, discord).await?.is_none() {
+    let discord = || async {
+        check_token(&http, api_base.as_deref()).await?;
+        application_owner(&http)
+            .await
+            .map_err(|e| discord_step_error(&e, api_base.as_deref()))
+    };
+    let Some(application_owner) = with_retries("Discord", None, discord).await? else {
         return Ok(());
-    }
+    };
 
     let mut state = loaded.module_sections()?;
     let modules = crate::modules::all();
@@ -150,14 +155,18 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
     tracing::info!(backend = store.backend().name(), "storage ready");
 
     let dev_guild = loaded.config.discord.dev_guild.map(serenity::GuildId::new);
-    let owners = loaded
+    // Only the application's owner and the configured users: poise would add every developer
+    // of the application's team, and owners can drive the streamer's user account.
+    let owners: std::collections::HashSet<_> = loaded
         .config
         .discord
         .owners
         .iter()
         .copied()
+        .chain([application_owner])
         .map(serenity::UserId::new)
         .collect();
+    tracing::info!(owners = ?owners.iter().map(|u| u.get()).collect::<Vec<_>>(), "bot owners");
     let setup_store = store.clone();
     // Module tasks are started by `setup` (they need the connected client's HTTP) and
     // stopped after the gateway closes, before the pool does.
@@ -188,6 +197,8 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
             },
             ..Default::default()
         })
+        // The builder's switch wins over the options' one: poise would add the team.
+        .initialize_owners(false)
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
                 tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
@@ -328,20 +339,57 @@ async fn check_token(http: &serenity::Http, api_base: Option<&str>) -> Result<()
         {
             Err(StepError::Fatal(RunError::TokenRejected))
         }
-        Err(e) => {
-            let transient = is_transient_http(&e);
-            let e = RunError::Unreachable {
-                base: api_base
-                    .unwrap_or(crate::config::DISCORD_API_HOST)
-                    .to_owned(),
-                reason: error_chain(&e),
-            };
-            Err(if transient {
-                StepError::Transient(e)
-            } else {
-                StepError::Fatal(e)
-            })
-        }
+        Err(e) => Err(discord_step_error(&e, api_base)),
+    }
+}
+
+/// A failed request to Discord at start-up, retried when Discord is the one in trouble.
+fn discord_step_error(e: &serenity::Error, api_base: Option<&str>) -> StepError {
+    let transient = is_transient_http(e);
+    let e = RunError::Unreachable {
+        base: api_base
+            .unwrap_or(crate::config::DISCORD_API_HOST)
+            .to_owned(),
+        reason: error_chain(e),
+    };
+    if transient {
+        StepError::Transient(e)
+    } else {
+        StepError::Fatal(e)
+    }
+}
+
+/// The one person who owns the bot's application: the team's owner when a team holds it
+/// (then `owner` is the team's pseudo-user), else its owner.
+async fn application_owner(http: &serenity::Http) -> Result<u64, serenity::Error> {
+    // Only the two ids are read, so serenity's full model (which insists on team-member fields
+    // Discord no longer documents) can't turn a team application into a start-up failure.
+    #[derive(serde::Deserialize)]
+    struct Application {
+        owner: Option<Id>,
+        team: Option<Team>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Team {
+        owner_user_id: serenity::UserId,
+    }
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: serenity::UserId,
+    }
+    let response = http
+        .request(serenity::Request::new(
+            serenity::Route::Oauth2ApplicationCurrent,
+            serenity::LightMethod::Get,
+        ))
+        .await?;
+    let app: Application = serde_json::from_slice(&response.bytes().await?)?;
+    match (app.team, app.owner) {
+        (Some(team), _) => Ok(team.owner_user_id.get()),
+        (None, Some(owner)) => Ok(owner.id.get()),
+        (None, None) => Err(serenity::Error::Other(
+            "Discord named no owner for the bot's application",
+        )),
     }
 }
 

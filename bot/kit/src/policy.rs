@@ -82,9 +82,10 @@ async fn permission_gate(ctx: Context<'_>) -> Result<bool, Error> {
     if rules.is_empty() {
         return Ok(true);
     }
-    let member = match ctx.author_member().await {
-        Some(member) => member.into_owned(),
-        None => return Ok(true),
+    // Rules can deny by role, so without the member's roles the answer is unknown: refuse
+    // rather than let a denied member through while Discord or the cache is unavailable.
+    let Some(member) = ctx.author_member().await else {
+        return Err(user_error(crate::messages::MEMBER_UNKNOWN));
     };
     let module = ctx.command().category.as_deref().unwrap_or("other");
     let name = ctx.command().qualified_name.to_string();
@@ -196,6 +197,9 @@ pub enum Refused {
     TooFast(std::time::Duration),
     /// The guild's permission rules.
     Denied(Decision),
+    /// The guild has rules but the member's roles couldn't be looked up: refused, as the rules
+    /// might deny them (say so with [`crate::messages::MEMBER_UNKNOWN`]).
+    MemberUnknown,
 }
 
 /// The same policy commands get, for a prefix message handled outside poise: the module
@@ -223,11 +227,21 @@ pub async fn check_message(
     if rules.is_empty() {
         return Ok(None);
     }
-    let member_roles = msg
-        .member
-        .as_ref()
-        .map(|m| m.roles.clone())
-        .unwrap_or_default();
+    // Guild messages normally carry the member's roles; when one doesn't, they are looked up
+    // (cache, then Discord), and the message is refused if that fails.
+    let member_roles = match &msg.member {
+        Some(member) => member.roles.clone(),
+        None => match guild
+            .member(framework.serenity_context, msg.author.id)
+            .await
+        {
+            Ok(member) => member.roles,
+            Err(e) => {
+                tracing::warn!(guild = guild.get(), user = msg.author.id.get(), error = %e, "member lookup failed; refusing");
+                return Ok(Some(Refused::MemberUnknown));
+            }
+        },
+    };
     let (positions, is_owner) = {
         let guild = framework.serenity_context.cache.guild(guild);
         (

@@ -16,6 +16,8 @@ pub const GUILD_ID: u64 = 2_000_000_000_000_000_001;
 pub const OTHER_GUILD_ID: u64 = 2_000_000_000_000_000_002;
 pub const OWNER_ID: u64 = 3_000_000_000_000_000_001;
 pub const MEMBER_ID: u64 = 3_000_000_000_000_000_002;
+/// The developer team an application can belong to (see [`application`]).
+pub const TEAM_ID: u64 = 9_000_000_000_000_000_001;
 pub const MOD_ID: u64 = 3_000_000_000_000_000_003;
 /// Holds the top role, above the bot's: neither the moderator nor the bot can act on them.
 pub const ADMIN_ID: u64 = 3_000_000_000_000_000_004;
@@ -348,7 +350,36 @@ pub fn guild_create(id: u64) -> Value {
     g
 }
 
-pub fn application() -> Value {
+/// The bot's application, owned by [`OWNER_ID`]; with `team_developer`, the application
+/// belongs to a team that [`OWNER_ID`] owns and where that user is a developer (poise's
+/// default would make every such developer a bot owner).
+pub fn application(team_developer: Option<u64>) -> Value {
+    let team = team_developer.map(|developer| {
+        let member = |id: u64, name: &str, role: &str| {
+            json!({
+                "membership_state": 2,
+                // Gone from Discord's docs but still required by serenity's model.
+                "permissions": ["*"],
+                "team_id": TEAM_ID.to_string(),
+                "user": user(id, name, false),
+                "role": role,
+            })
+        };
+        json!({
+            "icon": null,
+            "id": TEAM_ID.to_string(),
+            "name": "Lounge team",
+            "owner_user_id": OWNER_ID.to_string(),
+            "members": [member(OWNER_ID, "owner", "admin"), member(developer, "developer", "developer")],
+        })
+    });
+    // A team application's `owner` is the team's pseudo-user, not a person.
+    let owner = match &team {
+        Some(_) => {
+            json!({"id": TEAM_ID.to_string(), "username": format!("team{TEAM_ID}"), "discriminator": "0000", "avatar": null, "public_flags": 1024, "flags": 1024, "global_name": null})
+        }
+        None => user(OWNER_ID, "owner", false),
+    };
     json!({
         "id": APPLICATION_ID.to_string(),
         "name": "Lounge",
@@ -356,9 +387,9 @@ pub fn application() -> Value {
         "description": "Lounge test application",
         "bot_public": true,
         "bot_require_code_grant": false,
-        "owner": user(OWNER_ID, "owner", false),
+        "owner": owner,
         "verify_key": "0000000000000000000000000000000000000000000000000000000000000000",
-        "team": null,
+        "team": team,
         "flags": 0,
         "bot": bot_user(),
     })

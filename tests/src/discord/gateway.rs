@@ -275,7 +275,12 @@ fn identify(
     }
     shared.dispatch("READY", ready);
     for guild in &shared.guilds {
-        shared.dispatch("GUILD_CREATE", fixtures::guild_create(*guild));
+        let mut g = fixtures::guild_create(*guild);
+        if shared.large_guilds {
+            g["large"] = serde_json::json!(true);
+            g["members"] = serde_json::json!([]);
+        }
+        shared.dispatch("GUILD_CREATE", g);
     }
     vec![]
 }

@@ -235,6 +235,9 @@ pub(crate) struct Shared {
     /// Discord's gateway send limit, enforced on user connections.
     send_limit: u32,
     send_window: Duration,
+    /// `GET /oauth2/applications/@me`.
+    application: Value,
+    large_guilds: bool,
 }
 
 impl Shared {
@@ -335,6 +338,12 @@ pub struct Options {
     /// code 4008.
     pub gateway_send_limit: u32,
     pub gateway_send_window: Duration,
+    /// Makes the application a team's, with this user as one of its developers (see
+    /// [`fixtures::application`]).
+    pub team_developer: Option<u64>,
+    /// `GUILD_CREATE` without its member list, as Discord sends a large guild to a bot without
+    /// the privileged `GUILD_MEMBERS` intent: the bot must ask REST for a member.
+    pub large_guilds: bool,
 }
 
 impl Default for Options {
@@ -346,6 +355,8 @@ impl Default for Options {
             voice_endpoint: "127.0.0.1:9".to_owned(),
             gateway_send_limit: 120,
             gateway_send_window: Duration::from_mins(1),
+            team_developer: None,
+            large_guilds: false,
         }
     }
 }
@@ -389,6 +400,8 @@ impl FakeDiscord {
             guilds: options.guilds,
             send_limit: options.gateway_send_limit,
             send_window: options.gateway_send_window,
+            application: fixtures::application(options.team_developer),
+            large_guilds: options.large_guilds,
         });
         let tasks = vec![
             tokio::spawn(rest::serve(rest, shared.clone())),

@@ -119,7 +119,7 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> Response
             None => discord_error(StatusCode::NOT_FOUND, 10013, "Unknown User"),
         },
         ("GET", ["oauth2" | "applications", "@me"] | ["oauth2", "applications", "@me"]) => {
-            ok(fixtures::application())
+            ok(shared.application.clone())
         }
         ("PUT", ["applications", app, "commands"]) => overwrite_commands(shared, app, None, body),
         ("PUT", ["applications", app, "guilds", guild, "commands"]) => {

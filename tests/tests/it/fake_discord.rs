@@ -18,8 +18,19 @@ fn fixture_payloads_deserialize_as_serenity_models() {
         }
     }
     let _: s::CurrentUser = serde_json::from_value(fixtures::bot_user()).expect("current user");
-    let _: s::CurrentApplicationInfo =
-        serde_json::from_value(fixtures::application()).expect("application");
+    let app: s::CurrentApplicationInfo =
+        serde_json::from_value(fixtures::application(None)).expect("application");
+    assert_eq!(app.owner.map(|u| u.id.get()), Some(fixtures::OWNER_ID));
+    let app: s::CurrentApplicationInfo =
+        serde_json::from_value(fixtures::application(Some(fixtures::MEMBER_ID)))
+            .expect("team application");
+    let team = app.team.expect("team");
+    assert_eq!(team.owner_user_id.get(), fixtures::OWNER_ID);
+    assert!(
+        team.members
+            .iter()
+            .any(|m| m.user.id.get() == fixtures::MEMBER_ID)
+    );
     let m: s::Member = serde_json::from_value({
         let mut m = fixtures::member(fixtures::GUILD_ID, fixtures::MEMBER_ID).unwrap();
         m["guild_id"] = serde_json::json!(fixtures::GUILD_ID.to_string());

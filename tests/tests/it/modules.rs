@@ -3,8 +3,8 @@
 use lounge_store::Backend;
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
-    GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_GUILD_CHANNEL_ID, OTHER_GUILD_ID,
-    OWNER_ID,
+    ADMIN_ID, FakeDiscord, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_GUILD_CHANNEL_ID,
+    OTHER_GUILD_ID, OWNER_ID, Options,
 };
 use serde_json::json;
 
@@ -89,6 +89,41 @@ async fn disabling_blocks_only_that_guild_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn disabling_blocks_only_that_guild_on_postgres() {
     disabling_blocks_only_that_guild(Backend::Postgres).await;
+}
+
+/// poise's default makes every developer of the application's team a bot owner; Lounge's
+/// owners are the application's owner and `discord.owners`, nobody else.
+#[tokio::test(flavor = "multi_thread")]
+async fn owners_are_the_application_owner_and_discord_owners_not_the_team() {
+    let fake = FakeDiscord::start_with(Options {
+        team_developer: Some(MOD_ID),
+        ..Options::default()
+    })
+    .await;
+    let owners = format!("[{ADMIN_ID}]");
+    let h = Harness::start_with_fake(
+        TestDb::sqlite(),
+        fake,
+        &[("LOUNGE_DISCORD__OWNERS", owners.as_str())],
+    )
+    .await;
+    let g = GENERAL_CHANNEL_ID;
+    let refused = h.ask(GUILD_ID, g, MOD_ID, "!module unload economy").await;
+    assert!(
+        refused.contains("Only the bot's owners"),
+        "a team developer is not an owner: {refused}"
+    );
+    let done = h.ask(GUILD_ID, g, OWNER_ID, "!module unload economy").await;
+    assert!(
+        done.contains("Unloaded `economy` in every server"),
+        "the team's owner owns the bot: {done}"
+    );
+    let back = h.ask(GUILD_ID, g, ADMIN_ID, "!module load economy").await;
+    assert!(
+        back.contains("Loaded `economy` again"),
+        "discord.owners are owners: {back}"
+    );
+    h.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,7 +4,8 @@
 use lounge_store::Backend;
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
-    GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MEMBER_ROLE_ID, MOD_ID, OTHER_CHANNEL_ID, OWNER_ID,
+    FakeDiscord, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MEMBER_ROLE_ID, MOD_ID, OTHER_CHANNEL_ID,
+    OWNER_ID, Options,
 };
 
 use crate::util::Harness;
@@ -230,4 +231,39 @@ async fn prefix_use_needs_the_slash_default_permissions_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn prefix_use_needs_the_slash_default_permissions_on_postgres() {
     prefix_use_needs_the_slash_default_permissions(Backend::Postgres).await;
+}
+
+/// A server with rules that deny by role: when the member's roles can't be looked up (not in
+/// the cache, Discord failing), the gate refuses with a sentence instead of letting them in.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gate_fails_closed_when_the_member_cannot_be_looked_up() {
+    let fake = FakeDiscord::start_with(Options {
+        large_guilds: true,
+        ..Options::default()
+    })
+    .await;
+    let h = Harness::start_with_fake(TestDb::sqlite(), fake, &[]).await;
+    let g = GENERAL_CHANNEL_ID;
+    let set = h
+        .ask(
+            GUILD_ID,
+            g,
+            MOD_ID,
+            &format!("!perm deny balance <@&{MEMBER_ROLE_ID}>"),
+        )
+        .await;
+    assert!(set.contains("can no longer use command `balance`"), "{set}");
+    // Looked up over REST (the guild came without members), the role rule applies.
+    let denied = h.ask(GUILD_ID, g, MEMBER_ID, "!balance").await;
+    assert!(denied.contains("You can't use `balance` here"), "{denied}");
+
+    let member_path = format!("/guilds/{GUILD_ID}/members/{MEMBER_ID}");
+    h.fake.fail_requests("GET", &member_path, 500, 10);
+    let refused = h.ask(GUILD_ID, g, MEMBER_ID, "!balance").await;
+    assert!(
+        refused.contains("couldn't look up your roles"),
+        "must fail closed: {refused}"
+    );
+    assert!(h.fake.failed_requests("GET", &member_path) >= 1);
+    h.finish().await;
 }

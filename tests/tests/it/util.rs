@@ -73,7 +73,11 @@ impl Harness {
 
     /// Like [`Harness::start`], with extra environment for the bot (settings to try).
     pub async fn start_with_env(db: TestDb, env: &[(&str, &str)]) -> Self {
-        let fake = FakeDiscord::start().await;
+        Self::start_with_fake(db, FakeDiscord::start().await, env).await
+    }
+
+    /// Like [`Harness::start_with_env`], against a fake started with its own options.
+    pub async fn start_with_fake(db: TestDb, fake: FakeDiscord, env: &[(&str, &str)]) -> Self {
         let mut cmd = lounge_command(&fake, &db, Some(TOKEN));
         cmd.envs(env.iter().copied());
         let bot = Running::spawn(cmd);

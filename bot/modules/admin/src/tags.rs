@@ -315,6 +315,9 @@ pub async fn invoke(
         Some(Refused::Denied(decision)) => {
             return refuse(format!("You can't use tags here: {}.", decision.explain())).await;
         }
+        Some(Refused::MemberUnknown) => {
+            return refuse(lounge_kit::messages::MEMBER_UNKNOWN.to_owned()).await;
+        }
     }
 
     let text = render(framework, msg, guild, &tag, args);
