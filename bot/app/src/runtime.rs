@@ -411,10 +411,7 @@ async fn rate_limit(ctx: lounge_kit::Context<'_>) -> Result<bool, Error> {
     }
     match ctx.data().limiter.check(ctx.author().id.get()) {
         Ok(()) => Ok(true),
-        Err(wait) => Err(lounge_kit::user_error(format!(
-            "You're using commands too fast. Try again in {} s.",
-            wait.as_secs() + 1
-        ))),
+        Err(wait) => Err(Box::new(lounge_kit::error::TooFast(wait))),
     }
 }
 

@@ -2,6 +2,7 @@
 //! (ephemeral for slash commands); anything else is ours: it is logged with its context and the
 //! user gets a short generic answer with a reference to find the log line.
 
+use crate::reply::Text as _;
 use std::fmt::Write as _;
 
 use poise::serenity_prelude as serenity;
@@ -23,6 +24,30 @@ impl std::fmt::Display for UserError {
 }
 
 impl std::error::Error for UserError {}
+
+/// The global limiter refused a command: the member may try again after this long. Told
+/// privately for slash commands and as a reaction for prefix messages (see
+/// [`crate::messages::too_fast`]).
+#[derive(Debug)]
+pub struct TooFast(pub std::time::Duration);
+
+impl std::fmt::Display for TooFast {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::messages::too_fast(self.0))
+    }
+}
+
+impl std::error::Error for TooFast {}
+
+/// Marks `msg` with [`crate::messages::SLOW_DOWN_REACTION`]: the limiter's answer to prefix
+/// messages, which have no private reply.
+pub async fn react_too_fast(
+    http: &serenity::Http,
+    msg: &serenity::Message,
+) -> Result<(), serenity::Error> {
+    msg.react(http, crate::messages::SLOW_DOWN_REACTION).await?;
+    Ok(())
+}
 
 /// Shorthand for returning a [`UserError`] from a command.
 pub fn user_error(message: impl Into<String>) -> Error {
@@ -71,7 +96,7 @@ pub async fn reply_ephemeral(
     ctx: Context<'_>,
     text: impl Into<String>,
 ) -> Result<(), serenity::Error> {
-    ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
+    ctx.send(poise::CreateReply::default().text(text).ephemeral(true))
         .await?;
     Ok(())
 }
@@ -165,6 +190,20 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             .await;
             Ok(())
         }
+        E::CommandStructureMismatch {
+            ctx, description, ..
+        } => {
+            tracing::warn!(
+                command = %ctx.command().qualified_name,
+                description,
+                "slash options don't match this build (registration out of date?)"
+            );
+            reply_ephemeral(
+                poise::Context::Application(ctx),
+                crate::messages::COMMAND_OUT_OF_DATE,
+            )
+            .await
+        }
         E::UnknownInteraction { .. } => Ok(()),
         other => {
             if let Err(e) = poise::builtins::on_error(other).await {
@@ -181,6 +220,12 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
 async fn handle_command_error(ctx: Context<'_>, error: Error) -> Result<(), serenity::Error> {
     if let Some(user) = error.downcast_ref::<UserError>() {
         return reply_ephemeral(ctx, user.0.clone()).await;
+    }
+    if let Some(too_fast) = error.downcast_ref::<TooFast>() {
+        return match ctx {
+            poise::Context::Prefix(p) => react_too_fast(&ctx.serenity_context().http, p.msg).await,
+            poise::Context::Application(_) => reply_ephemeral(ctx, too_fast.to_string()).await,
+        };
     }
     let reference = format!("{:08x}", rand::random::<u32>());
     tracing::error!(

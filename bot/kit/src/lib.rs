@@ -8,6 +8,7 @@ pub mod messages;
 pub mod module;
 pub mod policy;
 pub mod prefix;
+pub mod reply;
 pub mod template;
 pub mod ui;
 
@@ -16,6 +17,7 @@ use std::time::Instant;
 pub use error::{Error, RefusalExt, UserError, refusal, user_error};
 pub use module::{BoxFuture, Module, Start, State, Task};
 pub use policy::{find_command, guild_id};
+pub use reply::{Text, say};
 
 /// What every command can reach. Plain fields, cheap to share: no locks held across awaits.
 /// Each module's own state sits in [`State`], filled once at start-up and read-only after.

@@ -11,3 +11,15 @@ pub const PERMISSIONS_UNKNOWN: &str =
 /// When a server has permission rules and the member's roles can't be looked up, the command
 /// is refused: the rules might deny them.
 pub const MEMBER_UNKNOWN: &str = "I couldn't look up your roles in this server just now, and its permission rules depend on them, so I didn't run that. Try again in a moment.";
+/// The global limiter's refusal. Slash commands get it privately; a prefix message gets only
+/// [`SLOW_DOWN_REACTION`], so a spammer's flood is not mirrored by the bot's own messages.
+pub fn too_fast(wait: std::time::Duration) -> String {
+    format!(
+        "You're using commands too fast. Try again in {} s.",
+        wait.as_secs() + 1
+    )
+}
+pub const SLOW_DOWN_REACTION: char = '⏳';
+/// A slash command whose options don't match this build (Discord still has the previous
+/// registration during a rollout).
+pub const COMMAND_OUT_OF_DATE: &str = "I couldn't read that command's options: Discord still has an older version of it. It updates within a minute or two (restarting Discord helps); try again then.";

@@ -170,6 +170,18 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> Response
             no_content()
         }
         ("POST", ["channels", _, "typing"]) => no_content(),
+        (
+            "PUT",
+            [
+                "channels",
+                channel,
+                "messages",
+                id,
+                "reactions",
+                emoji,
+                "@me",
+            ],
+        ) => add_reaction(shared, channel, id, emoji, body),
         ("GET", ["channels", channel]) => {
             let id: u64 = channel.parse().unwrap_or(0);
             let guild = fixtures::guild_of_channel(&shared.guilds, id);
@@ -343,6 +355,55 @@ fn store_message(shared: &Shared, channel: u64, interaction: Option<u64>, body: 
     let msg = fixtures::message(id, channel, guild, fixtures::bot_user(), body, kind);
     shared.lock().messages.insert(id, msg.clone());
     msg
+}
+
+/// `PUT .../reactions/{emoji}/@me`: the bot reacts to a message in that channel. Discord takes
+/// a Unicode emoji percent-encoded in the path and no body.
+fn add_reaction(shared: &Shared, channel: &str, id: &str, emoji: &str, body: &Value) -> Response {
+    let Some(name) = percent_decode(emoji).filter(|e| !e.is_empty()) else {
+        shared.violation(format!(
+            "reaction emoji {emoji:?} is not percent-encoded UTF-8"
+        ));
+        return discord_error(StatusCode::BAD_REQUEST, 10014, "Unknown Emoji");
+    };
+    if !body.is_null() {
+        shared.violation(format!("a reaction takes no body, got {body}"));
+    }
+    let mut state = shared.lock();
+    let msg = state
+        .messages
+        .get_mut(&id.parse().unwrap_or(0))
+        .filter(|m| m["channel_id"] == json!(channel));
+    let Some(msg) = msg else {
+        return discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+    };
+    let reactions = msg["reactions"].as_array().cloned().unwrap_or_default();
+    if !reactions
+        .iter()
+        .any(|r| r["emoji"]["name"] == json!(name) && r["me"] == json!(true))
+    {
+        let mut reactions = reactions;
+        reactions.push(json!({"count": 1, "me": true, "emoji": {"id": null, "name": name}}));
+        msg["reactions"] = json!(reactions);
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `%E2%8F%B3` to `⏳`; `None` for malformed escapes or bytes that aren't UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(s.len());
+    let mut rest = s.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 fn edit_message(shared: &Shared, id: u64, body: &Value) -> Response {

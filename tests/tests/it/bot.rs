@@ -496,3 +496,23 @@ async fn sqlite_is_created_in_the_data_dir_by_default() {
         .expect("sqlite migrations exist");
     assert_eq!(version, newest);
 }
+
+/// During a rollout Discord can still hold a command's previous options; the member gets a
+/// sentence, not "the application did not respond".
+#[tokio::test(flavor = "multi_thread")]
+async fn slash_options_from_an_older_registration_get_an_answer() {
+    let h = Harness::start(TestDb::sqlite()).await;
+    // `/balance user:` is a user option in this build; an older one sent text.
+    let r = h
+        .slash(
+            GUILD_ID,
+            GENERAL_CHANNEL_ID,
+            MEMBER_ID,
+            "balance",
+            json!([{"name": "user", "type": 3, "value": "someone"}]),
+        )
+        .await;
+    assert!(r.text().contains("older version of it"), "{r:?}");
+    assert_eq!(r.body["data"]["flags"], 64, "{r:?}");
+    h.finish().await;
+}

@@ -7,7 +7,7 @@ use lounge_tests::discord::{
     OWNER_ID,
 };
 
-use crate::util::{Harness, seed_coins};
+use crate::util::{Harness, REPLY_TIMEOUT, seed_coins};
 
 async fn prefix_changes_take_effect_at_once(backend: Backend) {
     let h = Harness::start(TestDb::new(backend).await).await;
@@ -55,6 +55,8 @@ async fn prefix_changes_take_effect_at_once_on_postgres() {
     prefix_changes_take_effect_at_once(Backend::Postgres).await;
 }
 
+/// The limiter answers a spammer privately: an ephemeral reply to slash commands, only a
+/// reaction on prefix messages and tags (a public reply per message would mirror the flood).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_limiter_stops_command_spam_per_user() {
     let env = [
@@ -63,6 +65,9 @@ async fn the_limiter_stops_command_spam_per_user() {
     ];
     let h = Harness::start_with_env(TestDb::sqlite(), &env).await;
     let g = GENERAL_CHANNEL_ID;
+    // The owner is exempt, so making the tag costs the member nothing.
+    let made = h.ask(GUILD_ID, g, OWNER_ID, "!tag create hi hello").await;
+    assert!(made.contains("Saved"), "{made}");
     assert!(
         h.ask(GUILD_ID, g, MEMBER_ID, "!balance")
             .await
@@ -73,10 +78,34 @@ async fn the_limiter_stops_command_spam_per_user() {
             .await
             .contains("has 0 coins")
     );
-    let slow = h.ask(GUILD_ID, g, MEMBER_ID, "!balance").await;
+    for text in ["!balance", "!hi"] {
+        let skip = h.fake.requests().len();
+        let id = h.fake.send_message(GUILD_ID, g, MEMBER_ID, text);
+        let reaction = h
+            .fake
+            .wait_for_request(skip, REPLY_TIMEOUT, |r| r.method == "PUT")
+            .await;
+        assert_eq!(
+            reaction.path,
+            format!("/channels/{g}/messages/{id}/reactions/%E2%8F%B3/@me"),
+            "{text}"
+        );
+        assert_eq!(reaction.status, 204, "{text}: {reaction:?}");
+        assert_eq!(
+            h.fake.message(id).unwrap()["reactions"][0]["emoji"]["name"],
+            "⏳"
+        );
+    }
+    let slow = h
+        .slash(GUILD_ID, g, MEMBER_ID, "balance", serde_json::json!([]))
+        .await;
     assert!(
-        slow.contains("too fast") && slow.contains("Try again in"),
-        "{slow}"
+        slow.text().contains("too fast") && slow.text().contains("Try again in"),
+        "{slow:?}"
+    );
+    assert_eq!(
+        slow.body["data"]["flags"], 64,
+        "slash refusals are ephemeral"
     );
     // Other users have their own allowance; owners are exempt.
     assert!(
@@ -91,6 +120,13 @@ async fn the_limiter_stops_command_spam_per_user() {
                 .contains("has 0 coins")
         );
     }
+    let public: Vec<_> = h
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == format!("/channels/{g}/messages") && r.text().contains("too fast"))
+        .collect();
+    assert!(public.is_empty(), "refusals went public: {public:?}");
     h.finish().await;
 }
 

@@ -126,7 +126,8 @@ async fn tags_work_from_creation_to_deletion_on_postgres() {
     tags_work_from_creation_to_deletion(Backend::Postgres).await;
 }
 
-/// A tag full of mass mentions goes out as text: the payload itself says "parse nothing".
+/// A tag full of mass mentions goes out as text: the payload itself says "parse nothing", and
+/// the text carries no mention that could ping.
 #[tokio::test(flavor = "multi_thread")]
 async fn tags_never_ping_everyone_or_roles() {
     let h = Harness::start(TestDb::sqlite()).await;
@@ -143,10 +144,12 @@ async fn tags_never_ping_everyone_or_roles() {
     let sent = h
         .ask_recorded(GUILD_ID, G, MEMBER_ID, "!alert @everyone <@&1> !ping")
         .await;
+    // Defused in the text too, for servers and clients that ignore allowed_mentions: a
+    // zero-width space after `@`, and role mentions as the role's name.
     assert_eq!(
         sent.content(),
         Some(
-            format!("@everyone @here <@&{MEMBER_ROLE_ID}> look at @everyone <@&1> !ping").as_str()
+            "@\u{200b}everyone @\u{200b}here @Member look at @\u{200b}everyone @deleted-role !ping"
         )
     );
     assert_pings_nobody(&sent);
@@ -159,6 +162,31 @@ async fn tags_never_ping_everyone_or_roles() {
         am.get("users").is_none_or(|r| r == &json!([])),
         "no user may be pinged: {am}"
     );
+    h.finish().await;
+}
+
+/// Replies that would outgrow Discord's 2,000 characters are cut in one place: a tag of
+/// backticks doubles in length when shown raw (each gets a zero-width space).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_past_discords_limit_is_cut_with_an_ellipsis() {
+    let h = Harness::start(TestDb::sqlite()).await;
+    let made = h
+        .ask(
+            GUILD_ID,
+            G,
+            MEMBER_ID,
+            &format!("!tag create ticks {}", "`".repeat(1500)),
+        )
+        .await;
+    assert!(made.contains("Saved"), "{made}");
+    let raw = h
+        .ask_recorded(GUILD_ID, G, MEMBER_ID, "!tag raw ticks")
+        .await;
+    assert_eq!(raw.status, 200, "Discord would refuse it: {raw:?}");
+    let text = raw.content().unwrap();
+    assert_eq!(text.chars().count(), 2000);
+    assert!(text.starts_with("```\n`\u{200b}`"), "{text}");
+    assert!(text.ends_with("…\n```"), "the code block is closed: {text}");
     h.finish().await;
 }
 

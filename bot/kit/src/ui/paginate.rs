@@ -1,6 +1,7 @@
 //! Button pagination for any list of embeds: only the invoker turns pages, and the buttons go
 //! away when nobody has pressed one for a while.
 
+use crate::reply::Text as _;
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
@@ -11,7 +12,7 @@ const IDLE_TIMEOUT: Duration = Duration::from_mins(2);
 
 pub async fn paginate(ctx: Context<'_>, pages: Vec<serenity::CreateEmbed>) -> Result<(), Error> {
     let Some(first) = pages.first().cloned() else {
-        ctx.say("Nothing to show.").await?;
+        crate::reply::say(ctx, "Nothing to show.").await?;
         return Ok(());
     };
     if pages.len() == 1 {
@@ -52,7 +53,7 @@ pub async fn paginate(ctx: Context<'_>, pages: Vec<serenity::CreateEmbed>) -> Re
                     ctx,
                     serenity::CreateInteractionResponse::Message(
                         serenity::CreateInteractionResponseMessage::new()
-                            .content(messages::ONLY_INVOKER_PAGES)
+                            .text(messages::ONLY_INVOKER_PAGES)
                             .ephemeral(true),
                     ),
                 )

@@ -5,6 +5,7 @@
 //! Built-in commands always win: an alias can't be created with a built-in's name, and poise
 //! only reports a message as unknown after the built-ins failed to match.
 
+use lounge_kit::Text as _;
 use std::collections::HashMap;
 
 use poise::serenity_prelude as serenity;
@@ -76,10 +77,13 @@ pub async fn add(
         .create_alias(guild, &name, &expansion, ctx.author().id.get(), MAX_ALIASES)
         .await
         .refused()?;
-    ctx.say(format!(
-        "Done: `{prefix}{name}` now runs `{prefix}{}`.",
-        resolved.trim_end()
-    ))
+    lounge_kit::say(
+        ctx,
+        format!(
+            "Done: `{prefix}{name}` now runs `{prefix}{}`.",
+            resolved.trim_end()
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -109,7 +113,7 @@ pub async fn remove(
             lounge_kit::error::sanitize(&name)
         );
     }
-    ctx.say(format!("Removed the alias `{name}`.")).await?;
+    lounge_kit::say(ctx, format!("Removed the alias `{name}`.")).await?;
     Ok(())
 }
 
@@ -118,8 +122,11 @@ pub async fn remove(
 pub async fn list(ctx: Context<'_>) -> Result<(), Error> {
     let aliases = ctx.data().store.aliases(lounge_kit::guild_id(ctx)).await?;
     if aliases.is_empty() {
-        ctx.say("This server has no aliases. Make one with `/alias add`.")
-            .await?;
+        lounge_kit::say(
+            ctx,
+            "This server has no aliases. Make one with `/alias add`.",
+        )
+        .await?;
         return Ok(());
     }
     let prefix = lounge_kit::prefix::current(ctx).await?;
@@ -251,7 +258,7 @@ pub async fn on_unknown_command(unknown: UnknownCommand<'_>) -> Result<(), Error
                 .send_message(
                     &framework.serenity_context.http,
                     serenity::CreateMessage::new()
-                        .content(format!("The alias `{name}` is broken: {why}"))
+                        .text(format!("The alias `{name}` is broken: {why}"))
                         .allowed_mentions(serenity::CreateAllowedMentions::new()),
                 )
                 .await?;

@@ -81,7 +81,7 @@ pub async fn set(
             bucket.as_str()
         )
     };
-    ctx.say(text).await?;
+    lounge_kit::say(ctx, text).await?;
     Ok(())
 }
 
@@ -103,9 +103,10 @@ pub async fn reset(
         .store
         .reset_cooldown_overrides(guild, &name)
         .await?;
-    ctx.say(format!(
-        "Removed {n} override(s): `{name}` uses its default cooldowns here again."
-    ))
+    lounge_kit::say(
+        ctx,
+        format!("Removed {n} override(s): `{name}` uses its default cooldowns here again."),
+    )
     .await?;
     Ok(())
 }
@@ -121,15 +122,18 @@ pub async fn list(ctx: Context<'_>) -> Result<(), Error> {
     let guild = lounge_kit::guild_id(ctx);
     let all = ctx.data().store.all_cooldown_overrides(guild).await?;
     if all.is_empty() {
-        ctx.say("No overrides: every command uses its default cooldowns.")
-            .await?;
+        lounge_kit::say(
+            ctx,
+            "No overrides: every command uses its default cooldowns.",
+        )
+        .await?;
         return Ok(());
     }
     let lines: Vec<String> = all
         .iter()
         .map(|(c, b, s)| format!("`{c}` — {s} s per {b}"))
         .collect();
-    ctx.say(lines.join("\n")).await?;
+    lounge_kit::say(ctx, lines.join("\n")).await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Core: latency, help, about.
 
+use lounge_kit::Text as _;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ pub fn commands() -> Vec<Command> {
 #[poise::command(slash_command, prefix_command)]
 pub async fn ping(ctx: Context<'_>) -> Result<(), Error> {
     let started = Instant::now();
-    let reply = ctx.say("Pinging…").await?;
+    let reply = lounge_kit::say(ctx, "Pinging…").await?;
     let rest = started.elapsed();
     let gateway = gateway_latency(ctx).await;
     let text = format!(
@@ -28,7 +29,7 @@ pub async fn ping(ctx: Context<'_>) -> Result<(), Error> {
         rest.as_millis()
     );
     reply
-        .edit(ctx, poise::CreateReply::default().content(text))
+        .edit(ctx, poise::CreateReply::default().text(text))
         .await?;
     Ok(())
 }

@@ -104,7 +104,7 @@ async fn switch(ctx: Context<'_>, name: &str, enabled: bool) -> Result<(), Error
             module.name
         )
     };
-    ctx.say(text).await?;
+    lounge_kit::say(ctx, text).await?;
     Ok(())
 }
 
@@ -130,14 +130,17 @@ pub async fn unload(
         by = ctx.author().id.get(),
         "module unloaded in every guild"
     );
-    ctx.say(if changed {
-        format!(
-            "Unloaded `{}` in every server. `module load {}` brings it back.",
-            module.name, module.name
-        )
-    } else {
-        format!("`{}` was already unloaded.", module.name)
-    })
+    lounge_kit::say(
+        ctx,
+        if changed {
+            format!(
+                "Unloaded `{}` in every server. `module load {}` brings it back.",
+                module.name, module.name
+            )
+        } else {
+            format!("`{}` was already unloaded.", module.name)
+        },
+    )
     .await?;
     Ok(())
 }
@@ -161,14 +164,17 @@ pub async fn load(
         by = ctx.author().id.get(),
         "module loaded again"
     );
-    ctx.say(if changed {
-        format!(
-            "Loaded `{}` again; servers that had it on have it back.",
-            module.name
-        )
-    } else {
-        format!("`{}` was not unloaded.", module.name)
-    })
+    lounge_kit::say(
+        ctx,
+        if changed {
+            format!(
+                "Loaded `{}` again; servers that had it on have it back.",
+                module.name
+            )
+        } else {
+            format!("`{}` was not unloaded.", module.name)
+        },
+    )
     .await?;
     Ok(())
 }

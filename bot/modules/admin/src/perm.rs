@@ -82,10 +82,13 @@ pub async fn reset(
         .reset_permission_rules(guild, kind, &name, subject)
         .await?;
     let whose = subject.map_or_else(|| "every".to_owned(), |s| format!("{}'s", s.mention()));
-    ctx.say(format!(
-        "Removed {removed} rule(s): {whose} rule on {} `{name}`.",
-        kind.as_str()
-    ))
+    lounge_kit::say(
+        ctx,
+        format!(
+            "Removed {removed} rule(s): {whose} rule on {} `{name}`.",
+            kind.as_str()
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -100,7 +103,7 @@ pub async fn reset(
 pub async fn list(ctx: Context<'_>) -> Result<(), Error> {
     let rules = ctx.data().store.permission_rules(guild_id(ctx)).await?;
     if rules.is_empty() {
-        ctx.say("This server has no permission rules: every command follows its Discord permission defaults.")
+        lounge_kit::say(ctx, "This server has no permission rules: every command follows its Discord permission defaults.")
             .await?;
         return Ok(());
     }
@@ -174,12 +177,15 @@ pub async fn explain(
             format!("can use it only with the Discord permissions {needed}, so")
         }
     };
-    ctx.say(format!(
-        "<@{}> {verdict} `{}` in <#{channel_id}>: {}.",
-        member.user.id,
-        found.qualified_name,
-        decision.explain()
-    ))
+    lounge_kit::say(
+        ctx,
+        format!(
+            "<@{}> {verdict} `{}` in <#{channel_id}>: {}.",
+            member.user.id,
+            found.qualified_name,
+            decision.explain()
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -261,6 +267,6 @@ async fn set_rule(
     {
         text.push_str(" (They own the server or the bot, so rules don't apply to them.)");
     }
-    ctx.say(text).await?;
+    lounge_kit::say(ctx, text).await?;
     Ok(())
 }

@@ -36,18 +36,20 @@ pub async fn prefix(
     let default = &ctx.data().default_prefix;
     let Some(new) = new else {
         let current = lounge_kit::prefix::current(ctx).await?;
-        ctx.say(format!(
-            "The prefix here is `{current}`. Mentioning me works too."
-        ))
+        lounge_kit::say(
+            ctx,
+            format!("The prefix here is `{current}`. Mentioning me works too."),
+        )
         .await?;
         return Ok(());
     };
     let new = new.trim();
     if new.eq_ignore_ascii_case("reset") {
         store.set_guild_prefix(guild, None).await?;
-        ctx.say(format!(
-            "The prefix here is back to the default, `{default}`."
-        ))
+        lounge_kit::say(
+            ctx,
+            format!("The prefix here is back to the default, `{default}`."),
+        )
         .await?;
         return Ok(());
     }
@@ -62,9 +64,10 @@ pub async fn prefix(
         bail_user!("`{new}` would clash with mentions or slash commands; pick another prefix.");
     }
     store.set_guild_prefix(guild, Some(new)).await?;
-    ctx.say(format!(
-        "Done: text commands here now start with `{new}`, e.g. `{new}help`."
-    ))
+    lounge_kit::say(
+        ctx,
+        format!("Done: text commands here now start with `{new}`, e.g. `{new}help`."),
+    )
     .await?;
     Ok(())
 }

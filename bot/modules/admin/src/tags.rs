@@ -4,6 +4,7 @@
 //! fault. What a tag sends is only ever a message with `allowed_mentions` parsing nothing, and
 //! poise ignores bot messages, so a tag can neither ping @everyone/roles nor run a command.
 
+use lounge_kit::Text as _;
 use poise::serenity_prelude as serenity;
 
 use lounge_kit::Command;
@@ -53,8 +54,11 @@ pub async fn create(
         .await
         .refused()?;
     let prefix = lounge_kit::prefix::current(ctx).await?;
-    ctx.say(format!("Saved tag `{name}`. Use it with `{prefix}{name}`."))
-        .await?;
+    lounge_kit::say(
+        ctx,
+        format!("Saved tag `{name}`. Use it with `{prefix}{name}`."),
+    )
+    .await?;
     Ok(())
 }
 
@@ -80,7 +84,7 @@ pub async fn edit(
     {
         bail_user!("Tag `{}` was deleted meanwhile.", tag.name);
     }
-    ctx.say(format!("Updated tag `{}`.", tag.name)).await?;
+    lounge_kit::say(ctx, format!("Updated tag `{}`.", tag.name)).await?;
     Ok(())
 }
 
@@ -98,7 +102,7 @@ pub async fn delete(
         .store
         .delete_tag(lounge_kit::guild_id(ctx), &tag.name)
         .await?;
-    ctx.say(format!("Deleted tag `{}`.", tag.name)).await?;
+    lounge_kit::say(ctx, format!("Deleted tag `{}`.", tag.name)).await?;
     Ok(())
 }
 
@@ -107,8 +111,11 @@ pub async fn delete(
 pub async fn list(ctx: Context<'_>) -> Result<(), Error> {
     let tags = ctx.data().store.tags(lounge_kit::guild_id(ctx)).await?;
     if tags.is_empty() {
-        ctx.say("This server has no tags yet. Make one with `/tag create`.")
-            .await?;
+        lounge_kit::say(
+            ctx,
+            "This server has no tags yet. Make one with `/tag create`.",
+        )
+        .await?;
         return Ok(());
     }
     let prefix = lounge_kit::prefix::current(ctx).await?;
@@ -160,15 +167,7 @@ pub async fn raw(
     let tag = existing(ctx, &name).await?;
     // A zero-width space after each backtick keeps the template from closing the code block.
     let body = tag.content.replace('`', "`\u{200b}");
-    let mut text = format!("```\n{body}\n```");
-    if text.chars().count() > template::MAX_CHARS {
-        text = text
-            .chars()
-            .take(template::MAX_CHARS - 5)
-            .collect::<String>()
-            + "…\n```";
-    }
-    ctx.say(text).await?;
+    lounge_kit::say(ctx, format!("```\n{body}\n```")).await?;
     Ok(())
 }
 
@@ -305,12 +304,9 @@ pub async fn invoke(
             ))
             .await;
         }
-        Some(Refused::TooFast(wait)) => {
-            return refuse(format!(
-                "You're using commands too fast. Try again in {} s.",
-                wait.as_secs() + 1
-            ))
-            .await;
+        Some(Refused::TooFast(_)) => {
+            lounge_kit::error::react_too_fast(http, msg).await?;
+            return Ok(true);
         }
         Some(Refused::Denied(decision)) => {
             return refuse(format!("You can't use tags here: {}.", decision.explain())).await;
@@ -320,7 +316,15 @@ pub async fn invoke(
         }
     }
 
-    let text = render(framework, msg, guild, &tag, args);
+    // allowed_mentions already stops pings; defusing holds where a server ignores it.
+    let cache = &framework.serenity_context.cache;
+    let text = lounge_kit::reply::defuse(&render(framework, msg, guild, &tag, args), |role| {
+        cache.guild(guild).and_then(|g| {
+            g.roles
+                .get(&serenity::RoleId::new(role))
+                .map(|r| r.name.clone())
+        })
+    });
     msg.channel_id.send_message(http, notice(text)).await?;
     store.count_tag_use(guild.get(), &tag.name).await?;
     Ok(true)
@@ -329,7 +333,7 @@ pub async fn invoke(
 /// A channel message that mentions nobody, whatever its text says.
 fn notice(text: String) -> serenity::CreateMessage {
     serenity::CreateMessage::new()
-        .content(text)
+        .text(text)
         .allowed_mentions(serenity::CreateAllowedMentions::new())
 }
 
@@ -367,13 +371,6 @@ fn render(
     let text = parsed.render(&vars, &mut rand::rng());
     if text.trim().is_empty() {
         return format!("(`{}` has nothing to say without arguments.)", tag.name);
-    }
-    if text.chars().count() > template::MAX_CHARS {
-        return text
-            .chars()
-            .take(template::MAX_CHARS - 1)
-            .collect::<String>()
-            + "…";
     }
     text
 }

@@ -21,8 +21,7 @@ pub async fn balance(
 ) -> Result<(), Error> {
     let user = user.as_ref().unwrap_or_else(|| ctx.author());
     let coins = ctx.data().store.balance(user.id.get()).await?;
-    ctx.say(format!("<@{}> has {coins} coins.", user.id))
-        .await?;
+    lounge_kit::say(ctx, format!("<@{}> has {coins} coins.", user.id)).await?;
     Ok(())
 }
 
@@ -45,10 +44,13 @@ pub async fn give(
         .await
     {
         Ok(t) => {
-            ctx.say(format!(
-                "Sent {amount} coins to <@{}>. You have {} left.",
-                user.id, t.from_balance
-            ))
+            lounge_kit::say(
+                ctx,
+                format!(
+                    "Sent {amount} coins to <@{}>. You have {} left.",
+                    user.id, t.from_balance
+                ),
+            )
             .await?;
             Ok(())
         }

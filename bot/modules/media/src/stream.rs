@@ -77,11 +77,14 @@ pub async fn start(
         },
     };
     play_in(ctx, Some(guild_id.get()), channel_id.get(), source).await?;
-    ctx.say(format!(
-        "Streaming `{}` in <#{channel_id}>. Open the stream from the channel to watch; \
+    lounge_kit::say(
+        ctx,
+        format!(
+            "Streaming `{}` in <#{channel_id}>. Open the stream from the channel to watch; \
          `/stream pause`, `/stream seek` and `/stream stop` control it.",
-        source.replace('`', "'")
-    ))
+            source.replace('`', "'")
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -104,11 +107,14 @@ pub async fn call(
     };
     let source = playable(&source)?;
     play_in(ctx, None, channel_id, source).await?;
-    ctx.say(format!(
-        "Streaming `{}` in the call. `/stream pause`, `/stream seek` and `/stream hangup` \
+    lounge_kit::say(
+        ctx,
+        format!(
+            "Streaming `{}` in the call. `/stream pause`, `/stream seek` and `/stream hangup` \
          control it.",
-        source.replace('`', "'")
-    ))
+            source.replace('`', "'")
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -117,7 +123,7 @@ pub async fn call(
 #[poise::command(slash_command, prefix_command, owners_only)]
 pub async fn hangup(ctx: Context<'_>) -> Result<(), Error> {
     order(ctx, Order::LeaveVoice { guild_id: None }).await?;
-    ctx.say("Stopped the stream and left the call.").await?;
+    lounge_kit::say(ctx, "Stopped the stream and left the call.").await?;
     Ok(())
 }
 
@@ -181,7 +187,7 @@ async fn play_in(
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
     order(ctx, Order::Pause).await?;
-    ctx.say("Paused. `/stream resume` carries on.").await?;
+    lounge_kit::say(ctx, "Paused. `/stream resume` carries on.").await?;
     Ok(())
 }
 
@@ -189,7 +195,7 @@ pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn resume(ctx: Context<'_>) -> Result<(), Error> {
     order(ctx, Order::Resume).await?;
-    ctx.say("Resumed.").await?;
+    lounge_kit::say(ctx, "Resumed.").await?;
     Ok(())
 }
 
@@ -210,10 +216,13 @@ pub async fn seek(
         },
     )
     .await?;
-    ctx.say(format!(
-        "Jumped to {}.",
-        self::position(u64::try_from(to.as_millis()).unwrap_or(u64::MAX), None)
-    ))
+    lounge_kit::say(
+        ctx,
+        format!(
+            "Jumped to {}.",
+            self::position(u64::try_from(to.as_millis()).unwrap_or(u64::MAX), None)
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -231,8 +240,7 @@ pub async fn stop(ctx: Context<'_>) -> Result<(), Error> {
         },
     )
     .await?;
-    ctx.say("Stopped the stream and left the voice channel.")
-        .await?;
+    lounge_kit::say(ctx, "Stopped the stream and left the voice channel.").await?;
     Ok(())
 }
 
@@ -261,11 +269,14 @@ pub async fn quality(
         QualityChoice::P1080 => Quality::P1080,
     };
     order(ctx, Order::SetQuality { quality }).await?;
-    ctx.say(format!(
-        "Quality set to {}: it applies from the next `/stream start` (a stream that is \
+    lounge_kit::say(
+        ctx,
+        format!(
+            "Quality set to {}: it applies from the next `/stream start` (a stream that is \
          already live keeps its size).",
-        quality_name(quality)
-    ))
+            quality_name(quality)
+        ),
+    )
     .await?;
     Ok(())
 }

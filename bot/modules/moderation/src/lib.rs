@@ -44,8 +44,11 @@ pub async fn kick(
 ) -> Result<(), Error> {
     let (guild, reason) = may_act_on(ctx, &member.user, "kick", reason.as_deref()).await?;
     guild.kick_with_reason(ctx, member.user.id, &reason).await?;
-    ctx.say(format!("Kicked <@{}>. Reason: {reason}", member.user.id))
-        .await?;
+    lounge_kit::say(
+        ctx,
+        format!("Kicked <@{}>. Reason: {reason}", member.user.id),
+    )
+    .await?;
     Ok(())
 }
 
@@ -75,8 +78,7 @@ pub async fn ban(
     }
     let (guild, reason) = may_act_on(ctx, &user, "ban", reason.as_deref()).await?;
     guild.ban_with_reason(ctx, user.id, days, &reason).await?;
-    ctx.say(format!("Banned <@{}>. Reason: {reason}", user.id))
-        .await?;
+    lounge_kit::say(ctx, format!("Banned <@{}>. Reason: {reason}", user.id)).await?;
     Ok(())
 }
 
@@ -109,11 +111,14 @@ pub async fn timeout(
                 .audit_log_reason(&reason),
         )
         .await?;
-    ctx.say(format!(
-        "Timed out <@{}> until <t:{}:f>. Reason: {reason}",
-        member.user.id,
-        until.timestamp()
-    ))
+    lounge_kit::say(
+        ctx,
+        format!(
+            "Timed out <@{}> until <t:{}:f>. Reason: {reason}",
+            member.user.id,
+            until.timestamp()
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -141,8 +146,7 @@ pub async fn untimeout(
                 .audit_log_reason(&reason),
         )
         .await?;
-    ctx.say(format!("<@{}> can talk again.", member.user.id))
-        .await?;
+    lounge_kit::say(ctx, format!("<@{}> can talk again.", member.user.id)).await?;
     Ok(())
 }
 

@@ -145,7 +145,7 @@ pub async fn equip(
             .collect();
         let _ = write!(reply, " Back to the bank: {}.", names.join(", "));
     }
-    ctx.say(reply).await?;
+    lounge_kit::say(ctx, reply).await?;
     Ok(())
 }
 
@@ -174,8 +174,7 @@ pub async fn unequip(
     };
     store.osrs_unequip(ch.user_id, slot).await?;
     let name = data.item(*id).map_or("item", |i| i.name.as_str());
-    ctx.say(format!("You took off your {name}; it's in your bank."))
-        .await?;
+    lounge_kit::say(ctx, format!("You took off your {name}; it's in your bank.")).await?;
     Ok(())
 }
 

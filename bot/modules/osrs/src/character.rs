@@ -56,7 +56,7 @@ pub async fn create(
         Err(e) => return Err(e.into()),
     }
     note_guild(ctx, user).await?;
-    ctx.say(format!(
+    lounge_kit::say(ctx, format!(
         "Welcome, **{name}** ({} account)! You're in {} on world {}. Your bank has a few starter \
          items; try `/osrs kill goblin` or `/osrs stats`.",
         mode.as_str(),

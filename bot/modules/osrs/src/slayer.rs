@@ -77,12 +77,15 @@ pub async fn task(
         }
         Err(e) => return Err(e.into()),
     };
-    ctx.say(messages::task_assigned(
-        &stored.master,
-        &stored.category,
-        stored.quantity,
-        &places(data, &stored, ch.skills.level(Skill::Slayer)),
-    ))
+    lounge_kit::say(
+        ctx,
+        messages::task_assigned(
+            &stored.master,
+            &stored.category,
+            stored.quantity,
+            &places(data, &stored, ch.skills.level(Skill::Slayer)),
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -135,7 +138,7 @@ pub async fn skip(ctx: Context<'_>) -> Result<(), Error> {
         .await
     {
         Ok((task, left)) => {
-            ctx.say(messages::skipped(&task.category, left)).await?;
+            lounge_kit::say(ctx, messages::skipped(&task.category, left)).await?;
             Ok(())
         }
         Err(OsrsStoreError::NoTask) => Err(user_error(messages::NO_TASK)),

@@ -59,16 +59,19 @@ pub async fn world(
         .store
         .osrs_set_world(ch.user_id, target.number)
         .await?;
-    ctx.say(format!(
-        "You hop to world {} ({}, {}).",
-        target.number,
-        if target.members {
-            "members"
-        } else {
-            "free-to-play"
-        },
-        target.location
-    ))
+    lounge_kit::say(
+        ctx,
+        format!(
+            "You hop to world {} ({}, {}).",
+            target.number,
+            if target.members {
+                "members"
+            } else {
+                "free-to-play"
+            },
+            target.location
+        ),
+    )
     .await?;
     Ok(())
 }

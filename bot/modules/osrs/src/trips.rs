@@ -208,13 +208,16 @@ pub async fn trip(ctx: Context<'_>) -> Result<(), Error> {
     let store = &ctx.data().store;
     if let Some(trip) = store.osrs_active_trip(ch.user_id).await? {
         let left_ms = (trip.ends_at - now_ms()).max(0);
-        ctx.say(format!(
-            "**{}** is {}: back <t:{}:R> ({} left).",
-            ch.name,
-            messages::doing(&trip),
-            trip.ends_at.div_euclid(1000) + 1,
-            messages::duration((left_ms as u64).div_ceil(1000))
-        ))
+        lounge_kit::say(
+            ctx,
+            format!(
+                "**{}** is {}: back <t:{}:R> ({} left).",
+                ch.name,
+                messages::doing(&trip),
+                trip.ends_at.div_euclid(1000) + 1,
+                messages::duration((left_ms as u64).div_ceil(1000))
+            ),
+        )
         .await?;
         return Ok(());
     }
@@ -340,7 +343,7 @@ pub(crate) async fn start_trip(
         slayer: None,
         failure: None,
     };
-    ctx.say(format!(
+    lounge_kit::say(ctx, format!(
         "**{}** is now {} ({} of game time). You'll be back <t:{}:R>; the result will be posted here.{note}",
         ch.name,
         messages::doing(&trip),

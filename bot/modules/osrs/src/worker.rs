@@ -13,6 +13,7 @@
 //! would post twice, so every post carries the trip's nonce with `enforce_nonce`, which makes
 //! Discord return the earlier message instead of creating a second one.
 
+use lounge_kit::Text as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -170,7 +171,7 @@ async fn post(http: &serenity::Http, store: &Store, trip: &Trip) -> Posted {
     };
     let embed = messages::trip_result(data, trip, &name, &new);
     let message = serenity::CreateMessage::new()
-        .content(format!("<@{}>", trip.user_id))
+        .text(format!("<@{}>", trip.user_id))
         .embed(embed)
         .allowed_mentions(serenity::CreateAllowedMentions::new())
         .nonce(serenity::Nonce::String(nonce(trip.id)))

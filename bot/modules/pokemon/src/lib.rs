@@ -11,6 +11,7 @@ mod spawn;
 mod team;
 mod trade;
 
+use lounge_kit::Text as _;
 use poise::serenity_prelude as serenity;
 
 pub use spawn::Runtime;
@@ -85,8 +86,7 @@ pub async fn catch(
         .await
     {
         Ok(p) => {
-            ctx.say(messages::caught(user, &p, CATCH_REWARD, ""))
-                .await?;
+            lounge_kit::say(ctx, messages::caught(user, &p, CATCH_REWARD, "")).await?;
             Ok(())
         }
         Err(PokemonError::AlreadyCaught { by }) => {
@@ -202,8 +202,11 @@ pub async fn throw(
             bail_user!("{}", messages::ball_missing(ball.label()));
         }
         let left = store.item_count(user, ball.key()).await?;
-        ctx.say(messages::broke_free(outcome.shakes, ball.label(), left))
-            .await?;
+        lounge_kit::say(
+            ctx,
+            messages::broke_free(outcome.shakes, ball.label(), left),
+        )
+        .await?;
         return Ok(());
     }
     match store
@@ -218,8 +221,7 @@ pub async fn throw(
     {
         Ok(p) => {
             let how = format!(" with a {}", ball.label());
-            ctx.say(messages::caught(user, &p, CATCH_REWARD, &how))
-                .await?;
+            lounge_kit::say(ctx, messages::caught(user, &p, CATCH_REWARD, &how)).await?;
             Ok(())
         }
         Err(PokemonError::AlreadyCaught { by }) => {
@@ -376,8 +378,8 @@ pub async fn nick(
         bail_user!("You don't have a Pokémon #{id}.");
     }
     match nickname {
-        Some(n) => ctx.say(format!("#{id} is now called **{n}**.")).await?,
-        None => ctx.say(format!("#{id}'s nickname is gone.")).await?,
+        Some(n) => lounge_kit::say(ctx, format!("#{id} is now called **{n}**.")).await?,
+        None => lounge_kit::say(ctx, format!("#{id}'s nickname is gone.")).await?,
     };
     Ok(())
 }
@@ -398,11 +400,9 @@ pub async fn favourite(
     }
     let name = game::display_name(&p);
     if p.favourite {
-        ctx.say(format!("#{id} {name} is no longer a favourite."))
-            .await?;
+        lounge_kit::say(ctx, format!("#{id} {name} is no longer a favourite.")).await?;
     } else {
-        ctx.say(format!("❤ #{id} {name} is now a favourite."))
-            .await?;
+        lounge_kit::say(ctx, format!("❤ #{id} {name} is now a favourite.")).await?;
     }
     Ok(())
 }
@@ -427,7 +427,7 @@ pub async fn evolution(
     } else {
         format!("#{id} won't evolve (you can change your mind any time).")
     };
-    ctx.say(msg).await?;
+    lounge_kit::say(ctx, msg).await?;
     Ok(())
 }
 
@@ -473,10 +473,13 @@ pub async fn evolve(
         .evolve_with_item(&before, into.num, EVOLUTION_ITEM_PRICE)
         .await
         .refused()?;
-    ctx.say(format!(
-        "You used a {item} ({EVOLUTION_ITEM_PRICE} coins; {left} left). {}",
-        messages::evolved_by_item(&before, into.num)
-    ))
+    lounge_kit::say(
+        ctx,
+        format!(
+            "You used a {item} ({EVOLUTION_ITEM_PRICE} coins; {left} left). {}",
+            messages::evolved_by_item(&before, into.num)
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -517,8 +520,7 @@ pub async fn hold(
         Err(PokemonError::NotOwned { .. }) => bail_user!("You don't have a Pokémon #{id}."),
         Err(e) => return Err(lounge_kit::refusal(e)),
     };
-    ctx.say(messages::now_holding(&p, item, from, HELD_ITEM_PRICE))
-        .await?;
+    lounge_kit::say(ctx, messages::now_holding(&p, item, from, HELD_ITEM_PRICE)).await?;
     Ok(())
 }
 
@@ -550,10 +552,13 @@ pub async fn takeitem(
         .await?
         .map(|p| game::display_name(&p))
         .unwrap_or_default();
-    ctx.say(format!(
-        "You took the {item} from #{id} {name} and put it in your bag \
+    lounge_kit::say(
+        ctx,
+        format!(
+            "You took the {item} from #{id} {name} and put it in your bag \
          (`/pokemon hold` gives it to a Pokémon again)."
-    ))
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -573,7 +578,7 @@ pub async fn select(
         .await?
         .map(|p| game::display_name(&p))
         .unwrap_or_default();
-    ctx.say(format!("You selected #{id} {name}.")).await?;
+    lounge_kit::say(ctx, format!("You selected #{id} {name}.")).await?;
     Ok(())
 }
 
@@ -613,7 +618,7 @@ pub async fn release(
     let handle = ctx
         .send(
             poise::CreateReply::default()
-                .content(&question)
+                .text(&question)
                 .components(buttons),
         )
         .await?;
@@ -623,7 +628,7 @@ pub async fn release(
                 .edit(
                     ctx,
                     poise::CreateReply::default()
-                        .content(format!("{question}\nNo answer: #{id} stays with you."))
+                        .text(format!("{question}\nNo answer: #{id} stays with you."))
                         .components(Vec::new()),
                 )
                 .await?;
@@ -705,11 +710,14 @@ pub async fn buy(
         .buy_item(ctx.author().id.get(), ball.key(), count, ball.price())
         .await
         .refused()?;
-    ctx.say(format!(
-        "You bought {count} {} for {} coins. You have {owned} now and {coins} coins left.",
-        ball.label(),
-        count * ball.price()
-    ))
+    lounge_kit::say(
+        ctx,
+        format!(
+            "You bought {count} {} for {} coins. You have {owned} now and {coins} coins left.",
+            ball.label(),
+            count * ball.price()
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -736,12 +744,14 @@ pub async fn spawnchannel(
         .await?;
     match channel {
         Some(c) => {
-            ctx.say(format!("Wild Pokémon will appear in <#{}>.", c.id))
-                .await?
+            lounge_kit::say(ctx, format!("Wild Pokémon will appear in <#{}>.", c.id)).await?
         }
         None => {
-            ctx.say("Wild Pokémon will appear wherever people are chatting.")
-                .await?
+            lounge_kit::say(
+                ctx,
+                "Wild Pokémon will appear wherever people are chatting.",
+            )
+            .await?
         }
     };
     Ok(())
@@ -796,7 +806,7 @@ async fn respond_private(
             ctx,
             serenity::CreateInteractionResponse::Message(
                 serenity::CreateInteractionResponseMessage::new()
-                    .content(content)
+                    .text(content)
                     .ephemeral(true)
                     .allowed_mentions(serenity::CreateAllowedMentions::new()),
             ),
@@ -817,7 +827,7 @@ async fn update_message(
             ctx,
             serenity::CreateInteractionResponse::UpdateMessage(
                 serenity::CreateInteractionResponseMessage::new()
-                    .content(content)
+                    .text(content)
                     .components(components)
                     .allowed_mentions(serenity::CreateAllowedMentions::new()),
             ),

@@ -5,6 +5,7 @@
 //! its messages, and losing a partial count on restart costs nothing. Whether a spawn was
 //! caught is in the database, where the catch race is decided.
 
+use lounge_kit::Text as _;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -167,7 +168,7 @@ async fn chat_experience(
             .send_message(
                 ctx,
                 serenity::CreateMessage::new()
-                    .content(messages::evolved(user, &p, growth.progress.species))
+                    .text(messages::evolved(user, &p, growth.progress.species))
                     .allowed_mentions(serenity::CreateAllowedMentions::new()),
             )
             .await?;

@@ -2,6 +2,7 @@
 //! the selected Pokémon battles alone.
 
 use super::{messages, parse_ids};
+use lounge_kit::Text as _;
 use lounge_kit::{Context, Error, bail_user};
 use lounge_store::{PokemonError, TEAM_SIZE};
 
@@ -46,7 +47,7 @@ pub async fn set(
     };
     ctx.send(
         poise::CreateReply::default()
-            .content("Your battle team is ready.")
+            .text("Your battle team is ready.")
             .embed(messages::team_embed(&ctx.author().name, &team)),
     )
     .await?;
@@ -58,7 +59,7 @@ pub async fn set(
 pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
     let team = ctx.data().store.team(ctx.author().id.get()).await?;
     if team.is_empty() {
-        ctx.say(messages::NO_TEAM).await?;
+        lounge_kit::say(ctx, messages::NO_TEAM).await?;
         return Ok(());
     }
     ctx.send(poise::CreateReply::default().embed(messages::team_embed(&ctx.author().name, &team)))
@@ -72,7 +73,10 @@ pub async fn clear(ctx: Context<'_>) -> Result<(), Error> {
     if !ctx.data().store.clear_team(ctx.author().id.get()).await? {
         bail_user!("{}", messages::NO_TEAM);
     }
-    ctx.say("Your team is cleared: your selected Pokémon battles alone again.")
-        .await?;
+    lounge_kit::say(
+        ctx,
+        "Your team is cleared: your selected Pokémon battles alone again.",
+    )
+    .await?;
     Ok(())
 }

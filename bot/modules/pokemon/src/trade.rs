@@ -4,6 +4,7 @@
 //! confirmations, and the second confirmation swaps in its own transaction, so the swap is
 //! exactly what both saw and nothing is lost or duplicated.
 
+use lounge_kit::Text as _;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -57,7 +58,7 @@ pub async fn start(
     let handle = ctx
         .send(
             poise::CreateReply::default()
-                .content(format!(
+                .text(format!(
                     "<@{}>, <@{me}> wants to trade with you. Accept within a minute?",
                     user.id
                 ))
@@ -79,7 +80,7 @@ pub async fn start(
                 .edit(
                     ctx,
                     poise::CreateReply::default()
-                        .content(format!(
+                        .text(format!(
                             "<@{}> didn't answer <@{me}>'s trade offer in time.",
                             user.id
                         ))
@@ -171,10 +172,13 @@ async fn changed(ctx: Context<'_>, change: &TradeChange) -> Result<(), Error> {
         .trade_change(ctx.author().id.get(), change, now_ms())
         .await
         .refused()?;
-    ctx.say(format!(
-        "Trade updated; confirmations cleared.\n{}",
-        summary(ctx, &trade).await?
-    ))
+    lounge_kit::say(
+        ctx,
+        format!(
+            "Trade updated; confirmations cleared.\n{}",
+            summary(ctx, &trade).await?
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -190,8 +194,7 @@ pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
     else {
         bail_user!("You're not in a trade. Start one with `/trade start`.");
     };
-    ctx.say(format!("{}\n{HOW}", summary(ctx, &trade).await?))
-        .await?;
+    lounge_kit::say(ctx, format!("{}\n{HOW}", summary(ctx, &trade).await?)).await?;
     Ok(())
 }
 
@@ -211,10 +214,13 @@ pub async fn confirm(ctx: Context<'_>) -> Result<(), Error> {
     match confirmed {
         Confirmation::Waiting(trade) => {
             let other = trade.other_than(me);
-            ctx.say(format!(
-                "You confirmed. Waiting for <@{other}>.\n{}",
-                summary(ctx, &trade).await?
-            ))
+            lounge_kit::say(
+                ctx,
+                format!(
+                    "You confirmed. Waiting for <@{other}>.\n{}",
+                    summary(ctx, &trade).await?
+                ),
+            )
             .await?;
         }
         Confirmation::Done { trade, evolved, .. } => {
@@ -229,7 +235,7 @@ pub async fn confirm(ctx: Context<'_>) -> Result<(), Error> {
                     let _ = write!(msg, " It used up its {item}.");
                 }
             }
-            ctx.say(msg).await?;
+            lounge_kit::say(ctx, msg).await?;
         }
     }
     Ok(())
@@ -246,9 +252,10 @@ pub async fn cancel(ctx: Context<'_>) -> Result<(), Error> {
         .await
         .refused()?;
     let other = trade.other_than(me);
-    ctx.say(format!(
-        "<@{me}> cancelled the trade with <@{other}>; nothing was traded."
-    ))
+    lounge_kit::say(
+        ctx,
+        format!("<@{me}> cancelled the trade with <@{other}>; nothing was traded."),
+    )
     .await?;
     Ok(())
 }

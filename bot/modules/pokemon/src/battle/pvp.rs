@@ -1,6 +1,7 @@
 //! `/battle challenge`: a battle between two members, each choosing in a private message so
 //! the other can't see the choice before the turn runs.
 
+use lounge_kit::Text as _;
 use std::time::Duration;
 
 use lounge_pokemon::battle::{Action, Battle, Outcome};
@@ -50,7 +51,7 @@ pub async fn challenge(
     let handle = ctx
         .send(
             poise::CreateReply::default()
-                .content(format!(
+                .text(format!(
                     "<@{}>, <@{me}> challenges you to a battle: their {} against your {}!",
                     user.id,
                     messages::team_summary(&teams[0]),
@@ -72,7 +73,7 @@ pub async fn challenge(
                 .edit(
                     ctx,
                     poise::CreateReply::default()
-                        .content("The challenge expired.")
+                        .text("The challenge expired.")
                         .components(Vec::new()),
                 )
                 .await?;
@@ -154,7 +155,7 @@ pub async fn challenge(
             ctx,
             serenity::CreateInteractionResponse::UpdateMessage(
                 serenity::CreateInteractionResponseMessage::new()
-                    .content(waiting(&battle, &chosen))
+                    .text(waiting(&battle, &chosen))
                     .embed(state_embed(&battle, &view, &lines))
                     .components(controls(&battle))
                     .allowed_mentions(serenity::CreateAllowedMentions::new()),
@@ -227,7 +228,7 @@ pub async fn challenge(
                     ctx,
                     serenity::CreateInteractionResponse::Message(
                         serenity::CreateInteractionResponseMessage::new()
-                            .content(question)
+                            .text(question)
                             .components(rows)
                             .ephemeral(true)
                             .allowed_mentions(serenity::CreateAllowedMentions::new()),
@@ -268,7 +269,7 @@ pub async fn challenge(
                 .edit(
                     ctx,
                     poise::CreateReply::default()
-                        .content(waiting(&battle, &chosen))
+                        .text(waiting(&battle, &chosen))
                         .embed(state_embed(&battle, &view, &lines))
                         .components(controls(&battle)),
                 )
@@ -300,7 +301,7 @@ pub async fn challenge(
                     .edit(
                         ctx,
                         poise::CreateReply::default()
-                            .content(waiting(&battle, &chosen))
+                            .text(waiting(&battle, &chosen))
                             .embed(state_embed(&battle, &view, &lines))
                             .components(controls(&battle)),
                     )
@@ -363,7 +364,7 @@ pub async fn challenge(
                     ctx,
                     serenity::CreateInteractionResponse::UpdateMessage(
                         serenity::CreateInteractionResponseMessage::new()
-                            .content(content)
+                            .text(content)
                             .embed(reply_embed)
                             .components(Vec::new())
                             .allowed_mentions(serenity::CreateAllowedMentions::new()),
@@ -376,7 +377,7 @@ pub async fn challenge(
                 .edit(
                     ctx,
                     poise::CreateReply::default()
-                        .content(content)
+                        .text(content)
                         .embed(reply_embed)
                         .components(Vec::new()),
                 )
