@@ -96,6 +96,43 @@ mod tests {
         all.iter().for_each(check);
     }
 
+    /// poise checks `#[min]`/`#[max]` for slash options only; bounds that must also hold for
+    /// prefix arguments are `lounge_kit::Bounded` parameters.
+    #[test]
+    fn no_command_bounds_its_arguments_for_slash_alone() {
+        fn scan(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    scan(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for (i, line) in text.lines().enumerate() {
+                        let line = line.trim_start();
+                        if line.starts_with("#[min") || line.starts_with("#[max") {
+                            found.push(format!("{}:{}", path.display(), i + 1));
+                        }
+                    }
+                }
+            }
+        }
+        let bot = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut found = Vec::new();
+        for dir in ["modules", "kit/src", "app/src"] {
+            scan(&bot.join(dir), &mut found);
+        }
+        assert!(
+            found.is_empty(),
+            "use lounge_kit::Bounded instead of #[min]/#[max]: {found:?}"
+        );
+        // The scan reads real sources: this file is among them.
+        assert!(
+            std::fs::read_to_string(bot.join("app/src/modules.rs"))
+                .unwrap()
+                .contains("no_command_bounds_its_arguments_for_slash_alone")
+        );
+    }
+
     #[test]
     fn every_command_has_its_module_as_category() {
         for c in commands() {

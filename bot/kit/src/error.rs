@@ -108,6 +108,16 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         E::ArgumentParse {
             error, input, ctx, ..
         } => {
+            // A number out of range under an optional parameter surfaces as "too many
+            // arguments"; say what was really wrong.
+            let rejected = match ctx {
+                poise::Context::Prefix(p) => crate::args::take_rejected(p.msg.id),
+                poise::Context::Application(_) => None,
+            };
+            let (error, input) = match rejected {
+                Some((input, why)) => (why.to_string(), Some(input)),
+                None => (error.to_string(), input),
+            };
             let mut msg = match input {
                 Some(input) => format!("I couldn't understand `{}`: {error}.", sanitize(&input)),
                 None => format!("Missing or invalid arguments: {error}."),

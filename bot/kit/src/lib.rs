@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod args;
 pub mod config;
 pub mod cooldown;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod ui;
 
 use std::time::Instant;
 
+pub use args::Bounded;
 pub use error::{Error, RefusalExt, UserError, refusal, user_error};
 pub use module::{BoxFuture, Module, Start, State, Task};
 pub use policy::{find_command, guild_id};

@@ -924,6 +924,38 @@ async fn kill_trip_result_is_posted_where_it_started(backend: Backend) {
         typo.contains("Unknown monster \"goblni\"") && typo.contains("Goblin"),
         "{typo}"
     );
+    // Prefix arguments meet the slash option's bounds before any engine work.
+    let huge = h.ask(g, c, MEMBER_ID, "!osrs kill goblin 10000000").await;
+    assert!(
+        huge.contains("`10000000`") && huge.contains("from 1 to 100000"),
+        "{huge}"
+    );
+    let none_at_all = h.ask(g, c, MEMBER_ID, "!osrs skill \"Oak tree\" 0").await;
+    assert!(none_at_all.contains("from 1 to 30"), "{none_at_all}");
+    // The same bounds are registered for the slash option.
+    let osrs = h
+        .fake
+        .registered_commands(None)
+        .into_iter()
+        .find(|c| c["name"] == "osrs")
+        .expect("/osrs is registered");
+    let kill = osrs["options"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["name"] == "kill"))
+        .expect("/osrs kill");
+    let quantity = kill["options"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["name"] == "quantity"))
+        .expect("its quantity option");
+    assert_eq!(
+        (
+            &quantity["type"],
+            &quantity["min_value"],
+            &quantity["max_value"]
+        ),
+        (&json!(4), &json!(1.0), &json!(100_000.0)),
+        "{quantity}"
+    );
     // Chickens can't hurt anyone, so only the trip limit stops this one.
     let long = h.ask(g, c, MEMBER_ID, "!osrs kill chicken 5000").await;
     assert!(

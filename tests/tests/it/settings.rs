@@ -219,6 +219,13 @@ async fn cooldowns_default_and_per_guild(backend: Backend) {
         .ask(GUILD_ID, g, MOD_ID, "!cooldown set nosuch user 5")
         .await;
     assert!(bad.contains("no command called `nosuch`"), "{bad}");
+    let long = h
+        .ask(GUILD_ID, g, MOD_ID, "!cooldown set give user 100000")
+        .await;
+    assert!(
+        long.contains("`100000`: it must be a whole number from 0 to 86400"),
+        "{long}"
+    );
     h.finish().await;
 }
 

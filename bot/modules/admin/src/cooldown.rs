@@ -4,9 +4,10 @@
 //! A cooldown starts only when a command succeeds, so an invocation refused for bad input or a
 //! missing permission doesn't make the user wait.
 
+use lounge_kit::Bounded;
 use lounge_kit::Command;
 use lounge_kit::user_error;
-use lounge_kit::{Context, Error, bail_user};
+use lounge_kit::{Context, Error};
 
 pub fn commands() -> Vec<Command> {
     vec![cooldown()]
@@ -59,14 +60,9 @@ pub async fn set(
     ctx: Context<'_>,
     #[description = "The command (e.g. give)"] command: String,
     #[description = "Per user, per channel or for the whole server"] bucket: Bucket,
-    #[description = "Seconds between uses (0 = no cooldown)"]
-    #[min = 0]
-    #[max = 86400]
-    seconds: i64,
+    #[description = "Seconds between uses (0 = no cooldown)"] seconds: Bounded<0, MAX_SECONDS>,
 ) -> Result<(), Error> {
-    if !(0..=MAX_SECONDS).contains(&seconds) {
-        bail_user!("Seconds must be between 0 and {MAX_SECONDS}.");
-    }
+    let seconds = seconds.get();
     let name = command_name(ctx, &command)?;
     let guild = lounge_kit::guild_id(ctx);
     ctx.data()

@@ -2,6 +2,7 @@
 //!
 #![doc = include_str!("../README.md")]
 
+use lounge_kit::Bounded;
 use poise::serenity_prelude as serenity;
 
 use lounge_kit::{Command, Module};
@@ -30,10 +31,9 @@ pub async fn balance(
 pub async fn give(
     ctx: Context<'_>,
     #[description = "Who gets the coins"] user: serenity::User,
-    #[description = "How many coins to send"]
-    #[min = 1]
-    amount: i64,
+    #[description = "How many coins to send"] amount: Bounded<1, { lounge_kit::args::MAX_SAFE }>,
 ) -> Result<(), Error> {
+    let amount = amount.get();
     if user.bot {
         bail_user!("Bots can't hold coins.");
     }

@@ -6,6 +6,7 @@
 //!
 #![doc = include_str!("../README.md")]
 
+use lounge_kit::Bounded;
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
@@ -64,18 +65,14 @@ pub async fn kick(
 pub async fn ban(
     ctx: Context<'_>,
     #[description = "Who to ban (they don't have to be in the server)"] user: serenity::User,
-    #[description = "Delete their messages from the last 0-7 days (default 0)"]
-    #[min = 0]
-    #[max = 7]
-    delete_days: Option<u8>,
+    #[description = "Delete their messages from the last 0-7 days (default 0)"] delete_days: Option<
+        Bounded<0, 7>,
+    >,
     #[description = "Why (shown in the audit log)"]
     #[rest]
     reason: Option<String>,
 ) -> Result<(), Error> {
-    let days = delete_days.unwrap_or(0);
-    if days > 7 {
-        bail_user!("Discord can delete at most 7 days of messages.");
-    }
+    let days = delete_days.map_or(0, |d| d.count() as u8);
     let (guild, reason) = may_act_on(ctx, &user, "ban", reason.as_deref()).await?;
     guild.ban_with_reason(ctx, user.id, days, &reason).await?;
     lounge_kit::say(ctx, format!("Banned <@{}>. Reason: {reason}", user.id)).await?;

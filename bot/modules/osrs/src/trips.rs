@@ -1,6 +1,7 @@
 //! `/osrs kill`, `/osrs skill` and `/osrs trip`: trips simulated when they start and paid when
 //! they end (see `worker`), and the start shared with travel.
 
+use lounge_kit::Bounded;
 use lounge_osrs::{
     Amount, Character, CombatStyle, Event, Spell, TripOutcome, TripRequest, counts_for, data,
 };
@@ -51,10 +52,9 @@ pub async fn kill(
     #[description = "The monster to fight (those where you are come first)"]
     #[autocomplete = "autocomplete_monster_here"]
     monster: String,
-    #[description = "How many to kill (default: as many as fit in one trip)"]
-    #[min = 1]
-    #[max = 100_000]
-    quantity: Option<u32>,
+    #[description = "How many to kill (default: as many as fit in one trip)"] quantity: Option<
+        Bounded<1, 100_000>,
+    >,
     #[description = "How to fight (default: melee)"] style: Option<Style>,
 ) -> Result<(), Error> {
     let ch = own_character(ctx).await?;
@@ -103,16 +103,16 @@ pub async fn kill(
         on_task: task.is_some(),
     };
     let whole_trip = Amount::Minutes(rules::MAX_TRIP_MINUTES);
-    let amount = match (quantity.map(u64::from), &task) {
+    let amount = match (quantity.map(Bounded::count), &task) {
         (Some(q), Some(t)) => Amount::Count(q.min(t.remaining)),
         (Some(q), None) => Amount::Count(q),
         (None, Some(t)) => Amount::Count(t.remaining),
         (None, None) => whole_trip,
     };
-    let (mut seed, mut outcome) = simulate(&character, &request(amount))?;
+    let (mut seed, mut outcome) = simulate(&character, &request(amount)).await?;
     // Without an amount, the rest of the task is the trip unless it doesn't fit in one.
     if quantity.is_none() && task.is_some() && outcome.duration_secs > rules::MAX_TRIP_SECS {
-        (seed, outcome) = simulate(&character, &request(whole_trip))?;
+        (seed, outcome) = simulate(&character, &request(whole_trip)).await?;
     }
     if outcome.completed == 0 {
         if let Some(Event::OutOfSupplies { item, .. }) = outcome.events.first() {
@@ -152,10 +152,7 @@ pub async fn skill(
     #[description = "The activity, e.g. Oak tree"]
     #[autocomplete = "autocomplete_activity"]
     activity: String,
-    #[description = "Minutes of game time (default and most: 30)"]
-    #[min = 1]
-    #[max = 30]
-    minutes: Option<u32>,
+    #[description = "Minutes of game time (default and most: 30)"] minutes: Option<Bounded<1, 30>>,
 ) -> Result<(), Error> {
     let ch = own_character(ctx).await?;
     ensure_free(ctx, &ch, messages::trip_running).await?;
@@ -176,12 +173,14 @@ pub async fn skill(
         );
     }
     let character = engine_character(ctx, &ch).await?;
-    let minutes = u64::from(minutes.unwrap_or(30)).min(rules::MAX_TRIP_MINUTES);
+    let minutes = minutes
+        .map_or(30, Bounded::count)
+        .min(rules::MAX_TRIP_MINUTES);
     let request = TripRequest::Skilling {
         activity: found.name.clone(),
         amount: Amount::Minutes(minutes),
     };
-    let (seed, outcome) = simulate(&character, &request)?;
+    let (seed, outcome) = simulate(&character, &request).await?;
     if outcome.completed == 0 {
         bail_user!("{}", messages::nothing_done(&found.name));
     }
@@ -248,11 +247,25 @@ async fn engine_character(ctx: Context<'_>, ch: &OsrsCharacter) -> Result<Charac
     })
 }
 
+/// Engine runs at once. A trip is CPU work (up to 100,000 simulated kills, a few
+/// milliseconds), so it runs on the blocking pool rather than the async workers that serve the
+/// gateway, and a burst of trips waits here for a slot instead of taking every core.
+static ENGINE_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Runs the engine with a fresh seed; the seed is stored with the trip so it replays exactly.
-fn simulate(character: &Character, request: &TripRequest) -> Result<(u64, TripOutcome), Error> {
+async fn simulate(
+    character: &Character,
+    request: &TripRequest,
+) -> Result<(u64, TripOutcome), Error> {
+    let _slot = ENGINE_SLOTS.acquire().await?;
     let seed = rand::random::<u64>();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    lounge_osrs::simulate(data(), character, request, &mut rng)
+    let (character, request) = (character.clone(), request.clone());
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        lounge_osrs::simulate(data(), &character, &request, &mut rng)
+    })
+    .await?;
+    outcome
         .map(|outcome| (seed, outcome))
         .map_err(|e| user_error(messages::engine_error(&e)))
 }

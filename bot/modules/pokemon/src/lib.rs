@@ -11,6 +11,7 @@ mod spawn;
 mod team;
 mod trade;
 
+use lounge_kit::Bounded;
 use lounge_kit::Text as _;
 use poise::serenity_prelude as serenity;
 
@@ -274,10 +275,7 @@ pub async fn list(
     #[description = "Only this species (name)"] name: Option<String>,
     #[description = "Only shiny ones"] shiny: Option<bool>,
     #[description = "Only favourites"] favourites: Option<bool>,
-    #[description = "Only at or above this level"]
-    #[min = 1]
-    #[max = 100]
-    min_level: Option<u8>,
+    #[description = "Only at or above this level"] min_level: Option<Bounded<1, 100>>,
 ) -> Result<(), Error> {
     let owner = user.as_ref().unwrap_or_else(|| ctx.author());
     let all = ctx.data().store.owned_pokemon(owner.id.get()).await?;
@@ -295,7 +293,7 @@ pub async fn list(
         })
         .filter(|p| shiny != Some(true) || p.shiny)
         .filter(|p| favourites != Some(true) || p.favourite)
-        .filter(|p| min_level.is_none_or(|l| p.level >= l))
+        .filter(|p| min_level.is_none_or(|l| i64::from(p.level) >= l.get()))
         .collect();
     if shown.is_empty() {
         if total == 0 && owner.id == ctx.author().id {
@@ -698,12 +696,9 @@ pub async fn buy(
     ctx: Context<'_>,
     #[description = "Which ball (Poké 20, Great 60, Ultra 120, Master 5000 coins)"]
     ball: BallChoice,
-    #[description = "How many (default 1)"]
-    #[min = 1]
-    #[max = 100]
-    count: Option<i64>,
+    #[description = "How many (default 1)"] count: Option<Bounded<1, 100>>,
 ) -> Result<(), Error> {
-    let count = count.unwrap_or(1);
+    let count = count.map_or(1, Bounded::get);
     let (owned, coins) = ctx
         .data()
         .store

@@ -4,6 +4,7 @@
 //! confirmations, and the second confirmation swaps in its own transaction, so the swap is
 //! exactly what both saw and nothing is lost or duplicated.
 
+use lounge_kit::Bounded;
 use lounge_kit::Text as _;
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -133,18 +134,19 @@ pub async fn start(
 const HOW: &str = "Add with `/trade add`, take back with `/trade remove`, then both `/trade confirm`. \
     Any change clears both confirmations; `/trade cancel` ends it.";
 
+/// Coins in a trade offer: Discord's whole number range, from nothing up.
+type Coins = Bounded<0, { lounge_kit::args::MAX_SAFE }>;
+
 /// Add Pokémon or coins to your side of your trade
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn add(
     ctx: Context<'_>,
     #[description = "Numbers of your Pokémon to offer, e.g. \"12, 15\""] pokemon: Option<String>,
-    #[description = "Coins to add to your offer"]
-    #[min = 0]
-    coins: Option<i64>,
+    #[description = "Coins to add to your offer"] coins: Option<Coins>,
 ) -> Result<(), Error> {
     let change = TradeChange::Add {
         pokemon: parse_ids(pokemon.as_deref().unwrap_or_default()),
-        coins: coins.unwrap_or(0),
+        coins: coins.map_or(0, Bounded::get),
     };
     changed(ctx, &change).await
 }
@@ -154,13 +156,11 @@ pub async fn add(
 pub async fn remove(
     ctx: Context<'_>,
     #[description = "Numbers of your offered Pokémon to take back"] pokemon: Option<String>,
-    #[description = "Coins to take back"]
-    #[min = 0]
-    coins: Option<i64>,
+    #[description = "Coins to take back"] coins: Option<Coins>,
 ) -> Result<(), Error> {
     let change = TradeChange::Remove {
         pokemon: parse_ids(pokemon.as_deref().unwrap_or_default()),
-        coins: coins.unwrap_or(0),
+        coins: coins.map_or(0, Bounded::get),
     };
     changed(ctx, &change).await
 }
