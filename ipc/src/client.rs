@@ -12,9 +12,10 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+use crate::auth::{self, Role};
 use crate::frame::{self, FrameError};
 use crate::to_bot::{Capabilities, ErrorKind, Event, RefuseReason, Reply, Status, ToBot};
-use crate::to_streamer::{Command, Hello, Request, RequestId};
+use crate::to_streamer::{Auth, Command, Hello, Request, RequestId};
 use crate::{PROTOCOL_VERSION, Secret, socket};
 
 #[derive(Debug, Clone)]
@@ -307,38 +308,82 @@ async fn connect(config: &ClientConfig) -> Result<(Stream, u32, Capabilities), H
         let stream = socket::connect(&config.socket)
             .await
             .map_err(|e| HandshakeError::Other(format!("connect: {e}")))?;
+        let nonce = auth::nonce();
+        let bot_nonce = auth::parse_nonce(&nonce)
+            .ok_or_else(|| HandshakeError::Other("generated a malformed nonce".into()))?;
+        let other = |e: FrameError| HandshakeError::Other(format!("handshake: {e}"));
         let hello = Hello {
             version: PROTOCOL_VERSION,
-            secret: config.secret.expose().to_owned(),
+            nonce,
         };
-        let other = |e: FrameError| HandshakeError::Other(format!("handshake: {e}"));
         frame::send(&mut &stream, &hello).await.map_err(other)?;
-        let body = frame::read_frame(&mut &stream)
-            .await
-            .map_err(other)?
-            .ok_or_else(|| HandshakeError::Other("streamer closed during the handshake".into()))?;
-        match frame::parse::<ToBot>(&body).map_err(other)? {
+        let (nonce, proof) = match read_handshake_reply(&stream).await? {
+            ToBot::Challenge { nonce, proof } => (nonce, proof),
+            other => return Err(unexpected(other)),
+        };
+        // The streamer proves itself first: whatever holds the socket gets nothing from the
+        // bot unless it knows the secret.
+        let proved = auth::parse_nonce(&nonce).filter(|streamer_nonce| {
+            auth::verify(
+                &config.secret,
+                Role::Streamer,
+                &bot_nonce,
+                streamer_nonce,
+                &proof,
+            )
+        });
+        let Some(streamer_nonce) = proved else {
+            return Err(HandshakeError::Refused {
+                reason: RefuseReason::BadSecret,
+                message: format!(
+                    "what answers on {} could not prove it knows the shared secret: the \
+                     streamer's secret differs from the bot's, or another program holds the \
+                     socket",
+                    config.socket.display()
+                ),
+                server_version: PROTOCOL_VERSION,
+            });
+        };
+        let auth = Auth {
+            proof: auth::proof(&config.secret, Role::Bot, &bot_nonce, &streamer_nonce),
+        };
+        frame::send(&mut &stream, &auth).await.map_err(other)?;
+        match read_handshake_reply(&stream).await? {
             ToBot::Ready {
                 version,
                 capabilities,
             } => Ok((stream, version, capabilities)),
-            ToBot::Refused {
-                reason,
-                message,
-                server_version,
-            } => Err(HandshakeError::Refused {
-                reason,
-                message,
-                server_version,
-            }),
-            other => Err(HandshakeError::Other(format!(
-                "expected ready or refused, got {other:?}"
-            ))),
+            other => Err(unexpected(other)),
         }
     };
     tokio::time::timeout(config.handshake_timeout, attempt)
         .await
         .unwrap_or_else(|_| Err(HandshakeError::Other("handshake timed out".into())))
+}
+
+/// The streamer's next handshake frame; a refusal is the error it describes.
+async fn read_handshake_reply(stream: &Stream) -> Result<ToBot, HandshakeError> {
+    let other = |e: FrameError| HandshakeError::Other(format!("handshake: {e}"));
+    let body = frame::read_frame(&mut &*stream)
+        .await
+        .map_err(other)?
+        .ok_or_else(|| HandshakeError::Other("streamer closed during the handshake".into()))?;
+    match frame::parse::<ToBot>(&body).map_err(other)? {
+        ToBot::Refused {
+            reason,
+            message,
+            server_version,
+        } => Err(HandshakeError::Refused {
+            reason,
+            message,
+            server_version,
+        }),
+        reply => Ok(reply),
+    }
+}
+
+fn unexpected(frame: ToBot) -> HandshakeError {
+    HandshakeError::Other(format!("unexpected handshake message {frame:?}"))
 }
 
 /// Serves one connection until it fails; returns why.

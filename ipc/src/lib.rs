@@ -3,8 +3,10 @@
 //! Transport: a local socket (Unix domain socket, or a named pipe on Windows) that only the
 //! owning user can open. Framing: a `u32` big-endian length, then a JSON body (see [`frame`]).
 //!
-//! A connection starts with the bot's [`to_streamer::Hello`] (protocol version and shared
-//! secret); the streamer answers [`to_bot::ToBot::Ready`] or [`to_bot::ToBot::Refused`]. After
+//! A connection starts with a challenge-response in which neither side sends the shared secret
+//! ([`auth`]): the bot's [`to_streamer::Hello`] (protocol version and nonce), the streamer's
+//! [`to_bot::ToBot::Challenge`] (its nonce and proof), the bot's [`to_streamer::Auth`] (its
+//! proof); the streamer answers [`to_bot::ToBot::Ready`] or [`to_bot::ToBot::Refused`]. After
 //! that the bot sends [`to_streamer::Request`]s, each answered by one
 //! [`to_bot::ToBot::Response`] with the same id, and the streamer pushes
 //! [`to_bot::Event`]s whenever it likes.
@@ -23,6 +25,7 @@
 //!
 #![doc = include_str!("../README.md")]
 
+pub mod auth;
 pub mod client;
 pub mod frame;
 pub mod plex;
@@ -41,4 +44,5 @@ pub use socket::default_socket_path;
 ///
 /// v2: the Plex requests (`plex_search`, `plex_libraries`, `plex_browse`, `plex_metadata`,
 /// `plex_poster`) and their answers.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// v3: the challenge-response handshake (the hello no longer carries the secret).
+pub const PROTOCOL_VERSION: u32 = 3;

@@ -14,9 +14,10 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, info, warn};
 
+use crate::auth::{self, Role};
 use crate::frame::{self, FrameError};
 use crate::to_bot::{Capabilities, ErrorKind, Event, RefuseReason, Reply, ToBot};
-use crate::to_streamer::{Hello, Request, RequestId};
+use crate::to_streamer::{Auth, Hello, Request, RequestId};
 use crate::{PROTOCOL_VERSION, Secret, socket};
 
 #[derive(Debug, Clone)]
@@ -342,49 +343,91 @@ async fn handshake(
     writer: &mut &Stream,
     config: &ServerConfig,
 ) -> Result<(), String> {
-    let body = match tokio::time::timeout(config.handshake_timeout, frame::read_frame(reader)).await
-    {
-        Err(_) => return Err("no hello before the handshake timeout".to_owned()),
-        Ok(Ok(None)) => return Err("peer closed before saying hello".to_owned()),
-        Ok(Err(e)) => return Err(e.to_string()),
-        Ok(Ok(Some(body))) => body,
+    let body = read_handshake_frame(reader, config, "hello").await?;
+    let hello = match frame::parse::<Hello>(&body) {
+        Err(FrameError::Malformed(e)) => {
+            return refuse(
+                writer,
+                RefuseReason::BadHandshake,
+                format!("the first message must be a hello: {e}"),
+            )
+            .await;
+        }
+        Err(e) => return refuse(writer, RefuseReason::BadHandshake, e.to_string()).await,
+        Ok(hello) => hello,
     };
-    let refusal = match frame::parse::<Hello>(&body) {
-        Err(FrameError::Malformed(e)) => Some((
-            RefuseReason::BadHandshake,
-            format!("the first message must be a hello: {e}"),
-        )),
-        Err(e) => Some((RefuseReason::BadHandshake, e.to_string())),
-        Ok(hello) if hello.version != PROTOCOL_VERSION => Some((
-            RefuseReason::VersionMismatch,
-            format!(
-                "the bot speaks IPC protocol v{} but the streamer speaks v{PROTOCOL_VERSION}; \
-                 run matching releases",
-                hello.version
-            ),
-        )),
-        Ok(hello) if !config.secret.matches(&hello.secret) => Some((
-            RefuseReason::BadSecret,
-            "the shared secret does not match the streamer's config".to_owned(),
-        )),
-        Ok(_) => None,
+    if hello.version != PROTOCOL_VERSION {
+        let message = format!(
+            "the bot speaks IPC protocol v{} but the streamer speaks v{PROTOCOL_VERSION}; \
+             run matching releases",
+            hello.version
+        );
+        return refuse(writer, RefuseReason::VersionMismatch, message).await;
+    }
+    let Some(bot_nonce) = auth::parse_nonce(&hello.nonce) else {
+        let message = "the hello's nonce must be 64 hex digits".to_owned();
+        return refuse(writer, RefuseReason::BadHandshake, message).await;
     };
-    let reply = match &refusal {
-        Some((reason, message)) => ToBot::Refused {
-            reason: *reason,
-            server_version: PROTOCOL_VERSION,
-            message: message.clone(),
-        },
-        None => ToBot::Ready {
-            version: PROTOCOL_VERSION,
-            capabilities: config.capabilities.clone(),
-        },
+    let nonce = auth::nonce();
+    let streamer_nonce = auth::parse_nonce(&nonce).ok_or("generated a malformed nonce")?;
+    let challenge = ToBot::Challenge {
+        proof: auth::proof(&config.secret, Role::Streamer, &bot_nonce, &streamer_nonce),
+        nonce,
+    };
+    frame::send(writer, &challenge)
+        .await
+        .map_err(|e| e.to_string())?;
+
+    let body = read_handshake_frame(reader, config, "auth").await?;
+    let proved = match frame::parse::<Auth>(&body) {
+        Ok(a) => auth::verify(
+            &config.secret,
+            Role::Bot,
+            &bot_nonce,
+            &streamer_nonce,
+            &a.proof,
+        ),
+        Err(e) => {
+            let message = format!("the second message must be an auth: {e}");
+            return refuse(writer, RefuseReason::BadHandshake, message).await;
+        }
+    };
+    if !proved {
+        let message = "the bot's proof of the shared secret is wrong: \
+                       the bot's and the streamer's secrets differ"
+            .to_owned();
+        return refuse(writer, RefuseReason::BadSecret, message).await;
+    }
+    let ready = ToBot::Ready {
+        version: PROTOCOL_VERSION,
+        capabilities: config.capabilities.clone(),
+    };
+    frame::send(writer, &ready).await.map_err(|e| e.to_string())
+}
+
+/// One handshake frame, within the handshake timeout.
+async fn read_handshake_frame(
+    reader: &mut &Stream,
+    config: &ServerConfig,
+    what: &str,
+) -> Result<Vec<u8>, String> {
+    match tokio::time::timeout(config.handshake_timeout, frame::read_frame(reader)).await {
+        Err(_) => Err(format!("no {what} before the handshake timeout")),
+        Ok(Ok(None)) => Err(format!("peer closed before sending its {what}")),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(Some(body))) => Ok(body),
+    }
+}
+
+/// Tells the bot why, then ends the handshake with that reason.
+async fn refuse(writer: &mut &Stream, reason: RefuseReason, message: String) -> Result<(), String> {
+    let reply = ToBot::Refused {
+        reason,
+        server_version: PROTOCOL_VERSION,
+        message: message.clone(),
     };
     frame::send(writer, &reply)
         .await
         .map_err(|e| e.to_string())?;
-    match refusal {
-        Some((_, message)) => Err(format!("refused: {message}")),
-        None => Ok(()),
-    }
+    Err(format!("refused: {message}"))
 }

@@ -9,6 +9,12 @@ use crate::to_streamer::{Quality, RequestId, Source};
 #[serde(tag = "op", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ToBot {
+    /// The streamer's answer to a hello: its nonce and its proof of the shared secret (see
+    /// [`crate::auth`]). The bot checks the proof before sending its own.
+    Challenge {
+        nonce: String,
+        proof: String,
+    },
     /// Handshake accepted.
     Ready {
         version: u32,
@@ -100,6 +106,7 @@ impl ToBot {
             ToBot::Ended { reason } => Some(Event::Ended { reason }),
             ToBot::Error { kind, detail } => Some(Event::Error { kind, detail }),
             ToBot::Ready { .. }
+            | ToBot::Challenge { .. }
             | ToBot::Refused { .. }
             | ToBot::Response { .. }
             | ToBot::Unknown => None,

@@ -1,10 +1,8 @@
 //! Messages the bot sends to the streamer.
 //!
-//! The first frame on a connection is always a [`Hello`]; every later frame is a [`Request`],
-//! which the streamer answers with exactly one [`crate::to_bot::ToBot::Response`] carrying the
-//! same id.
-
-use std::fmt;
+//! The first frame on a connection is always a [`Hello`], the second the bot's [`Auth`] (see
+//! [`crate::auth`]); every later frame is a [`Request`], which the streamer answers with exactly
+//! one [`crate::to_bot::ToBot::Response`] carrying the same id.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,15 +10,18 @@ use serde::{Deserialize, Serialize};
 /// late response from a previous connection can never be mistaken for a new one.
 pub type RequestId = u64;
 
-/// The handshake: the protocol version the bot speaks and the streamer's shared secret.
+/// The handshake's first frame: the protocol version the bot speaks and its fresh nonce (64
+/// hex digits) for the challenge-response. It carries no secret.
 ///
 /// Serialized as `{"op":"hello",...}` so a peer that sends a request before the handshake is
 /// recognisably wrong rather than ambiguously so.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename = "hello", from = "HelloFrame")]
 pub struct Hello {
     pub version: u32,
-    pub secret: String,
+    /// Missing from an older bot's hello: parsed as empty so the version check still answers
+    /// it with a version refusal.
+    pub nonce: String,
 }
 
 // serde checks a struct's `tag` only when serializing, so parse through an enum whose only
@@ -28,22 +29,36 @@ pub struct Hello {
 #[derive(Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 enum HelloFrame {
-    Hello { version: u32, secret: String },
+    Hello {
+        version: u32,
+        #[serde(default)]
+        nonce: String,
+    },
 }
 
 impl From<HelloFrame> for Hello {
-    fn from(HelloFrame::Hello { version, secret }: HelloFrame) -> Self {
-        Hello { version, secret }
+    fn from(HelloFrame::Hello { version, nonce }: HelloFrame) -> Self {
+        Hello { version, nonce }
     }
 }
 
-// The secret must never reach a log line through `{:?}`.
-impl fmt::Debug for Hello {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hello")
-            .field("version", &self.version)
-            .field("secret", &"<redacted>")
-            .finish()
+/// The handshake's second frame, after the streamer proved itself: the bot's proof of the
+/// shared secret over both nonces (see [`crate::auth`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename = "auth", from = "AuthFrame")]
+pub struct Auth {
+    pub proof: String,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum AuthFrame {
+    Auth { proof: String },
+}
+
+impl From<AuthFrame> for Auth {
+    fn from(AuthFrame::Auth { proof }: AuthFrame) -> Self {
+        Auth { proof }
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use lounge_ipc::PROTOCOL_VERSION;
 use lounge_ipc::frame::{self, FrameError, HEADER_LEN};
 use lounge_ipc::to_bot::{Event, PlaybackState, RefuseReason, Reply, ToBot};
-use lounge_ipc::to_streamer::{Command, Hello, Quality, Request, Source};
+use lounge_ipc::to_streamer::{Auth, Command, Hello, Quality, Request, Source};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde::Serialize;
@@ -22,7 +22,16 @@ static SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
     vec![
         frame::encode(&Hello {
             version: PROTOCOL_VERSION,
-            secret: SECRET.into(),
+            nonce: util::BOT_NONCE.into(),
+        })
+        .unwrap(),
+        frame::encode(&Auth {
+            proof: "ab".repeat(32),
+        })
+        .unwrap(),
+        frame::encode(&ToBot::Challenge {
+            nonce: "cd".repeat(32),
+            proof: "ef".repeat(32),
         })
         .unwrap(),
         request(1, Command::Status),
@@ -137,9 +146,14 @@ fn input() -> impl Strategy<Value = Vec<u8>> {
         prop::collection::vec(any::<u8>(), 0..96),
         (
             prop_oneof![Just(PROTOCOL_VERSION), any::<u32>()],
-            prop_oneof![Just(SECRET.to_owned()), "[ -~]{0,40}"],
+            prop_oneof![
+                Just(util::BOT_NONCE.to_owned()),
+                "[0-9a-f]{64}",
+                "[0-9a-fA-F]{0,70}",
+                "[ -~]{0,70}"
+            ],
         )
-            .prop_map(|(version, secret)| frame::encode(&Hello { version, secret }).unwrap()),
+            .prop_map(|(version, nonce)| frame::encode(&Hello { version, nonce }).unwrap()),
         mutated(false),
         mutated(true),
     ]
@@ -180,6 +194,7 @@ proptest! {
                 prop_assert_eq!(body, &read[..]);
                 prop_assert_eq!(used, HEADER_LEN + body.len());
                 round_trips::<Hello>(body)?;
+                round_trips::<Auth>(body)?;
                 round_trips::<Request>(body)?;
                 round_trips::<ToBot>(body)?;
             }
@@ -196,7 +211,8 @@ proptest! {
 /// What the server answers to a first frame.
 #[derive(Debug, PartialEq, Eq)]
 enum Outcome {
-    Ready,
+    /// The streamer's challenge, with a proof that checks out for the hello's nonce.
+    Challenge,
     Refused(RefuseReason),
     /// Closed without a word: the bytes were not one whole frame.
     Closed,
@@ -213,8 +229,12 @@ fn expected(bytes: &[u8]) -> Outcome {
         Ok(hello) if hello.version != PROTOCOL_VERSION => {
             Outcome::Refused(RefuseReason::VersionMismatch)
         }
-        Ok(hello) if hello.secret != SECRET => Outcome::Refused(RefuseReason::BadSecret),
-        Ok(_) => Outcome::Ready,
+        Ok(hello)
+            if hello.nonce.len() != 64 || !hello.nonce.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Outcome::Refused(RefuseReason::BadHandshake)
+        }
+        Ok(_) => Outcome::Challenge,
     }
 }
 
@@ -235,9 +255,19 @@ fn handshake(socket: &std::path::Path, bytes: &[u8]) -> Outcome {
     let mut reply = Vec::new();
     // A reset after the server's last frame still leaves that frame in `reply`.
     let _ = stream.read_to_end(&mut reply);
+    let sent_nonce = frame::decode(bytes)
+        .ok()
+        .flatten()
+        .and_then(|(body, _)| frame::parse::<Hello>(body).ok())
+        .map(|h| h.nonce);
     match frame::decode(&reply) {
         Ok(Some((body, _))) => match frame::parse::<ToBot>(body) {
-            Ok(ToBot::Ready { .. }) => Outcome::Ready,
+            Ok(ToBot::Challenge { nonce, proof })
+                if sent_nonce
+                    .is_some_and(|bot| proof == util::prove(SECRET, "streamer", &bot, &nonce)) =>
+            {
+                Outcome::Challenge
+            }
             Ok(ToBot::Refused { reason, .. }) => Outcome::Refused(reason),
             other => Outcome::Other(format!("{other:?}")),
         },
@@ -246,7 +276,7 @@ fn handshake(socket: &std::path::Path, bytes: &[u8]) -> Outcome {
     }
 }
 
-/// Every first frame gets exactly the answer the protocol prescribes (ready, or a refusal
+/// Every first frame gets exactly the answer the protocol prescribes (a challenge, or a refusal
 /// with the right reason, or a silent close for a broken frame), and the server keeps serving.
 #[cfg(unix)]
 #[test]
@@ -277,8 +307,7 @@ fn handshake_answers_any_first_frame_as_the_protocol_says() {
     // at least a 1-in-16 draw, so missing one in 256 cases is a broken generator, not bad luck.)
     let seen = seen.into_inner();
     for outcome in [
-        Outcome::Ready,
-        Outcome::Refused(RefuseReason::BadSecret),
+        Outcome::Challenge,
         Outcome::Refused(RefuseReason::VersionMismatch),
         Outcome::Refused(RefuseReason::BadHandshake),
         Outcome::Closed,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use lounge_ipc::frame::{self, MAX_FRAME_LEN};
 use lounge_ipc::to_bot::{ErrorKind, Event, PlaybackState, RefuseReason, Reply, ToBot};
-use lounge_ipc::to_streamer::{Command, Hello, Request};
+use lounge_ipc::to_streamer::{Auth, Command, Hello, Request};
 use lounge_ipc::{
     Client, ClientError, ConnectionState, PROTOCOL_VERSION, Secret, Server, ServerError,
 };
@@ -61,7 +61,7 @@ async fn wrong_version_is_refused_with_a_reason() {
     let stream = util::raw_connect(&fx.socket).await;
     let hello = Hello {
         version: PROTOCOL_VERSION + 998,
-        secret: SECRET.into(),
+        nonce: util::BOT_NONCE.into(),
     };
     frame::send(&mut &stream, &hello).await.unwrap();
     match util::read_message(&stream).await {
@@ -80,6 +80,228 @@ async fn wrong_version_is_refused_with_a_reason() {
         other => panic!("expected a refusal, got {other:?}"),
     }
     util::assert_closed(&stream).await;
+}
+
+/// Refused after the streamer's challenge, for `auth`: the streamer's answer and the close.
+async fn refused_after_challenge(auth: &impl serde::Serialize) -> (RefuseReason, String) {
+    let fx = Fixture::new();
+    let _server = fx.start(PlaybackState::Idle).await;
+    let stream = util::raw_connect(&fx.socket).await;
+    util::raw_hello(&stream).await;
+    frame::send(&mut &stream, auth).await.unwrap();
+    let refusal = match util::read_message(&stream).await {
+        Some(ToBot::Refused {
+            reason, message, ..
+        }) => (reason, message),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    util::assert_closed(&stream).await;
+    refusal
+}
+
+#[tokio::test]
+async fn a_bot_that_cannot_prove_the_secret_is_refused() {
+    let fx = Fixture::new();
+    let _server = fx.start(PlaybackState::Idle).await;
+    let stream = util::raw_connect(&fx.socket).await;
+    let nonce = util::raw_hello(&stream).await;
+    let auth = Auth {
+        proof: util::prove("not the secret", "bot", util::BOT_NONCE, &nonce),
+    };
+    frame::send(&mut &stream, &auth).await.unwrap();
+    assert!(matches!(
+        util::read_message(&stream).await,
+        Some(ToBot::Refused {
+            reason: RefuseReason::BadSecret,
+            ..
+        })
+    ));
+    util::assert_closed(&stream).await;
+
+    // Nor can a proof be reflected (the streamer's own, sent back) or made up.
+    let streamer_nonce = "11".repeat(32);
+    for proof in [
+        util::prove(SECRET, "streamer", util::BOT_NONCE, &streamer_nonce),
+        "00".repeat(32),
+        "not hex".into(),
+    ] {
+        let (reason, _) = refused_after_challenge(&Auth { proof }).await;
+        assert_eq!(reason, RefuseReason::BadSecret);
+    }
+}
+
+/// A proof seen on one connection is worthless on the next: the streamer's nonce is fresh.
+#[tokio::test]
+async fn a_recorded_proof_cannot_be_replayed() {
+    let fx = Fixture::new();
+    let _server = fx.start(PlaybackState::Idle).await;
+    let first = util::raw_connect(&fx.socket).await;
+    let nonce = util::raw_hello(&first).await;
+    let recorded = Auth {
+        proof: util::prove(SECRET, "bot", util::BOT_NONCE, &nonce),
+    };
+    let second = util::raw_connect(&fx.socket).await;
+    let fresh = util::raw_hello(&second).await;
+    assert_ne!(nonce, fresh, "the streamer's nonce repeated");
+    frame::send(&mut &second, &recorded).await.unwrap();
+    assert!(matches!(
+        util::read_message(&second).await,
+        Some(ToBot::Refused {
+            reason: RefuseReason::BadSecret,
+            ..
+        })
+    ));
+    // The proof was good on its own connection.
+    frame::send(&mut &first, &recorded).await.unwrap();
+    assert!(matches!(
+        util::read_message(&first).await,
+        Some(ToBot::Ready { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_request_instead_of_auth_is_refused() {
+    let request = Request {
+        id: 1,
+        command: Command::Status,
+    };
+    let (reason, message) = refused_after_challenge(&request).await;
+    assert_eq!(reason, RefuseReason::BadHandshake);
+    assert!(message.contains("auth"), "{message}");
+}
+
+/// A v2 bot sends its secret in the hello; the streamer answers with the version refusal that
+/// tells the owner what to update.
+#[tokio::test]
+async fn an_older_bots_hello_gets_a_version_refusal() {
+    let fx = Fixture::new();
+    let _server = fx.start(PlaybackState::Idle).await;
+    let stream = util::raw_connect(&fx.socket).await;
+    let old = serde_json::json!({"op": "hello", "version": 2, "secret": SECRET});
+    frame::send(&mut &stream, &old).await.unwrap();
+    assert!(matches!(
+        util::read_message(&stream).await,
+        Some(ToBot::Refused {
+            reason: RefuseReason::VersionMismatch,
+            server_version: PROTOCOL_VERSION,
+            ..
+        })
+    ));
+}
+
+/// Whatever holds the socket first (the case: a local user who creates the pipe
+/// before the streamer) gets a hello with a nonce and nothing else: the bot wants the
+/// streamer's proof before it proves anything, and never sends the secret.
+#[cfg(unix)]
+#[tokio::test]
+async fn an_impostor_on_the_socket_learns_nothing() {
+    use tokio::io::AsyncReadExt;
+
+    let fx = Fixture::new();
+    let listener = tokio::net::UnixListener::bind(&fx.socket).unwrap();
+    let client = Client::spawn(fx.client_config(SECRET));
+    let (mut stream, _) = listener.accept().await.unwrap();
+    let mut heard = Vec::new();
+    let body = loop {
+        let mut buf = [0u8; 4096];
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the bot hung up before its hello");
+        heard.extend_from_slice(&buf[..n]);
+        if let Ok(Some((body, _))) = frame::decode(&heard) {
+            break body.to_vec();
+        }
+    };
+    let hello: Hello = frame::parse(&body).unwrap();
+    let guess = ToBot::Challenge {
+        nonce: "22".repeat(32),
+        proof: util::prove("a guess", "streamer", &hello.nonce, &"22".repeat(32)),
+    };
+    stream
+        .write_all(&frame::encode(&guess).unwrap())
+        .await
+        .unwrap();
+    // The bot hangs up without another word.
+    let mut rest = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut rest))
+        .await
+        .expect("the bot kept the connection open")
+        .unwrap();
+    heard.extend_from_slice(&rest);
+    assert!(rest.is_empty(), "the bot said more: {rest:?}");
+    let secret = SECRET.as_bytes();
+    assert!(!heard.windows(secret.len()).any(|w| w == secret));
+    let state = util::wait_for_state(&client, "refusal", |s| {
+        matches!(s, ConnectionState::Refused { .. })
+    })
+    .await;
+    let ConnectionState::Refused {
+        reason, message, ..
+    } = state
+    else {
+        unreachable!()
+    };
+    assert_eq!(reason, RefuseReason::BadSecret);
+    assert!(message.contains("could not prove"), "{message}");
+}
+
+/// Everything both sides say during a real handshake and a request, relayed and recorded:
+/// the secret is not in it.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_secret_never_crosses_the_socket() {
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+
+    async fn pipe(
+        mut from: impl AsyncRead + Unpin,
+        mut to: impl AsyncWrite + Unpin,
+        log: Arc<Mutex<Vec<u8>>>,
+    ) {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = from.read(&mut buf).await {
+            if n == 0 || to.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+            log.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    }
+
+    let fx = Fixture::new();
+    let _server = fx.start(PlaybackState::Idle).await;
+    let relay_path = fx.socket.with_file_name("relay.sock");
+    let listener = tokio::net::UnixListener::bind(&relay_path).unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let relay = {
+        let (socket, log) = (fx.socket.clone(), Arc::clone(&log));
+        tokio::spawn(async move {
+            let (bot, _) = listener.accept().await.unwrap();
+            let streamer = tokio::net::UnixStream::connect(socket).await.unwrap();
+            let (bot_read, bot_write) = bot.into_split();
+            let (streamer_read, streamer_write) = streamer.into_split();
+            tokio::join!(
+                pipe(bot_read, streamer_write, Arc::clone(&log)),
+                pipe(streamer_read, bot_write, log),
+            );
+        })
+    };
+    let mut config = fx.client_config(SECRET);
+    config.socket = relay_path;
+    let client = Client::spawn(config);
+    client
+        .wait_connected(WAIT)
+        .await
+        .expect("connected through the relay");
+    assert_eq!(client.request(Command::Pause).await.unwrap(), Reply::Ok);
+    let heard = log.lock().unwrap().clone();
+    assert!(
+        heard.len() > 200,
+        "the relay heard the handshake: {}",
+        heard.len()
+    );
+    let secret = SECRET.as_bytes();
+    assert!(!heard.windows(secret.len()).any(|w| w == secret));
+    relay.abort();
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use interprocess::local_socket::GenericFilePath;
 use interprocess::local_socket::tokio::Stream;
 use interprocess::local_socket::tokio::prelude::*;
 use lounge_ipc::to_bot::{Capabilities, PlaybackState, Reply, Status, ToBot};
-use lounge_ipc::to_streamer::{Command, Hello, Quality, Request};
+use lounge_ipc::to_streamer::{Auth, Command, Hello, Quality, Request};
 use lounge_ipc::{
     ClientConfig, ConnectionState, PROTOCOL_VERSION, Requests, Secret, Server, ServerConfig, frame,
 };
@@ -140,14 +140,61 @@ pub async fn read_message(stream: &Stream) -> Option<ToBot> {
     Some(frame::parse(&body).expect("parse"))
 }
 
+/// A fixed, well-formed nonce (64 hex digits) for hand-made hellos.
+pub const BOT_NONCE: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+/// A handshake proof as the protocol describes it: HMAC-SHA256 keyed with the secret over the
+/// role label ("lounge-ipc streamer" or "lounge-ipc bot", NUL-terminated), then the bot's and
+/// the streamer's nonces as bytes; hex. Written here from that description, independently of
+/// the crate's code.
+pub fn prove(secret: &str, role: &str, bot_nonce: &str, streamer_nonce: &str) -> String {
+    use hmac::Mac;
+    let bytes = |hex: &str| -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex nonce"))
+            .collect()
+    };
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("lounge-ipc {role}\0").as_bytes());
+    mac.update(&bytes(bot_nonce));
+    mac.update(&bytes(streamer_nonce));
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .fold(String::new(), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+/// Sends a hello; returns the streamer's nonce after checking its proof.
+pub async fn raw_hello(stream: &Stream) -> String {
+    let hello = Hello {
+        version: PROTOCOL_VERSION,
+        nonce: BOT_NONCE.into(),
+    };
+    frame::send(&mut &*stream, &hello)
+        .await
+        .expect("send hello");
+    match read_message(stream).await {
+        Some(ToBot::Challenge { nonce, proof }) => {
+            assert_eq!(proof, prove(SECRET, "streamer", BOT_NONCE, &nonce));
+            nonce
+        }
+        other => panic!("expected a challenge, got {other:?}"),
+    }
+}
+
 /// Connects without the client and completes the handshake by hand.
 pub async fn raw_handshake(socket: &Path) -> Stream {
     let stream = raw_connect(socket).await;
-    let hello = Hello {
-        version: PROTOCOL_VERSION,
-        secret: SECRET.into(),
+    let nonce = raw_hello(&stream).await;
+    let auth = Auth {
+        proof: prove(SECRET, "bot", BOT_NONCE, &nonce),
     };
-    frame::send(&mut &stream, &hello).await.expect("send hello");
+    frame::send(&mut &stream, &auth).await.expect("send auth");
     assert!(matches!(
         read_message(&stream).await,
         Some(ToBot::Ready { .. })

@@ -5,28 +5,49 @@ use lounge_ipc::frame;
 use lounge_ipc::to_bot::{
     Capabilities, EndReason, ErrorKind, Event, PlaybackState, RefuseReason, Reply, Status, ToBot,
 };
-use lounge_ipc::to_streamer::{Command, Hello, Quality, Request, Source};
+use lounge_ipc::to_streamer::{Auth, Command, Hello, Quality, Request, Source};
 
 use crate::util::{pin, request};
 
 #[test]
-fn hello() {
+fn handshake_frames() {
     pin(
         &Hello {
-            version: 1,
-            secret: "s3cret".into(),
+            version: 3,
+            nonce: "ab".repeat(32),
         },
-        r#"{"op":"hello","version":1,"secret":"s3cret"}"#,
+        &format!(
+            r#"{{"op":"hello","version":3,"nonce":"{}"}}"#,
+            "ab".repeat(32)
+        ),
+    );
+    pin(
+        &ToBot::Challenge {
+            nonce: "cd".repeat(32),
+            proof: "ef".repeat(32),
+        },
+        &format!(
+            r#"{{"op":"challenge","nonce":"{}","proof":"{}"}}"#,
+            "cd".repeat(32),
+            "ef".repeat(32)
+        ),
+    );
+    pin(
+        &Auth {
+            proof: "01".repeat(32),
+        },
+        &format!(r#"{{"op":"auth","proof":"{}"}}"#, "01".repeat(32)),
     );
 }
 
+/// A v2 bot's hello (version and secret, no nonce) still parses, so the streamer can answer it
+/// with a version refusal rather than a bare "bad handshake".
 #[test]
-fn hello_debug_hides_the_secret() {
-    let hello = Hello {
-        version: 1,
-        secret: "s3cret".into(),
-    };
-    assert!(!format!("{hello:?}").contains("s3cret"));
+fn an_older_bots_hello_parses_for_its_version() {
+    let old: Hello =
+        serde_json::from_str(r#"{"op":"hello","version":2,"secret":"s3cret"}"#).unwrap();
+    assert_eq!(old.version, 2);
+    assert_eq!(old.nonce, "");
 }
 
 #[test]
@@ -286,7 +307,8 @@ fn unknown_ops_from_a_newer_streamer_parse_as_unknown() {
 
 #[test]
 fn hello_with_the_wrong_op_is_rejected() {
-    assert!(serde_json::from_str::<Hello>(r#"{"op":"stop","version":1,"secret":"x"}"#).is_err());
+    assert!(serde_json::from_str::<Hello>(r#"{"op":"stop","version":1,"nonce":"x"}"#).is_err());
+    assert!(serde_json::from_str::<Auth>(r#"{"op":"hello","proof":"x"}"#).is_err());
     assert!(serde_json::from_str::<Hello>(r#"{"id":1,"op":"status"}"#).is_err());
 }
 
