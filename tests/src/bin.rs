@@ -152,6 +152,12 @@ impl Running {
         }
     }
 
+    /// Kills the process at once (SIGKILL on Unix): a crash, with no shutdown of its own.
+    pub fn kill(&mut self) -> ExitStatus {
+        let _ = self.child.kill();
+        self.child.wait().expect("wait for the killed process")
+    }
+
     /// Sends SIGTERM (graceful shutdown) and waits for the exit.
     #[cfg(unix)]
     pub async fn terminate(&mut self, timeout: Duration) -> ExitStatus {

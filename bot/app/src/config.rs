@@ -15,6 +15,9 @@ use lounge_ipc::Secret;
 pub use lounge_kit::config::GamesConfig;
 pub use lounge_module_media::StreamerSettings;
 
+/// A shorter lease would be renewed more than once a second.
+pub const MIN_INSTANCE_LEASE_SECONDS: u64 = 3;
+
 /// Discord's real API host; serenity's routes are built on it and `api_base` replaces it.
 pub const DISCORD_API_HOST: &str = "https://discord.com";
 
@@ -68,6 +71,10 @@ pub struct BotConfig {
     pub command_burst: u32,
     /// Seconds after which a user regains one command of the burst.
     pub command_refill_seconds: u64,
+    /// The instance lock's lease: how long a process serves without confirming it is the only
+    /// one (renewed every third of it), and on SQLite how long a crashed process's lock
+    /// outlives it.
+    pub instance_lease_seconds: u64,
 }
 
 impl Default for BotConfig {
@@ -77,6 +84,7 @@ impl Default for BotConfig {
             data_dir: None,
             command_burst: 5,
             command_refill_seconds: 3,
+            instance_lease_seconds: 30,
         }
     }
 }
@@ -145,6 +153,10 @@ pub enum ConfigError {
     BadPrefix(String),
     #[error("bot.command_burst and bot.command_refill_seconds must both be at least 1")]
     BadRateLimit,
+    #[error(
+        "bot.instance_lease_seconds must be at least {MIN_INSTANCE_LEASE_SECONDS} (it is renewed every third of it), got {0}"
+    )]
+    BadInstanceLease(u64),
     #[error(
         "games.spawn_every_messages, games.shiny_odds and games.battle_turn_seconds must all be at least 1"
     )]
@@ -296,6 +308,10 @@ impl Loaded {
         }
         if self.config.bot.command_burst == 0 || self.config.bot.command_refill_seconds == 0 {
             return Err(ConfigError::BadRateLimit);
+        }
+        let lease = self.config.bot.instance_lease_seconds;
+        if lease < MIN_INSTANCE_LEASE_SECONDS {
+            return Err(ConfigError::BadInstanceLease(lease));
         }
         let games = &self.config.games;
         if games.spawn_every_messages == 0
@@ -556,6 +572,18 @@ mod tests {
                     r.unwrap().validate(),
                     Err(ConfigError::BadTripTimeScale(_))
                 ));
+            },
+        );
+    }
+
+    #[test]
+    fn instance_lease_has_a_floor() {
+        with_file(
+            "[discord]\ntoken = \"a.b.c\"\n[bot]\ninstance_lease_seconds = 2\n",
+            |r| {
+                let err = r.unwrap().validate().unwrap_err();
+                assert!(matches!(err, ConfigError::BadInstanceLease(2)), "{err}");
+                assert!(err.to_string().contains("at least 3"), "{err}");
             },
         );
     }

@@ -31,6 +31,17 @@ pub enum RunError {
     /// connected and answering nothing (poise runs its setup once).
     #[error("{0}")]
     Setup(String),
+    /// Only ever a start-up step's transient error: the step waits for the lock.
+    #[error(
+        "another lounge process is serving this bot (application {application}, all shards; held by {holder}): \
+         waiting for it to stop"
+    )]
+    InstanceBusy { application: u64, holder: String },
+    #[error(
+        "lost the instance lock: {0}. Stopped serving so that two processes never answer the same \
+         commands; the next start waits until the lock is free"
+    )]
+    InstanceLockLost(String),
 }
 
 /// Start-up waits out outages (a database restarting, a Discord incident) instead of exiting:
@@ -43,7 +54,7 @@ const RETRY_MAX: Duration = Duration::from_secs(30);
 const REGISTER_ATTEMPTS: u32 = 5;
 
 /// One start-up step's failure: worth waiting out, or final.
-enum StepError {
+pub(crate) enum StepError {
     Transient(RunError),
     Fatal(RunError),
 }
@@ -51,7 +62,7 @@ enum StepError {
 /// Runs `op` until it succeeds, fails fatally, or uses up `attempts` (`None`: no limit),
 /// doubling the wait between tries up to [`RETRY_MAX`]. `Ok(None)` means SIGINT or SIGTERM
 /// came while waiting: the caller stops cleanly.
-async fn with_retries<T, F, Fut>(
+pub(crate) async fn with_retries<T, F, Fut>(
     step: &'static str,
     attempts: Option<u32>,
     mut op: F,
@@ -128,11 +139,11 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
     let http = http.build();
     let discord = || async {
         check_token(&http, api_base.as_deref()).await?;
-        application_owner(&http)
+        application(&http)
             .await
             .map_err(|e| discord_step_error(&e, api_base.as_deref()))
     };
-    let Some(application_owner) = with_retries("Discord", None, discord).await? else {
+    let Some(application) = with_retries("Discord", None, discord).await? else {
         return Ok(());
     };
 
@@ -154,6 +165,14 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
     };
     tracing::info!(backend = store.backend().name(), "storage ready");
 
+    // Before the gateway: a second process with this token must not serve a single command.
+    let lease = Duration::from_secs(loaded.config.bot.instance_lease_seconds);
+    let Some(lock) = crate::instance::wait_for_lock(&store, application.id, lease).await? else {
+        store.close().await;
+        return Ok(());
+    };
+    let keeper = crate::instance::Keeper::start(lock);
+
     let dev_guild = loaded.config.discord.dev_guild.map(serenity::GuildId::new);
     // Only the application's owner and the configured users: poise would add every developer
     // of the application's team, and owners can drive the streamer's user account.
@@ -163,7 +182,7 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         .owners
         .iter()
         .copied()
-        .chain([application_owner])
+        .chain([application.owner])
         .map(serenity::UserId::new)
         .collect();
     tracing::info!(owners = ?owners.iter().map(|u| u.get()).collect::<Vec<_>>(), "bot owners");
@@ -278,19 +297,38 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         })
     };
     let Some(gateway) = with_retries("Discord gateway", None, gateway).await? else {
+        keeper.stop().await;
         store.close().await;
         return Ok(());
     };
-    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+    if let Some(reason) = keeper.lost().borrow().clone() {
+        keeper.stop().await;
+        store.close().await;
+        return Err(RunError::InstanceLockLost(reason));
+    }
+    let mut client = match serenity::ClientBuilder::new_with_http(http, intents)
         .framework(framework)
         .await
-        .map_err(|e| RunError::Gateway(e.to_string()))?;
+    {
+        Ok(client) => client,
+        Err(e) => {
+            keeper.stop().await;
+            store.close().await;
+            return Err(RunError::Gateway(e.to_string()));
+        }
+    };
     *client.ws_url.lock().await = gateway.url;
 
     let shard_manager = client.shard_manager.clone();
+    let mut lost = keeper.lost();
     tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down: closing the gateway");
+        tokio::select! {
+            () = shutdown_signal() => tracing::info!("shutting down: closing the gateway"),
+            // Only a lost lock matches; the keeper ending normally drops the sender.
+            Ok(_) = lost.wait_for(Option::is_some) => {
+                tracing::error!("shutting down: closing the gateway, the instance lock is lost");
+            }
+        }
         shard_manager.shutdown_all().await;
     });
 
@@ -309,6 +347,8 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
             tracing::warn!("{} did not stop within 10 s", task.name);
         }
     }
+    // Released only now: a successor must not start while our tasks still run.
+    let lost = keeper.stop().await;
     store.close().await;
     tracing::info!("stopped");
     if let Some(reason) = setup_failure
@@ -317,6 +357,9 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         .take()
     {
         return Err(RunError::Setup(reason));
+    }
+    if let Some(reason) = lost {
+        return Err(RunError::InstanceLockLost(reason));
     }
     result.map_err(|e| match e {
         serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication) => {
@@ -359,13 +402,21 @@ fn discord_step_error(e: &serenity::Error, api_base: Option<&str>) -> StepError 
     }
 }
 
-/// The one person who owns the bot's application: the team's owner when a team holds it
-/// (then `owner` is the team's pseudo-user), else its owner.
-async fn application_owner(http: &serenity::Http) -> Result<u64, serenity::Error> {
-    // Only the two ids are read, so serenity's full model (which insists on team-member fields
+/// The bot's application, as far as start-up needs it.
+struct Application {
+    /// What the instance lock is keyed on.
+    id: u64,
+    /// The one person who owns it: the team's owner when a team holds it (then the
+    /// application's `owner` is the team's pseudo-user), else its owner.
+    owner: u64,
+}
+
+async fn application(http: &serenity::Http) -> Result<Application, serenity::Error> {
+    // Only the ids are read, so serenity's full model (which insists on team-member fields
     // Discord no longer documents) can't turn a team application into a start-up failure.
     #[derive(serde::Deserialize)]
-    struct Application {
+    struct Wire {
+        id: serenity::ApplicationId,
         owner: Option<Id>,
         team: Option<Team>,
     }
@@ -383,14 +434,20 @@ async fn application_owner(http: &serenity::Http) -> Result<u64, serenity::Error
             serenity::LightMethod::Get,
         ))
         .await?;
-    let app: Application = serde_json::from_slice(&response.bytes().await?)?;
-    match (app.team, app.owner) {
-        (Some(team), _) => Ok(team.owner_user_id.get()),
-        (None, Some(owner)) => Ok(owner.id.get()),
-        (None, None) => Err(serenity::Error::Other(
-            "Discord named no owner for the bot's application",
-        )),
-    }
+    let app: Wire = serde_json::from_slice(&response.bytes().await?)?;
+    let owner = match (app.team, app.owner) {
+        (Some(team), _) => team.owner_user_id.get(),
+        (None, Some(owner)) => owner.id.get(),
+        (None, None) => {
+            return Err(serenity::Error::Other(
+                "Discord named no owner for the bot's application",
+            ));
+        }
+    };
+    Ok(Application {
+        id: app.id.get(),
+        owner,
+    })
 }
 
 async fn guild_prefix(

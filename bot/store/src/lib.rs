@@ -9,6 +9,7 @@
 
 mod cooldowns;
 mod guilds;
+mod instance;
 mod modules;
 mod osrs;
 pub mod permissions;
@@ -25,6 +26,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
+pub use instance::{InstanceLock, LockAttempt, RenewError, bot_instance_key};
 pub use osrs::{
     ANNOUNCE_LEASE_MS, AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError,
     Ranked, SlayerResult, SlayerStatus, StoredTask, Trip, TripFailure, TripKind,

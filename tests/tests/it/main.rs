@@ -22,6 +22,7 @@ mod settings;
 // Before the modules that use its `conformance!` macro.
 #[macro_use]
 mod store;
+mod instance;
 mod osrs;
 mod startup;
 mod stream;

@@ -146,6 +146,12 @@ impl Harness {
         std::mem::replace(&mut self.db, TestDb::sqlite())
     }
 
+    /// Like [`Harness::stop`], also handing back everything the bot printed.
+    pub async fn stop_with_output(mut self) -> (TestDb, String) {
+        let output = self.check_clean_exit().await;
+        (std::mem::replace(&mut self.db, TestDb::sqlite()), output)
+    }
+
     /// Stops the bot gracefully and checks it exited cleanly and sent nothing invalid.
     pub async fn finish(mut self) {
         self.check_clean_exit().await;
@@ -153,7 +159,7 @@ impl Harness {
         db.cleanup().await;
     }
 
-    async fn check_clean_exit(&mut self) {
+    async fn check_clean_exit(&mut self) -> String {
         let status = self.bot.terminate(Duration::from_secs(20)).await;
         let output = self.bot.output();
         if std::env::var_os("LOUNGE_TEST_SHOW_OUTPUT").is_some() {
@@ -172,6 +178,7 @@ impl Harness {
             "no clean shutdown in the log:\n{output}"
         );
         self.fake.assert_no_violations();
+        output
     }
 }
 
