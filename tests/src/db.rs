@@ -8,8 +8,19 @@ use sqlx::Connection;
 
 pub const DEFAULT_POSTGRES_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-fn postgres_admin_url() -> String {
+pub fn postgres_admin_url() -> String {
     std::env::var("LOUNGE_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_POSTGRES_ADMIN.to_owned())
+}
+
+/// `host:port` of the test PostgreSQL (`tests/run` may start a throwaway one on another port).
+pub fn postgres_address() -> String {
+    let url = postgres_admin_url();
+    let after_user = url.rsplit_once('@').map_or(url.as_str(), |(_, rest)| rest);
+    after_user
+        .split('/')
+        .next()
+        .unwrap_or(after_user)
+        .to_owned()
 }
 
 /// A database that exists for one test. PostgreSQL databases are dropped by [`TestDb::cleanup`]

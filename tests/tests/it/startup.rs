@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use lounge_store::Backend;
 use lounge_tests::bin::Running;
-use lounge_tests::db::TestDb;
+use lounge_tests::db::{TestDb, postgres_address};
 use lounge_tests::discord::{FakeDiscord, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, TOKEN};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -87,7 +87,7 @@ async fn forward_to_postgres(listener: TcpListener) {
             return;
         };
         tokio::spawn(async move {
-            if let Ok(mut outbound) = TcpStream::connect("127.0.0.1:5432").await {
+            if let Ok(mut outbound) = TcpStream::connect(postgres_address()).await {
                 let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
             }
         });
@@ -102,10 +102,13 @@ async fn a_database_outage_at_start_up_is_waited_out() {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let down_url = db.url.replacen(":5432/", &format!(":{port}/"), 1);
+    let address = postgres_address();
+    let down_url = db
+        .url
+        .replacen(&format!("{address}/"), &format!("127.0.0.1:{port}/"), 1);
     assert_ne!(
         down_url, db.url,
-        "the test database is not on port 5432: {}",
+        "the test database is not at {address}: {}",
         db.url
     );
 
@@ -180,7 +183,11 @@ async fn only_outages_count_as_transient_database_errors() {
     // Nothing listens on port 1.
     let refused = open_error("postgres://postgres@127.0.0.1:1/postgres").await;
     assert!(refused.is_transient(), "{refused}");
-    let unknown_role = open_error("postgres://no_such_lounge_role@127.0.0.1:5432/postgres").await;
+    let unknown_role = open_error(&format!(
+        "postgres://no_such_lounge_role@{}/postgres",
+        postgres_address()
+    ))
+    .await;
     assert!(!unknown_role.is_transient(), "{unknown_role}");
     let scheme = open_error("mysql://x@y/z").await;
     assert!(!scheme.is_transient(), "{scheme}");
