@@ -17,6 +17,7 @@ use lounge_plex::{
     connection_order,
 };
 use lounge_tests::bin;
+use lounge_tests::discord::{GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID};
 use lounge_tests::plex::{
     FakePlex, GENERATED_BASE, MACHINE_ID, Options, PLEX_TOKEN, RESOURCES_FIXTURE, SERVER_FIXTURES,
     SERVER_NAME, SERVER_VERSION, dead_address,
@@ -1073,6 +1074,20 @@ fn the_keyring_keeps_the_plex_token_or_says_why_not() {
 
 /// Runs `lounge-streamer run` for `owner` on a socket in its temp dir and connects a client.
 async fn daemon(owner: &Owner) -> (bin::Running, lounge_ipc::Client) {
+    let (streamer, socket) = run_daemon(owner).await;
+    let client = lounge_ipc::Client::spawn(lounge_ipc::ClientConfig::new(
+        socket,
+        lounge_ipc::Secret::new("s"),
+    ));
+    client
+        .wait_connected(Duration::from_secs(30))
+        .await
+        .expect("the client connects");
+    (streamer, client)
+}
+
+/// Runs `lounge-streamer run` for `owner` on a socket in its temp dir, once it listens.
+async fn run_daemon(owner: &Owner) -> (bin::Running, PathBuf) {
     let socket = owner.dir.path().join("streamer.sock");
     let config = owner.dir.path().join("lounge-streamer.toml");
     let mut text = std::fs::read_to_string(&config).expect("config");
@@ -1086,15 +1101,7 @@ async fn daemon(owner: &Owner) -> (bin::Running, lounge_ipc::Client) {
     streamer
         .wait_output("listening on", Duration::from_mins(1))
         .await;
-    let client = lounge_ipc::Client::spawn(lounge_ipc::ClientConfig::new(
-        socket,
-        lounge_ipc::Secret::new("s"),
-    ));
-    client
-        .wait_connected(Duration::from_secs(30))
-        .await
-        .expect("the client connects");
-    (streamer, client)
+    (streamer, socket)
 }
 
 async fn ask(client: &lounge_ipc::Client, command: lounge_ipc::to_streamer::Command) -> Reply {
@@ -1297,4 +1304,141 @@ async fn the_daemon_answers_the_bots_plex_requests_over_ipc() {
     .await;
     assert_eq!(kind, ErrorKind::PlexUnavailable, "{detail}");
     streamer.terminate(Duration::from_secs(10)).await;
+}
+
+// ---- the bot's `/plex` commands, end to end: member → bot → streamer → Plex ----
+
+/// Asks until the bot's link to the streamer is up (it connects in the background).
+async fn ask_linked(h: &crate::util::Harness, text: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
+    loop {
+        let reply = h.ask(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, text).await;
+        if !reply.starts_with("The streamer is") {
+            return reply;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bot never reached the streamer: {reply}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_search_list_and_look_up_the_owners_plex_through_the_bot() {
+    let fake = FakePlex::start().await;
+    let owner = Owner::new(&fake, Some(&fake.url()), Some(PLEX_TOKEN));
+    let (mut streamer, socket) = run_daemon(&owner).await;
+    let socket = socket.to_str().expect("UTF-8").to_owned();
+    let h = crate::util::Harness::start_with_env(
+        lounge_tests::db::TestDb::sqlite(),
+        &[
+            ("LOUNGE_STREAMER__SOCKET", socket.as_str()),
+            ("LOUNGE_STREAMER__SECRET", "s"),
+        ],
+    )
+    .await;
+
+    let found = ask_linked(&h, "!plex search earth").await;
+    assert!(
+        found.contains("The 100 · S1E2 · **Earth Skills** · episode · `91`"),
+        "{found}"
+    );
+    let film = h
+        .ask(
+            GUILD_ID,
+            GENERAL_CHANNEL_ID,
+            MEMBER_ID,
+            "!plex search bunny",
+        )
+        .await;
+    assert!(
+        film.contains("**Big Buck Bunny** (2008) · movie · `55`"),
+        "{film}"
+    );
+    let none = h
+        .ask(
+            GUILD_ID,
+            GENERAL_CHANNEL_ID,
+            MEMBER_ID,
+            "!plex search zzzz-nothing",
+        )
+        .await;
+    assert!(
+        none.contains("Nothing in the owner's Plex matches `zzzz-nothing`"),
+        "{none}"
+    );
+
+    let libraries = h
+        .ask(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, "!plex libraries")
+        .await;
+    assert!(
+        libraries.contains("**Movies** · movie · `1`") && libraries.contains("**TV Shows**"),
+        "{libraries}"
+    );
+    let info = h
+        .ask(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, "!plex info 55")
+        .await;
+    assert!(
+        info.contains("Big Buck Bunny (2008)") && info.contains("Plex item 55"),
+        "{info}"
+    );
+    let bad = h
+        .ask(
+            GUILD_ID,
+            GENERAL_CHANNEL_ID,
+            MEMBER_ID,
+            "!plex info drop table",
+        )
+        .await;
+    assert!(bad.contains("isn't a Plex item"), "{bad}");
+
+    // Typing into /plex info suggests titles, whose values are the rating keys.
+    let skip = h.fake.requests().len();
+    let typing = h.fake.send_autocomplete(
+        GUILD_ID,
+        GENERAL_CHANNEL_ID,
+        MEMBER_ID,
+        "plex",
+        serde_json::json!([{"type": 1, "name": "info", "options": [
+            {"type": 3, "name": "item", "value": "bunny", "focused": true},
+        ]}]),
+    );
+    let suggested = h
+        .fake
+        .wait_for_request(skip, crate::util::REPLY_TIMEOUT, |r| {
+            r.path == typing.callback_path()
+        })
+        .await;
+    assert_eq!(
+        suggested.body["data"]["choices"],
+        serde_json::json!([{"name": "Big Buck Bunny (2008)", "value": "55"}]),
+        "{:?}",
+        suggested.body
+    );
+
+    // The streamer gone: a sentence, not an error reference.
+    streamer.terminate(Duration::from_secs(20)).await;
+    let gone = ask_linked_until_offline(&h).await;
+    assert!(
+        gone.starts_with("The streamer is") && gone.contains("lounge-streamer run"),
+        "{gone}"
+    );
+    fake.assert_no_violations();
+    h.finish().await;
+}
+
+/// Asks `/plex libraries` until the bot notices the streamer is gone.
+async fn ask_linked_until_offline(h: &crate::util::Harness) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
+    loop {
+        let reply = h
+            .ask(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, "!plex libraries")
+            .await;
+        if !reply.contains("**Movies**") {
+            return reply;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{reply}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }

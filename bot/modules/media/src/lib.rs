@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod link;
+mod plex;
 mod stream;
 
 pub use link::StreamerSettings;
@@ -8,7 +9,7 @@ use lounge_kit::{Error, Module, Start};
 
 pub const STREAM: Module = Module::new(
     "stream",
-    "Go Live: stream videos into a voice channel through lounge-streamer",
+    "Go Live and Plex: stream videos into voice and browse the owner's Plex, through lounge-streamer",
     stream::commands,
 )
 .start(start);

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lounge_ipc::to_bot::{Capabilities, PlaybackState, RefuseReason, Status};
+use lounge_ipc::to_bot::{Capabilities, PlaybackState, RefuseReason, Reply, Status};
 use lounge_ipc::to_streamer::{Command as Order, Quality, Source};
 use lounge_ipc::{ClientError, ConnectionState, Outdated};
 use poise::serenity_prelude as serenity;
@@ -17,7 +17,7 @@ use lounge_kit::Command;
 use lounge_kit::{Context, Error, bail_user};
 
 pub(crate) fn commands() -> Vec<Command> {
-    vec![stream()]
+    vec![stream(), crate::plex::plex()]
 }
 
 /// A slash command must be answered within three seconds; leave room for the reply itself.
@@ -283,6 +283,12 @@ pub async fn quality(
 
 /// Sends one order; a refusal becomes the streamer's user-facing sentence.
 async fn order(ctx: Context<'_>, command: Order) -> Result<(), Error> {
+    ask(ctx, command).await.map(|_| ())
+}
+
+/// Sends one request and returns the streamer's answer; not being set up or connected, and a
+/// refusal, become the user-facing sentence.
+pub(crate) async fn ask(ctx: Context<'_>, command: Order) -> Result<Reply, Error> {
     let Some(link) = ctx.data().state.get::<Link>() else {
         bail_user!("{}", text::NOT_SET_UP);
     };
@@ -292,7 +298,7 @@ async fn order(ctx: Context<'_>, command: Order) -> Result<(), Error> {
     }
     let op = format!("{command:?}");
     match link.request(command).await {
-        Ok(_) => Ok(()),
+        Ok(reply) => Ok(reply),
         Err(e) => {
             // The detail (paths, codec names, Discord close codes) is for the owner's log.
             tracing::warn!(order = %op, error = %e, "streamer refused an order");
