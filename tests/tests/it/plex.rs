@@ -1376,6 +1376,27 @@ async fn members_search_list_and_look_up_the_owners_plex_through_the_bot() {
         libraries.contains("**Movies** · movie · `1`") && libraries.contains("**TV Shows**"),
         "{libraries}"
     );
+    let movies = h
+        .ask(
+            GUILD_ID,
+            GENERAL_CHANNEL_ID,
+            MEMBER_ID,
+            "!plex browse 1 title",
+        )
+        .await;
+    assert!(
+        movies.contains("Plex library · page 1 of 1") && movies.contains("**Big Buck Bunny**"),
+        "{movies}"
+    );
+    let past = h
+        .ask(
+            GUILD_ID,
+            GENERAL_CHANNEL_ID,
+            MEMBER_ID,
+            "!plex browse 1 title 99",
+        )
+        .await;
+    assert!(past.contains("Page 99 of that library is empty"), "{past}");
     let info = h
         .ask(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, "!plex info 55")
         .await;
