@@ -8,6 +8,7 @@
 #![doc = include_str!("../README.md")]
 
 mod cooldowns;
+mod economy;
 mod guilds;
 mod instance;
 mod modules;
@@ -26,6 +27,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
+pub use economy::{ClaimError, ClaimRules, Claimed};
 pub use instance::{InstanceLock, LockAttempt, RenewError, bot_instance_key};
 pub use osrs::{
     ANNOUNCE_LEASE_MS, AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError,
@@ -151,7 +153,13 @@ macro_rules! refusal_with_store_variant {
         }
     )*};
 }
-refusal_with_store_variant!(PokemonError, TransferError, NameError, OsrsStoreError);
+refusal_with_store_variant!(
+    PokemonError,
+    TransferError,
+    NameError,
+    OsrsStoreError,
+    ClaimError
+);
 
 /// The database: a pool plus the backend it speaks. Cheap to clone.
 #[derive(Clone, Debug)]

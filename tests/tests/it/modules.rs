@@ -234,3 +234,41 @@ async fn give_moves_coins_on_sqlite() {
 async fn give_moves_coins_on_postgres() {
     give_moves_coins(Backend::Postgres).await;
 }
+
+/// `/daily`, `/weekly` and `/work` pay once per period and say when the next one opens.
+#[tokio::test(flavor = "multi_thread")]
+async fn timed_rewards_pay_once_and_say_when_to_come_back() {
+    let h = Harness::start(TestDb::sqlite()).await;
+    let g = GENERAL_CHANNEL_ID;
+    let daily = h.ask(GUILD_ID, g, MEMBER_ID, "!daily").await;
+    assert!(
+        daily.contains("**100 coins**") && daily.contains("streak: 1 day"),
+        "{daily}"
+    );
+    let again = h.ask(GUILD_ID, g, MEMBER_ID, "!daily").await;
+    assert!(
+        again.contains("Not yet") && again.contains("<t:"),
+        "{again}"
+    );
+    let weekly = h.ask(GUILD_ID, g, MEMBER_ID, "!weekly").await;
+    assert!(weekly.contains("**700 coins**"), "{weekly}");
+    let work = h.ask(GUILD_ID, g, MEMBER_ID, "!work").await;
+    let earned: i64 = work
+        .split("**")
+        .nth(1)
+        .and_then(|s| s.strip_suffix(" coins"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no pay in {work}"));
+    assert!((20..=60).contains(&earned), "{work}");
+    let slash = h
+        .slash(GUILD_ID, g, MEMBER_ID, "work", serde_json::json!([]))
+        .await;
+    assert!(slash.text().contains("Not yet"), "{slash:?}");
+    assert_eq!(slash.body["data"]["flags"], 64, "refusals are ephemeral");
+    let balance = h.ask(GUILD_ID, g, MEMBER_ID, "!balance").await;
+    assert!(
+        balance.contains(&format!("has {} coins", 100 + 700 + earned)),
+        "{balance}"
+    );
+    h.finish().await;
+}

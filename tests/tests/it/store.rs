@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use lounge_store::{
-    Backend, NewPokemon, NewSpawn, PokemonError, Store, StoreError, TradeSide, TransferError,
-    no_trade_evolution,
+    Backend, ClaimError, ClaimRules, NewPokemon, NewSpawn, PokemonError, Store, StoreError,
+    TradeSide, TransferError, no_trade_evolution,
 };
 use lounge_tests::db::TestDb;
 use rand::{Rng, SeedableRng};
@@ -59,6 +59,9 @@ conformance!(
     concurrent_holds_takes_releases_and_trades_conserve_items_and_coins,
     concurrent_battle_payouts_pay_exactly_what_was_recorded,
     a_battle_payout_that_cannot_be_paid_stores_nothing,
+    claims_open_once_a_period_and_keep_their_streak,
+    concurrent_claims_pay_exactly_once,
+    a_claim_the_balance_cannot_hold_is_not_used_up,
 );
 
 async fn migrations_are_idempotent(store: Store, db: &TestDb) {
@@ -1659,4 +1662,86 @@ async fn a_battle_payout_that_cannot_be_paid_stores_nothing(store: Store, _: &Te
     assert_eq!(paid.grown.len(), 1);
     assert_eq!(store.battle_record(7).await.unwrap(), (1, 0));
     assert_eq!(store.pokemon(id).await.unwrap().unwrap().exp, 175);
+}
+
+const HOUR: i64 = 3_600_000;
+const DAILY: ClaimRules = ClaimRules {
+    kind: "daily",
+    period_ms: 24 * HOUR,
+    streak_window_ms: 48 * HOUR,
+};
+const T0: i64 = 1_800_000_000_000;
+
+fn by_streak(streak: i64) -> i64 {
+    100 + 10 * (streak - 1)
+}
+
+async fn claims_open_once_a_period_and_keep_their_streak(store: Store, _: &TestDb) {
+    let first = store.claim_reward(1, DAILY, T0, by_streak).await.unwrap();
+    assert_eq!((first.amount, first.streak, first.balance), (100, 1, 100));
+    let early = store
+        .claim_reward(1, DAILY, T0 + 23 * HOUR, by_streak)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(early, ClaimError::TooSoon { ready_at_ms } if ready_at_ms == T0 + 24 * HOUR),
+        "{early:?}"
+    );
+    // Another kind and another user have their own clocks.
+    let work = ClaimRules {
+        kind: "work",
+        period_ms: HOUR,
+        streak_window_ms: HOUR,
+    };
+    store.claim_reward(1, work, T0 + HOUR, |_| 5).await.unwrap();
+    store
+        .claim_reward(2, DAILY, T0 + HOUR, by_streak)
+        .await
+        .unwrap();
+    // Late by most of a day: still a streak.
+    let second = store
+        .claim_reward(1, DAILY, T0 + 47 * HOUR, by_streak)
+        .await
+        .unwrap();
+    assert_eq!((second.amount, second.streak), (110, 2));
+    // More than a day's grace missed: back to day one.
+    let again = store
+        .claim_reward(1, DAILY, T0 + 47 * HOUR + 49 * HOUR, by_streak)
+        .await
+        .unwrap();
+    assert_eq!((again.amount, again.streak), (100, 1));
+    assert_eq!(store.balance(1).await.unwrap(), 100 + 5 + 110 + 100);
+}
+
+async fn concurrent_claims_pay_exactly_once(store: Store, _: &TestDb) {
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.claim_reward(7, DAILY, T0, by_streak).await })
+        })
+        .collect();
+    let mut paid = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(c) => {
+                paid += 1;
+                assert_eq!(c.balance, 100);
+            }
+            Err(ClaimError::TooSoon { .. }) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(paid, 1);
+    assert_eq!(store.balance(7).await.unwrap(), 100);
+}
+
+async fn a_claim_the_balance_cannot_hold_is_not_used_up(store: Store, _: &TestDb) {
+    store.adjust_currency(9, i64::MAX - 50).await.unwrap();
+    let full = store.claim_reward(9, DAILY, T0, |_| 100).await.unwrap_err();
+    assert!(matches!(full, ClaimError::Overflow), "{full:?}");
+    assert_eq!(store.balance(9).await.unwrap(), i64::MAX - 50);
+    // The refused claim left the day open.
+    let small = store.claim_reward(9, DAILY, T0, |_| 50).await.unwrap();
+    assert_eq!((small.balance, small.streak), (i64::MAX, 1));
 }

@@ -1,6 +1,8 @@
-//! Economy: balances and sending coins to each other.
+//! Economy: balances, sending coins to each other, and timed rewards.
 //!
 #![doc = include_str!("../README.md")]
+
+mod rewards;
 
 use lounge_kit::Bounded;
 use poise::serenity_prelude as serenity;
@@ -8,10 +10,16 @@ use poise::serenity_prelude as serenity;
 use lounge_kit::{Command, Module};
 use lounge_kit::{Context, Error, bail_user};
 
-pub const MODULE: Module = Module::new("economy", "Coins: balances and gifts", commands);
+pub const MODULE: Module = Module::new(
+    "economy",
+    "Coins: balances, gifts, and daily, weekly and work rewards",
+    commands,
+);
 
 fn commands() -> Vec<Command> {
-    vec![balance(), give()]
+    let mut commands = vec![balance(), give()];
+    commands.extend(rewards::commands());
+    commands
 }
 
 /// Show your coins, or someone else's
