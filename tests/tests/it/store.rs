@@ -414,6 +414,9 @@ async fn open_trades_hold_their_offers_and_swap_on_the_second_confirmation(
         matches!(e, Err(PokemonError::InsufficientFunds { needed: 101, .. })),
         "{e:?}"
     );
+    // An amount past i64 on top of the offer is refused, not wrapped around.
+    let e = store.trade_change(1, &add(vec![], i64::MAX), now).await;
+    assert!(matches!(e, Err(PokemonError::Invalid(_))), "{e:?}");
     let e = store.release_pokemon(p1, 1).await;
     assert!(
         matches!(e, Err(PokemonError::Offered { id }) if id == p1),

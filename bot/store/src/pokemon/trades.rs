@@ -267,7 +267,14 @@ impl Store {
                             return Err(e);
                         }
                     }
-                    before.coins[side] + coins
+                    // Amounts come from members; an offer past i64 is refused, not wrapped.
+                    let Some(total) = before.coins[side].checked_add(coins) else {
+                        tx.rollback().await?;
+                        return Err(PokemonError::Invalid(
+                            "That's more coins than anyone can hold.",
+                        ));
+                    };
+                    total
                 }
                 TradeChange::Remove { pokemon, .. } => {
                     for &p in pokemon {
@@ -285,7 +292,7 @@ impl Store {
                             return Err(PokemonError::NotOffered { id: p });
                         }
                     }
-                    (before.coins[side] - coins).max(0)
+                    before.coins[side].saturating_sub(coins).max(0)
                 }
             };
             if new_coins != before.coins[side] {
