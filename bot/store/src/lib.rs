@@ -11,6 +11,7 @@ mod cooldowns;
 mod economy;
 mod guilds;
 mod instance;
+mod moderation;
 mod modules;
 mod osrs;
 pub mod permissions;
@@ -29,6 +30,7 @@ use sqlx::{AnyPool, Row};
 
 pub use economy::{ClaimError, ClaimRules, Claimed};
 pub use instance::{InstanceLock, LockAttempt, RenewError, bot_instance_key};
+pub use moderation::{Case, NewCase, UnwarnError};
 pub use osrs::{
     ANNOUNCE_LEASE_MS, AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError,
     Ranked, SlayerResult, SlayerStatus, StoredTask, Trip, TripFailure, TripKind,
@@ -158,7 +160,8 @@ refusal_with_store_variant!(
     TransferError,
     NameError,
     OsrsStoreError,
-    ClaimError
+    ClaimError,
+    UnwarnError
 );
 
 /// The database: a pool plus the backend it speaks. Cheap to clone.

@@ -8,7 +8,7 @@ use lounge_tests::discord::{
     ADMIN_ID, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OWNER_ID, Recorded,
 };
 
-use crate::util::Harness;
+use crate::util::{Harness, assert_pings_nobody};
 
 const G: u64 = GENERAL_CHANNEL_ID;
 
@@ -68,7 +68,7 @@ async fn moderators_act_only_below_themselves_and_the_bot() {
         .await;
     assert!(
         kicked.contains(&format!(
-            "Kicked <@{MEMBER_ID}>. Reason: spam links (by moderator)"
+            "Kicked <@{MEMBER_ID}> (case #1). Reason: spam links (by moderator)"
         )),
         "{kicked}"
     );
@@ -152,7 +152,7 @@ async fn timeouts_and_bans_reach_discord_with_their_details() {
         .ask(GUILD_ID, G, MOD_ID, &format!("!ban <@{MEMBER_ID}> 1 raids"))
         .await;
     assert!(
-        banned.contains(&format!("Banned <@{MEMBER_ID}>. Reason: raids")),
+        banned.contains(&format!("Banned <@{MEMBER_ID}> (case #3). Reason: raids")),
         "{banned}"
     );
     let ban = moderation_requests(&h).pop().unwrap();
@@ -168,4 +168,131 @@ async fn timeouts_and_bans_reach_discord_with_their_details() {
 
 fn now_unix() -> i64 {
     serenity::model::Timestamp::now().unix_timestamp()
+}
+
+/// Warnings, notes and actions become numbered cases; moderators read, edit, take back and
+/// delete them.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_action_is_a_numbered_case_moderators_can_review() {
+    let h = Harness::start(TestDb::sqlite()).await;
+    let refused = h
+        .ask(GUILD_ID, G, MEMBER_ID, &format!("!warn <@{MOD_ID}> rude"))
+        .await;
+    assert!(refused.contains("Moderate Members"), "{refused}");
+    let up = h
+        .ask(GUILD_ID, G, MOD_ID, &format!("!warn <@{ADMIN_ID}> rude"))
+        .await;
+    assert!(up.contains("must be above theirs"), "{up}");
+    let empty = h
+        .ask(GUILD_ID, G, MOD_ID, &format!("!warn <@{MEMBER_ID}>   "))
+        .await;
+    assert!(
+        empty.contains("Too few arguments") && empty.contains("/help warn"),
+        "{empty}"
+    );
+
+    let first = h
+        .ask_recorded(
+            GUILD_ID,
+            G,
+            MOD_ID,
+            &format!("!warn <@{MEMBER_ID}> spamming @everyone"),
+        )
+        .await;
+    assert_pings_nobody(&first);
+    assert!(
+        first
+            .text()
+            .contains("(case #1); 1 warning in force. Reason: spamming"),
+        "{}",
+        first.text()
+    );
+    let second = h
+        .ask(GUILD_ID, G, MOD_ID, &format!("!warn <@{MEMBER_ID}> again"))
+        .await;
+    assert!(
+        second.contains("(case #2); 2 warnings in force"),
+        "{second}"
+    );
+    let note = h
+        .ask(
+            GUILD_ID,
+            G,
+            MOD_ID,
+            &format!("!note <@{MEMBER_ID}> seems to be a raid alt"),
+        )
+        .await;
+    assert!(note.contains("case #3"), "{note}");
+    let kicked = h
+        .ask(
+            GUILD_ID,
+            G,
+            MOD_ID,
+            &format!("!kick <@{MEMBER_ID}> third strike"),
+        )
+        .await;
+    assert!(kicked.contains("(case #4)"), "{kicked}");
+
+    let warnings = h
+        .ask(GUILD_ID, G, MOD_ID, &format!("!warnings <@{MEMBER_ID}>"))
+        .await;
+    assert!(
+        warnings.contains("Warnings for member (2)")
+            && warnings.contains("**#2** warn")
+            && !warnings.contains("note"),
+        "{warnings}"
+    );
+    let unwarn = h.ask(GUILD_ID, G, MOD_ID, "!unwarn 1").await;
+    assert!(unwarn.contains("Took back warning #1"), "{unwarn}");
+    let twice = h.ask(GUILD_ID, G, MOD_ID, "!unwarn 1").await;
+    assert!(twice.contains("already taken back"), "{twice}");
+    let not_warn = h.ask(GUILD_ID, G, MOD_ID, "!unwarn 3").await;
+    assert!(not_warn.contains("isn't a warning"), "{not_warn}");
+    let all = h
+        .ask(GUILD_ID, G, MOD_ID, &format!("!cases <@{MEMBER_ID}>"))
+        .await;
+    assert!(
+        all.contains("Cases for member (4)")
+            && all.contains("**#4** kick")
+            && all.contains("**#3** note")
+            && all.contains("taken back"),
+        "{all}"
+    );
+
+    let shown = h.ask(GUILD_ID, G, MOD_ID, "!case show 4").await;
+    assert!(
+        shown.contains("Case #4 · kick") && shown.contains("third strike"),
+        "{shown}"
+    );
+    let edited = h
+        .ask(
+            GUILD_ID,
+            G,
+            MOD_ID,
+            "!case reason 4 three warnings in a day",
+        )
+        .await;
+    assert!(edited.contains("Case #4 now reads"), "{edited}");
+    let shown = h.ask(GUILD_ID, G, MOD_ID, "!case show 4").await;
+    assert!(shown.contains("three warnings in a day"), "{shown}");
+    // Deleting needs Manage Server.
+    let denied = h.ask(GUILD_ID, G, MEMBER_ID, "!case delete 3").await;
+    assert!(denied.contains("Manage Guild"), "{denied}");
+    let deleted = h.ask(GUILD_ID, G, ADMIN_ID, "!case delete 3").await;
+    assert!(deleted.contains("Deleted case #3"), "{deleted}");
+    let gone = h.ask(GUILD_ID, G, MOD_ID, "!case show 3").await;
+    assert!(gone.contains("no case #3"), "{gone}");
+    // Numbers are never reused.
+    let next = h
+        .ask(
+            GUILD_ID,
+            G,
+            MOD_ID,
+            &format!("!warn <@{MEMBER_ID}> back again"),
+        )
+        .await;
+    assert!(next.contains("(case #5)"), "{next}");
+    let bad = h.ask(GUILD_ID, G, MOD_ID, "!case show 0").await;
+    assert!(bad.contains("at least 1"), "{bad}");
+    h.finish().await;
 }

@@ -62,6 +62,7 @@ conformance!(
     claims_open_once_a_period_and_keep_their_streak,
     concurrent_claims_pay_exactly_once,
     a_claim_the_balance_cannot_hold_is_not_used_up,
+    concurrent_cases_get_distinct_numbers_never_reused,
 );
 
 async fn migrations_are_idempotent(store: Store, db: &TestDb) {
@@ -1747,4 +1748,51 @@ async fn a_claim_the_balance_cannot_hold_is_not_used_up(store: Store, _: &TestDb
     // The refused claim left the day open.
     let small = store.claim_reward(9, DAILY, T0, |_| 50).await.unwrap();
     assert_eq!((small.balance, small.streak), (i64::MAX, 1));
+}
+
+async fn concurrent_cases_get_distinct_numbers_never_reused(store: Store, _: &TestDb) {
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..40u64)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .record_case(&lounge_store::NewCase {
+                        guild: 1 + i % 2,
+                        kind: "warn",
+                        target: 100 + i,
+                        moderator: 5,
+                        reason: Some("test"),
+                        duration_ms: None,
+                    })
+                    .await
+                    .unwrap()
+                    .number
+            })
+        })
+        .collect();
+    let mut numbers = std::collections::BTreeSet::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        assert!(numbers.insert((1 + i as u64 % 2, task.await.unwrap())));
+    }
+    let expected: std::collections::BTreeSet<_> = (1..=2u64)
+        .flat_map(|g| (1..=20).map(move |n| (g, n)))
+        .collect();
+    assert_eq!(numbers, expected, "each guild counts 1..=20 on its own");
+    assert!(store.delete_case(1, 20).await.unwrap());
+    let next = store
+        .record_case(&lounge_store::NewCase {
+            guild: 1,
+            kind: "note",
+            target: 7,
+            moderator: 5,
+            reason: None,
+            duration_ms: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!((next.number, next.reason), (21, None));
+    // Two moderators taking back one warning: one succeeds.
+    let (a, b) = tokio::join!(store.revoke_warning(1, 3, 8), store.revoke_warning(1, 3, 9));
+    assert_eq!(u8::from(a.is_ok()) + u8::from(b.is_ok()), 1, "{a:?} {b:?}");
 }

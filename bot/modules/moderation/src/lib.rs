@@ -6,6 +6,8 @@
 //!
 #![doc = include_str!("../README.md")]
 
+mod cases;
+
 use lounge_kit::Bounded;
 use std::time::Duration;
 
@@ -24,7 +26,9 @@ pub const MODULE: Module = Module::new(
 );
 
 fn commands() -> Vec<Command> {
-    vec![kick(), ban(), timeout(), untimeout()]
+    let mut commands = vec![kick(), ban(), timeout(), untimeout()];
+    commands.extend(cases::commands());
+    commands
 }
 
 /// Remove a member from the server (they can rejoin with an invite)
@@ -43,11 +47,15 @@ pub async fn kick(
     #[rest]
     reason: Option<String>,
 ) -> Result<(), Error> {
-    let (guild, reason) = may_act_on(ctx, &member.user, "kick", reason.as_deref()).await?;
-    guild.kick_with_reason(ctx, member.user.id, &reason).await?;
+    let (guild, audit) = may_act_on(ctx, &member.user, "kick", reason.as_deref(), true).await?;
+    guild.kick_with_reason(ctx, member.user.id, &audit).await?;
+    let case = cases::record(ctx, "kick", member.user.id, reason.as_deref(), None).await?;
     lounge_kit::say(
         ctx,
-        format!("Kicked <@{}>. Reason: {reason}", member.user.id),
+        format!(
+            "Kicked <@{}> (case #{case}). Reason: {audit}",
+            member.user.id
+        ),
     )
     .await?;
     Ok(())
@@ -73,9 +81,14 @@ pub async fn ban(
     reason: Option<String>,
 ) -> Result<(), Error> {
     let days = delete_days.map_or(0, |d| d.count() as u8);
-    let (guild, reason) = may_act_on(ctx, &user, "ban", reason.as_deref()).await?;
-    guild.ban_with_reason(ctx, user.id, days, &reason).await?;
-    lounge_kit::say(ctx, format!("Banned <@{}>. Reason: {reason}", user.id)).await?;
+    let (guild, audit) = may_act_on(ctx, &user, "ban", reason.as_deref(), true).await?;
+    guild.ban_with_reason(ctx, user.id, days, &audit).await?;
+    let case = cases::record(ctx, "ban", user.id, reason.as_deref(), None).await?;
+    lounge_kit::say(
+        ctx,
+        format!("Banned <@{}> (case #{case}). Reason: {audit}", user.id),
+    )
+    .await?;
     Ok(())
 }
 
@@ -97,7 +110,8 @@ pub async fn timeout(
     reason: Option<String>,
 ) -> Result<(), Error> {
     let length = parse_length(&duration)?;
-    let (guild, reason) = may_act_on(ctx, &member.user, "time out", reason.as_deref()).await?;
+    let why = reason;
+    let (guild, reason) = may_act_on(ctx, &member.user, "time out", why.as_deref(), true).await?;
     let until = chrono::Utc::now() + length;
     guild
         .edit_member(
@@ -111,9 +125,17 @@ pub async fn timeout(
     lounge_kit::say(
         ctx,
         format!(
-            "Timed out <@{}> until <t:{}:f>. Reason: {reason}",
+            "Timed out <@{}> until <t:{}:f> (case #{}). Reason: {reason}",
             member.user.id,
-            until.timestamp()
+            until.timestamp(),
+            cases::record(
+                ctx,
+                "timeout",
+                member.user.id,
+                why.as_deref(),
+                Some(length.num_milliseconds()),
+            )
+            .await?
         ),
     )
     .await?;
@@ -133,7 +155,7 @@ pub async fn untimeout(
     ctx: Context<'_>,
     #[description = "The member whose timeout ends now"] member: serenity::Member,
 ) -> Result<(), Error> {
-    let (guild, reason) = may_act_on(ctx, &member.user, "lift the timeout of", None).await?;
+    let (guild, reason) = may_act_on(ctx, &member.user, "lift the timeout of", None, true).await?;
     guild
         .edit_member(
             ctx,
@@ -143,7 +165,12 @@ pub async fn untimeout(
                 .audit_log_reason(&reason),
         )
         .await?;
-    lounge_kit::say(ctx, format!("<@{}> can talk again.", member.user.id)).await?;
+    let case = cases::record(ctx, "untimeout", member.user.id, None, None).await?;
+    lounge_kit::say(
+        ctx,
+        format!("<@{}> can talk again (case #{case}).", member.user.id),
+    )
+    .await?;
     Ok(())
 }
 
@@ -205,11 +232,14 @@ pub fn hierarchy(caller: Rank, bot: Rank, target: Option<Rank>) -> Result<(), Wh
 }
 
 /// Checks the caller may `verb` the target; returns the guild and the audit-log reason.
+/// `bot_acts`: the bot changes the member in Discord, so it must outrank them too (a warning
+/// is only a record, so the caller's rank is all that counts).
 async fn may_act_on(
     ctx: Context<'_>,
     target: &serenity::User,
     verb: &str,
     reason: Option<&str>,
+    bot_acts: bool,
 ) -> Result<(serenity::GuildId, String), Error> {
     let author = ctx.author().id;
     let bot_id = ctx.framework().bot_id();
@@ -254,6 +284,7 @@ async fn may_act_on(
     }
     match hierarchy(ranks.0, ranks.1, ranks.2) {
         Ok(()) => Ok((guild_id, audit_reason(ctx, reason))),
+        Err(Who::Bot) if !bot_acts => Ok((guild_id, audit_reason(ctx, reason))),
         Err(Who::Caller) => bail_user!(
             "You can't {verb} <@{}>: your highest role ({}) must be above theirs ({target_role}).",
             target.id,
