@@ -58,12 +58,16 @@ if systemd-analyze --version >/dev/null 2>&1; then
 fi
 
 step "the bot, as lounge.service runs it"
-# config check opens (and creates) the database, so this proves the state directory works.
+# config check only looks (the database is created on first run); db migrate creates and
+# migrates it, so together they prove the state directory works.
 out=$(as_lounge env DISCORD_TOKEN=MTAx.packaged.check lounge --config /etc/lounge/lounge.toml config check)
 echo "$out"
-grep -q "database: SQLite ok" <<<"$out" || fail "the bot could not open its database"
+grep -q "will be created on first run" <<<"$out" || fail "config check did not look for the database"
 grep -q "streamer: connects to /run/lounge-streamer/lounge-streamer.sock" <<<"$out" ||
   fail "the bot did not pick up the streamer link from ipc.env"
+out=$(as_lounge lounge --config /etc/lounge/lounge.toml db migrate)
+echo "$out"
+grep -q "database: SQLite ok, applied" <<<"$out" || fail "the bot could not create its database"
 expect_stat /var/lib/lounge/lounge.db 600 lounge:lounge
 if as_lounge lounge --config /etc/lounge/lounge.toml config check 2>/dev/null; then
   fail "config check passed without a token"

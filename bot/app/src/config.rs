@@ -300,6 +300,12 @@ impl Loaded {
     /// Every check that does not need the network: what `lounge config check` runs.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.token()?;
+        self.validate_settings()
+    }
+
+    /// Every check of [`Loaded::validate`] but the token's, which `lounge doctor` reports on
+    /// its own line: a missing token must not hide a wrong prefix behind it.
+    pub fn validate_settings(&self) -> Result<(), ConfigError> {
         self.api_base()?;
         let prefix = &self.config.bot.prefix;
         if prefix.is_empty() || prefix.chars().count() > 16 || prefix.contains(char::is_whitespace)

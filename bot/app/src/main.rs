@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod config;
+mod doctor;
 mod instance;
 mod logging;
 mod modules;
@@ -44,12 +45,31 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Work with the database
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+    /// Check everything the bot needs (configuration, token, Discord application and intents,
+    /// database, streamer, yt-dlp, FFmpeg, Plex) and say how to fix what fails
+    Doctor {
+        /// Machine-readable JSON: an array of {check, status, detail, fix}
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
 enum ConfigAction {
-    /// Check the configuration and the database without connecting to Discord
+    /// Check the configuration and the database without connecting to Discord or changing
+    /// anything (the schema is compared, not migrated)
     Check,
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    /// Apply pending migrations (what `lounge run` does at start-up) and say which
+    Migrate,
 }
 
 fn main() -> ExitCode {
@@ -58,6 +78,11 @@ fn main() -> ExitCode {
     if let Some(Command::Commands { json, markdown }) = &cli.command {
         print_commands(*json, *markdown);
         return ExitCode::SUCCESS;
+    }
+    // Loads the configuration itself, so that a broken one is a failed check with its fix
+    // rather than an early exit; and installs no logger, so its report is all it prints.
+    if let Some(Command::Doctor { json }) = &cli.command {
+        return doctor::main(cli.config.as_deref(), *json);
     }
     let loaded = match config::load(cli.config.as_deref()) {
         Ok(loaded) => loaded,
@@ -78,7 +103,12 @@ fn main() -> ExitCode {
         Command::Config {
             action: ConfigAction::Check,
         } => runtime.block_on(config_check(loaded)),
-        Command::Commands { .. } => unreachable!("handled before the configuration is loaded"),
+        Command::Db {
+            action: DbAction::Migrate,
+        } => runtime.block_on(db_migrate(loaded)),
+        Command::Commands { .. } | Command::Doctor { .. } => {
+            unreachable!("handled before the configuration is loaded")
+        }
     }
 }
 
@@ -133,20 +163,98 @@ async fn config_check(loaded: config::Loaded) -> ExitCode {
         Ok(url) => url,
         Err(e) => return fail(&e),
     };
-    match lounge_store::Store::open(&url).await {
-        Ok(store) => {
-            let version = store
-                .applied_schema_version()
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or(0);
-            println!(
-                "database: {} ok, schema version {version}",
-                store.backend().name()
-            );
-            store.close().await;
+    // Looks only: a check that migrated (or created a SQLite file) would change what it
+    // reports on, and an operator checking before an upgrade must be able to see what the
+    // upgrade will do.
+    match db_report(&url).await {
+        Ok(line) => {
+            println!("database: {line}");
             println!("configuration ok");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// What `config check` and `doctor` say about the database, read without changing it.
+pub(crate) async fn db_report(url: &str) -> Result<String, lounge_store::StoreError> {
+    let Some(store) = lounge_store::Store::inspect(url).await? else {
+        let path =
+            lounge_store::sqlite_file(url).map_or_else(String::new, |p| p.display().to_string());
+        return Ok(format!(
+            "SQLite file {path} does not exist yet; it will be created on first run \
+             (`lounge run`, or `lounge db migrate`)"
+        ));
+    };
+    let status = store.migration_status().await;
+    let backend = store.backend().name();
+    store.close().await;
+    let status = status?;
+    if let Some(database) = status.too_new() {
+        return Err(lounge_store::StoreError::SchemaTooNew {
+            database,
+            known: status.newest_known,
+        });
+    }
+    Ok(format!("{backend} ok, {}", schema_summary(&status)))
+}
+
+/// "schema current (version 10)", or what is pending and how it gets applied.
+pub(crate) fn schema_summary(status: &lounge_store::MigrationStatus) -> String {
+    if let Some(failed) = status.failed {
+        return format!(
+            "migration {failed:04} failed part-way (sqlx marks the database dirty): repair or \
+             restore the database, then run `lounge db migrate`"
+        );
+    }
+    if status.is_current() {
+        return format!("schema current (version {})", status.newest_known);
+    }
+    let at = status.version().map_or_else(
+        || "empty (no migrations applied)".to_owned(),
+        |v| format!("at version {v}"),
+    );
+    let names: Vec<String> = status
+        .pending
+        .iter()
+        .map(|m| format!("{:04} {}", m.version, m.description))
+        .collect();
+    format!(
+        "schema {at}, {} pending ({}); `lounge run` applies them at start-up, `lounge db migrate` now",
+        status.pending.len(),
+        names.join(", ")
+    )
+}
+
+async fn db_migrate(loaded: config::Loaded) -> ExitCode {
+    if let Err(e) = loaded.validate_settings() {
+        return fail(&e);
+    }
+    let url = match loaded.database_url() {
+        Ok(url) => url,
+        Err(e) => return fail(&e),
+    };
+    let store = match lounge_store::Store::connect(&url).await {
+        Ok(store) => store,
+        Err(e) => return fail(&e),
+    };
+    let backend = store.backend().name();
+    let applied = store.migrate().await;
+    store.close().await;
+    match applied {
+        Ok(applied) if applied.is_empty() => {
+            println!("database: {backend} ok, up to date");
+            ExitCode::SUCCESS
+        }
+        Ok(applied) => {
+            for m in &applied {
+                println!("applied {:04} {}", m.version, m.description);
+            }
+            println!(
+                "database: {backend} ok, applied {} migration{}",
+                applied.len(),
+                if applied.len() == 1 { "" } else { "s" }
+            );
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

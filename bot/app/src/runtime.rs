@@ -116,12 +116,7 @@ fn is_transient_http(e: &serenity::Error) -> bool {
 /// Runs the bot until SIGINT/SIGTERM or a fatal gateway error.
 pub async fn run(loaded: Loaded) -> Result<(), RunError> {
     loaded.validate()?;
-    let token = loaded
-        .token()?
-        .expose()
-        .trim()
-        .trim_start_matches("Bot ")
-        .to_owned();
+    let token = bare_token(loaded.token()?.expose());
     let api_base = loaded.api_base()?.map(str::to_owned);
     let default_prefix = loaded.config.bot.prefix.clone();
     let limiter = lounge_kit::limits::CommandLimiter::new(
@@ -130,13 +125,7 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         Duration::from_secs(loaded.config.bot.command_refill_seconds),
     );
 
-    let mut http = serenity::HttpBuilder::new(&token);
-    if let Some(base) = &api_base {
-        // serenity's own rate limiter always talks to discord.com, so with a different base
-        // the limiting is the proxy's job (the design of twilight-http-proxy and nirn-proxy).
-        http = http.proxy(base.clone()).ratelimiter_disabled(true);
-    }
-    let http = http.build();
+    let http = discord_http(&token, api_base.as_deref());
     let discord = || async {
         check_token(&http, api_base.as_deref()).await?;
         application(&http)
@@ -369,6 +358,22 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
     })
 }
 
+/// The REST client for `token`, sending to `api_base` when one is set.
+pub(crate) fn discord_http(token: &str, api_base: Option<&str>) -> serenity::Http {
+    let mut http = serenity::HttpBuilder::new(token);
+    if let Some(base) = api_base {
+        // serenity's own rate limiter always talks to discord.com, so with a different base
+        // the limiting is the proxy's job (the design of twilight-http-proxy and nirn-proxy).
+        http = http.proxy(base).ratelimiter_disabled(true);
+    }
+    http.build()
+}
+
+/// The token as the HTTP client wants it: without a pasted `Bot ` prefix or whitespace.
+pub(crate) fn bare_token(token: &str) -> String {
+    token.trim().trim_start_matches("Bot ").to_owned()
+}
+
 /// Asks Discord who we are before opening the gateway, so a bad token fails fast with a clear
 /// message instead of a gateway close code.
 async fn check_token(http: &serenity::Http, api_base: Option<&str>) -> Result<(), StepError> {
@@ -402,16 +407,19 @@ fn discord_step_error(e: &serenity::Error, api_base: Option<&str>) -> StepError 
     }
 }
 
-/// The bot's application, as far as start-up needs it.
-struct Application {
+/// The bot's application, as far as start-up and `lounge doctor` need it.
+pub(crate) struct Application {
     /// What the instance lock is keyed on.
-    id: u64,
+    pub(crate) id: u64,
     /// The one person who owns it: the team's owner when a team holds it (then the
     /// application's `owner` is the team's pseudo-user), else its owner.
-    owner: u64,
+    pub(crate) owner: u64,
+    pub(crate) name: String,
+    /// The public flags, where Discord says which privileged intents are switched on.
+    pub(crate) flags: u64,
 }
 
-async fn application(http: &serenity::Http) -> Result<Application, serenity::Error> {
+pub(crate) async fn application(http: &serenity::Http) -> Result<Application, serenity::Error> {
     // Only the ids are read, so serenity's full model (which insists on team-member fields
     // Discord no longer documents) can't turn a team application into a start-up failure.
     #[derive(serde::Deserialize)]
@@ -419,6 +427,10 @@ async fn application(http: &serenity::Http) -> Result<Application, serenity::Err
         id: serenity::ApplicationId,
         owner: Option<Id>,
         team: Option<Team>,
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        flags: Option<u64>,
     }
     #[derive(serde::Deserialize)]
     struct Team {
@@ -447,6 +459,8 @@ async fn application(http: &serenity::Http) -> Result<Application, serenity::Err
     Ok(Application {
         id: app.id.get(),
         owner,
+        name: app.name,
+        flags: app.flags.unwrap_or(0),
     })
 }
 
@@ -490,7 +504,7 @@ async fn shutdown_signal() {
 
 /// An error and its sources on one line: reqwest's top-level message alone ("error sending
 /// request") does not say whether DNS, TLS or the connection failed.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

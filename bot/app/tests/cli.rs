@@ -21,7 +21,7 @@ fn lounge(args: &[&str]) -> (bool, String) {
 fn help_lists_the_subcommands_and_the_config_flag() {
     let (ok, text) = lounge(&["--help"]);
     assert!(ok, "{text}");
-    for expected in ["run", "config", "--config"] {
+    for expected in ["run", "config", "db", "doctor", "--config"] {
         assert!(
             text.contains(expected),
             "`{expected}` missing from --help:\n{text}"

@@ -171,6 +171,52 @@ pub struct Store {
     backend: Backend,
 }
 
+/// How a pool may touch the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+/// One of the migrations this binary carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownMigration {
+    pub version: i64,
+    pub description: String,
+}
+
+/// The schema compared with this binary's migrations (see [`Store::migration_status`]).
+#[derive(Clone, Debug)]
+pub struct MigrationStatus {
+    /// Versions the database records as applied, oldest first (may include versions this
+    /// binary does not know, from a newer one).
+    pub applied: Vec<i64>,
+    /// This binary's migrations the database does not have yet, oldest first.
+    pub pending: Vec<KnownMigration>,
+    /// A migration that started and failed (sqlx calls the database dirty): nothing more
+    /// is applied until someone repairs it.
+    pub failed: Option<i64>,
+    /// The newest migration this binary carries.
+    pub newest_known: i64,
+}
+
+impl MigrationStatus {
+    /// The newest version applied, if any.
+    pub fn version(&self) -> Option<i64> {
+        self.applied.iter().copied().max()
+    }
+
+    /// The database's version when it is newer than anything this binary knows.
+    pub fn too_new(&self) -> Option<i64> {
+        self.version().filter(|v| *v > self.newest_known)
+    }
+
+    /// Every known migration applied, none failed, none unknown.
+    pub fn is_current(&self) -> bool {
+        self.pending.is_empty() && self.failed.is_none() && self.too_new().is_none()
+    }
+}
+
 /// The default `DATABASE_URL` for a data directory: a SQLite file created on first start.
 pub fn default_sqlite_url(data_dir: &Path) -> String {
     // No `mode=rwc` here: `Store::connect` creates every SQLite file that doesn't say
@@ -197,31 +243,72 @@ impl Store {
         if backend == Backend::Sqlite {
             create_sqlite_parent_dir(url)?;
         }
-        let connect_err = |source| StoreError::Connect {
-            backend: backend.name(),
-            source,
-        };
         let url = if backend == Backend::Sqlite {
             creating_sqlite_file(url)
         } else {
             Cow::Borrowed(url)
         };
-        let options = AnyConnectOptions::from_str(&url).map_err(connect_err)?;
+        Self::connect_with(&url, backend, Access::ReadWrite).await
+    }
+
+    /// Opens an existing database for looking only: nothing is created (no SQLite file or
+    /// directory), migrated or written. SQLite opens the file read-only; PostgreSQL sessions
+    /// default to read-only transactions. `Ok(None)` means the SQLite file does not exist
+    /// yet, which is normal before the first start.
+    pub async fn inspect(url: &str) -> Result<Option<Self>, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite => {
+                if sqlite_file(url).is_some_and(|path| !path.exists()) {
+                    return Ok(None);
+                }
+                read_only_sqlite(url)
+            }
+            Backend::Postgres => Cow::Borrowed(url),
+        };
+        Self::connect_with(&url, backend, Access::ReadOnly)
+            .await
+            .map(Some)
+    }
+
+    async fn connect_with(url: &str, backend: Backend, access: Access) -> Result<Self, StoreError> {
+        let connect_err = |source| StoreError::Connect {
+            backend: backend.name(),
+            source,
+        };
+        let options = AnyConnectOptions::from_str(url).map_err(connect_err)?;
         let pool = AnyPoolOptions::new()
             // SQLite serialises writers anyway; a few connections keep readers concurrent.
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
+                    match (backend, access) {
                         // WAL lets readers run beside the writer; busy_timeout makes a writer
                         // wait for the lock instead of failing at once.
-                        sqlx::raw_sql(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                        )
-                        .execute(conn)
-                        .await?;
+                        (Backend::Sqlite, Access::ReadWrite) => {
+                            sqlx::raw_sql(
+                                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                            )
+                            .execute(conn)
+                            .await?;
+                        }
+                        // Setting the journal mode is a write; a reader only waits for locks.
+                        (Backend::Sqlite, Access::ReadOnly) => {
+                            sqlx::raw_sql("PRAGMA busy_timeout = 10000;")
+                                .execute(conn)
+                                .await?;
+                        }
+                        // A guard, not a sandbox: a stray write fails instead of changing a
+                        // database someone only wanted to look at.
+                        (Backend::Postgres, Access::ReadOnly) => {
+                            sqlx::raw_sql("SET default_transaction_read_only = on")
+                                .execute(conn)
+                                .await?;
+                        }
+                        (Backend::Postgres, Access::ReadWrite) => {}
                     }
                     Ok(())
                 })
@@ -237,20 +324,65 @@ impl Store {
         Ok(Self { pool, backend })
     }
 
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        let migrator = self.backend.migrator();
-        let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
-        if let Some(database) = self.applied_schema_version().await?
-            && database > known
-        {
-            return Err(StoreError::SchemaTooNew { database, known });
+    /// Applies pending migrations and returns the ones it applied (none when the schema was
+    /// current). A schema newer than this binary is refused before anything runs.
+    pub async fn migrate(&self) -> Result<Vec<KnownMigration>, StoreError> {
+        let status = self.migration_status().await?;
+        if let Some(database) = status.too_new() {
+            return Err(StoreError::SchemaTooNew {
+                database,
+                known: status.newest_known,
+            });
         }
-        migrator.run(&self.pool).await?;
-        Ok(())
+        self.backend.migrator().run(&self.pool).await?;
+        Ok(status.pending)
     }
 
-    /// The newest migration recorded in the database, if sqlx's bookkeeping table exists.
-    pub async fn applied_schema_version(&self) -> Result<Option<i64>, StoreError> {
+    /// Which of this binary's migrations the database has and which it still needs, read
+    /// from sqlx's `_sqlx_migrations` table without changing anything.
+    pub async fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
+        let known: Vec<KnownMigration> = self
+            .backend
+            .migrator()
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .map(|m| KnownMigration {
+                version: m.version,
+                description: m.description.to_string(),
+            })
+            .collect();
+        let newest_known = known.iter().map(|m| m.version).max().unwrap_or(0);
+        let (applied, failed) = if self.has_migrations_table().await? {
+            let applied: Vec<i64> = sqlx::query(
+                "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
+            )
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?;
+            let failed: Option<i64> =
+                sqlx::query("SELECT MIN(version) FROM _sqlx_migrations WHERE success = FALSE")
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get(0)?;
+            (applied, failed)
+        } else {
+            (Vec::new(), None)
+        };
+        let pending = known
+            .into_iter()
+            .filter(|m| !applied.contains(&m.version))
+            .collect();
+        Ok(MigrationStatus {
+            applied,
+            pending,
+            failed,
+            newest_known,
+        })
+    }
+
+    async fn has_migrations_table(&self) -> Result<bool, StoreError> {
         let exists_sql = match self.backend {
             Backend::Sqlite => {
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
@@ -264,7 +396,12 @@ impl Store {
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?;
-        if exists == 0 {
+        Ok(exists > 0)
+    }
+
+    /// The newest migration recorded in the database, if sqlx's bookkeeping table exists.
+    pub async fn applied_schema_version(&self) -> Result<Option<i64>, StoreError> {
+        if !self.has_migrations_table().await? {
             return Ok(None);
         }
         let row = sqlx::query("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
@@ -369,16 +506,32 @@ fn creating_sqlite_file(url: &str) -> Cow<'_, str> {
     Cow::Owned(format!("{url}{sep}mode=rwc"))
 }
 
-fn create_sqlite_parent_dir(url: &str) -> Result<(), StoreError> {
+/// A SQLite URL that opens its file read-only, whatever `mode` it asked for.
+fn read_only_sqlite(url: &str) -> Cow<'_, str> {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut params: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("mode="))
+        .collect();
+    params.push("mode=ro");
+    Cow::Owned(format!("{base}?{}", params.join("&")))
+}
+
+/// The file a SQLite URL names; `None` for an in-memory database or another backend's URL.
+pub fn sqlite_file(url: &str) -> Option<&Path> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
     let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
+    (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
+}
+
+fn create_sqlite_parent_dir(url: &str) -> Result<(), StoreError> {
+    let Some(path) = sqlite_file(url) else {
         return Ok(());
-    }
-    if let Some(parent) = Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| StoreError::DataDir {
             path: parent.display().to_string(),
             source,

@@ -51,6 +51,10 @@ pub const CONNECT: u64 = 1 << 20;
 /// "Video": starting a Go Live stream.
 pub const STREAM: u64 = 1 << 9;
 
+/// Application flags: the Message Content intent, approved (verified bots) or switched on
+/// below 100 servers.
+pub const GATEWAY_MESSAGE_CONTENT: u64 = 1 << 18;
+pub const GATEWAY_MESSAGE_CONTENT_LIMITED: u64 = 1 << 19;
 pub const TIMESTAMP: &str = "2026-11-24T10:00:00.000000+00:00";
 
 pub fn user(id: u64, name: &str, bot: bool) -> Value {
@@ -390,7 +394,9 @@ pub fn application(team_developer: Option<u64>) -> Value {
         "owner": owner,
         "verify_key": "0000000000000000000000000000000000000000000000000000000000000000",
         "team": team,
-        "flags": 0,
+        // The Message Content intent switched on, as a bot below 100 servers has it
+        // (GATEWAY_MESSAGE_CONTENT_LIMITED); see [`crate::discord::Options::message_content`].
+        "flags": GATEWAY_MESSAGE_CONTENT_LIMITED,
         "bot": bot_user(),
     })
 }

@@ -344,6 +344,9 @@ pub struct Options {
     /// `GUILD_CREATE` without its member list, as Discord sends a large guild to a bot without
     /// the privileged `GUILD_MEMBERS` intent: the bot must ask REST for a member.
     pub large_guilds: bool,
+    /// Whether the application has the Message Content intent switched on (its `flags`);
+    /// off, `lounge doctor` must say how to turn it on.
+    pub message_content: bool,
 }
 
 impl Default for Options {
@@ -357,6 +360,7 @@ impl Default for Options {
             gateway_send_window: Duration::from_mins(1),
             team_developer: None,
             large_guilds: false,
+            message_content: true,
         }
     }
 }
@@ -400,7 +404,13 @@ impl FakeDiscord {
             guilds: options.guilds,
             send_limit: options.gateway_send_limit,
             send_window: options.gateway_send_window,
-            application: fixtures::application(options.team_developer),
+            application: {
+                let mut app = fixtures::application(options.team_developer);
+                if !options.message_content {
+                    app["flags"] = json!(0);
+                }
+                app
+            },
             large_guilds: options.large_guilds,
         });
         let tasks = vec![

@@ -21,6 +21,15 @@ fn fixture_payloads_deserialize_as_serenity_models() {
     let app: s::CurrentApplicationInfo =
         serde_json::from_value(fixtures::application(None)).expect("application");
     assert_eq!(app.owner.map(|u| u.id.get()), Some(fixtures::OWNER_ID));
+    // The fixture's flags are the bits serenity (and Discord's docs) give the intent.
+    assert_eq!(
+        app.flags.map(|f| f.bits()),
+        Some(fixtures::GATEWAY_MESSAGE_CONTENT_LIMITED)
+    );
+    assert_eq!(
+        s::ApplicationFlags::GATEWAY_MESSAGE_CONTENT.bits(),
+        fixtures::GATEWAY_MESSAGE_CONTENT
+    );
     let app: s::CurrentApplicationInfo =
         serde_json::from_value(fixtures::application(Some(fixtures::MEMBER_ID)))
             .expect("team application");

@@ -8,6 +8,7 @@
 //! service checks.
 
 mod bot;
+mod doctor;
 mod fake_discord;
 mod golive;
 mod golive_gateway;

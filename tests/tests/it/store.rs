@@ -38,6 +38,8 @@ macro_rules! conformance {
 conformance!(
     migrations_are_idempotent,
     newer_schema_is_refused,
+    migration_status_compares_the_table_with_the_binary,
+    inspecting_never_writes,
     balances_start_at_zero,
     transfer_moves_exactly_the_amount,
     transfer_refuses_bad_requests,
@@ -72,6 +74,78 @@ async fn migrations_are_idempotent(store: Store, db: &TestDb) {
     // A second start applies nothing new and keeps the data.
     let again = db.store().await;
     assert_eq!(again.applied_schema_version().await.unwrap(), version);
+}
+
+async fn migration_status_compares_the_table_with_the_binary(store: Store, _db: &TestDb) {
+    let status = store.migration_status().await.unwrap();
+    assert!(status.is_current(), "{status:?}");
+    assert!(status.pending.is_empty() && status.failed.is_none());
+    assert_eq!(status.version(), Some(status.newest_known));
+    // One applied row per migration file shipped for this backend.
+    let dir = match store.backend() {
+        Backend::Sqlite => "migrations/sqlite",
+        Backend::Postgres => "migrations/postgres",
+    };
+    let files = std::fs::read_dir(lounge_tests::bin::workspace_root().join(dir))
+        .unwrap()
+        .count();
+    assert_eq!(status.applied.len(), files, "{status:?}");
+
+    // Forget the newest migration: it is pending again, and only it.
+    let newest = status.newest_known;
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
+        .bind(newest)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let status = store.migration_status().await.unwrap();
+    assert!(!status.is_current());
+    assert_eq!(
+        status.pending.iter().map(|m| m.version).collect::<Vec<_>>(),
+        [newest]
+    );
+    assert!(!status.pending[0].description.is_empty());
+    assert!(status.version().unwrap() < newest);
+
+    // A version this binary does not know makes the schema too new.
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99999, 'from the future', TRUE, $1, 0)",
+    )
+    .bind(vec![0u8; 48])
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let status = store.migration_status().await.unwrap();
+    assert_eq!(status.too_new(), Some(99999));
+    assert!(!status.is_current());
+}
+
+/// What `lounge config check` and `lounge doctor` open: it reads the schema and refuses to
+/// change anything.
+async fn inspecting_never_writes(store: Store, db: &TestDb) {
+    store.close().await;
+    let inspected = Store::inspect(&db.url).await.unwrap().expect("it exists");
+    assert!(inspected.migration_status().await.unwrap().is_current());
+    let write = sqlx::query("CREATE TABLE doctor_probe (x INTEGER)")
+        .execute(inspected.pool())
+        .await;
+    assert!(write.is_err(), "an inspecting pool wrote to the database");
+    inspected.close().await;
+    let again = db.store().await;
+    let tables: i64 = sqlx::Row::get(
+        &sqlx::query(match again.backend() {
+            Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE name = 'doctor_probe'",
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'doctor_probe'"
+            }
+        })
+        .fetch_one(again.pool())
+        .await
+        .unwrap(),
+        0,
+    );
+    assert_eq!(tables, 0);
 }
 
 async fn newer_schema_is_refused(store: Store, db: &TestDb) {
@@ -1124,6 +1198,16 @@ async fn concurrent_trades_and_releases_conserve_pokemon_and_coins(store: Store,
         seen, expected,
         "every unreleased Pokémon has exactly one owner"
     );
+}
+
+/// Inspecting a SQLite database that does not exist yet creates neither it nor its directory.
+#[tokio::test]
+async fn inspecting_a_missing_sqlite_file_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state").join("lounge.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    assert!(Store::inspect(&url).await.unwrap().is_none());
+    assert!(!file.parent().unwrap().exists());
 }
 
 /// A hand-written `sqlite://PATH`, as packagers and admins write it, creates the file and its
