@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod config;
+mod health;
 mod instance;
 mod logging;
 mod modules;

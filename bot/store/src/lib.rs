@@ -228,7 +228,7 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let migrator = self.backend.migrator();
-        let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        let known = self.known_schema_version();
         if let Some(database) = self.applied_schema_version().await?
             && database > known
         {
@@ -236,6 +236,22 @@ impl Store {
         }
         migrator.run(&self.pool).await?;
         Ok(())
+    }
+
+    /// The newest migration this build carries for its backend: what
+    /// [`Store::applied_schema_version`] says once migrations are current.
+    pub fn known_schema_version(&self) -> i64 {
+        self.backend
+            .migrator()
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The pool's connections: (open, idle). Cheap (no query), for the metrics sampler.
+    pub fn pool_connections(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
     }
 
     /// The newest migration recorded in the database, if sqlx's bookkeeping table exists.
