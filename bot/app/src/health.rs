@@ -177,6 +177,10 @@ fn install_recorder() -> Result<PrometheusHandle, String> {
         "Database pool connections, idle or checked out (used)"
     );
     metrics::describe_gauge!(
+        "lounge_osrs_trips_due",
+        "OSRS trips that ended but were still unpaid after the payout worker's last round"
+    );
+    metrics::describe_gauge!(
         "lounge_streamer_connected",
         "1 while the link to lounge-streamer is up, else 0 (absent when the link is off)"
     );

@@ -120,9 +120,11 @@ async fn metrics_count_commands_by_outcome_with_a_latency_histogram() {
         .await;
     assert!(reply.contains("You need these permissions"), "{reply}");
 
-    // A command is counted once it has finished (after ping's edit), so poll.
+    // A command is counted once it has finished (after ping's edit), and the OSRS payout
+    // worker's backlog once its first round ran (nothing is due), so poll.
     let body = get_until(&base, "/metrics", "both pings", &h.bot, |_, body| {
         body.contains(r#"lounge_commands_total{command="ping",outcome="ok"} 2"#)
+            && body.lines().any(|l| l == "lounge_osrs_trips_due 0")
     })
     .await;
     for line in [
