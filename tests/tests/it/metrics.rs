@@ -161,3 +161,30 @@ async fn metrics_count_commands_by_outcome_with_a_latency_histogram() {
     assert_eq!(get(&base, "/readyz").await, (200, "ready\n".to_owned()));
     h.finish().await;
 }
+
+/// A port still held (a predecessor stopping on the same host) does not keep the bot from
+/// serving: it retries the port in the background and listens once it is free.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_metrics_port_is_retried_while_the_bot_serves() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let addr = holder.local_addr().expect("its address").to_string();
+    let h = Harness::start_with_env(TestDb::sqlite(), &[("LOUNGE_METRICS__LISTEN", &addr)]).await;
+    let reply = h
+        .ask(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, "!ping")
+        .await;
+    assert_eq!(reply, "Pinging…");
+    h.bot
+        .wait_output(&format!("metrics.listen {addr}: "), READY_TIMEOUT)
+        .await;
+    assert!(
+        !h.bot.output().contains("metrics listening on"),
+        "{}",
+        h.bot.output()
+    );
+
+    drop(holder);
+    let base = metrics_base(&h.bot).await;
+    assert_eq!(base, format!("http://{addr}"));
+    assert_eq!(get(&base, "/readyz").await, (200, "ready\n".to_owned()));
+    h.finish().await;
+}
