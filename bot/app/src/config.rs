@@ -5,6 +5,7 @@
 //! sections: `LOUNGE_DISCORD__DEV_GUILD=123`), then the conventional `DISCORD_TOKEN` and
 //! `DATABASE_URL`.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
@@ -35,6 +36,7 @@ pub struct Config {
     #[serde(default)]
     pub streamer: StreamerConfig,
     pub games: GamesConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -106,6 +108,35 @@ impl Default for LogConfig {
     }
 }
 
+/// The metrics and health listener: `/metrics` (Prometheus text), `/livez` and `/readyz`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Serve the listener. On by default: it answers on loopback only, and a service manager
+    /// or a local Prometheus can use it without further setup.
+    pub enabled: bool,
+    /// Where to listen. Port 0 takes a free port; the log line "metrics listening" names it.
+    pub listen: SocketAddr,
+    /// Allow a `listen` address other than loopback. Off by default: the endpoints have no
+    /// authentication, and the metrics name commands and guild activity.
+    pub allow_remote: bool,
+}
+
+/// The port OpenTelemetry's Prometheus exporters use by default, clear of the common node and
+/// process exporters; loopback, because the endpoints have no authentication.
+pub const DEFAULT_METRICS_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9464);
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: DEFAULT_METRICS_LISTEN,
+            allow_remote: false,
+        }
+    }
+}
+
 /// The link to `lounge-streamer`. Optional: without a secret the bot never tries to connect.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,6 +180,11 @@ pub enum ConfigError {
     MalformedToken { file: String },
     #[error("discord.api_base must be an http(s) URL such as `http://127.0.0.1:3000`, got `{0}`")]
     BadApiBase(String),
+    #[error(
+        "metrics.listen {0} is not a loopback address: the endpoints have no authentication. Set \
+         metrics.allow_remote = true to serve them there anyway (behind a firewall), or use 127.0.0.1"
+    )]
+    MetricsNotLoopback(SocketAddr),
     #[error("bot.prefix must be 1 to 16 characters without spaces, got `{0}`")]
     BadPrefix(String),
     #[error("bot.command_burst and bot.command_refill_seconds must both be at least 1")]
@@ -330,6 +366,10 @@ impl Loaded {
         if !(scale.is_finite() && scale > 0.0) {
             return Err(ConfigError::BadTripTimeScale(scale));
         }
+        let metrics = &self.config.metrics;
+        if metrics.enabled && !metrics.allow_remote && !metrics.listen.ip().is_loopback() {
+            return Err(ConfigError::MetricsNotLoopback(metrics.listen));
+        }
         self.database_url()?;
         self.streamer()?;
         Ok(())
@@ -373,7 +413,8 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
     let mut figment = Figment::new()
         .merge(Serialized::default("bot", BotConfig::default()))
         .merge(Serialized::default("log", LogConfig::default()))
-        .merge(Serialized::default("games", GamesConfig::default()));
+        .merge(Serialized::default("games", GamesConfig::default()))
+        .merge(Serialized::default("metrics", MetricsConfig::default()));
     if let Some(file) = &file {
         figment = figment.merge(Toml::file_exact(file));
     }
@@ -591,6 +632,32 @@ mod tests {
                 assert!(matches!(err, ConfigError::BadInstanceLease(2)), "{err}");
                 assert!(err.to_string().contains("at least 3"), "{err}");
             },
+        );
+    }
+
+    #[test]
+    fn metrics_listen_defaults_to_loopback_and_refuses_others_unless_allowed() {
+        with_file("[discord]\ntoken = \"a.b.c\"\n", |r| {
+            let loaded = r.unwrap();
+            assert!(loaded.config.metrics.enabled);
+            assert_eq!(loaded.config.metrics.listen, DEFAULT_METRICS_LISTEN);
+            loaded.validate().unwrap();
+        });
+        with_file(
+            "[discord]\ntoken = \"a.b.c\"\n[metrics]\nlisten = \"0.0.0.0:9464\"\n",
+            |r| {
+                let err = r.unwrap().validate().unwrap_err();
+                assert!(matches!(err, ConfigError::MetricsNotLoopback(_)), "{err}");
+                assert!(err.to_string().contains("metrics.allow_remote"), "{err}");
+            },
+        );
+        with_file(
+            "[discord]\ntoken = \"a.b.c\"\n[metrics]\nlisten = \"0.0.0.0:9464\"\nallow_remote = true\n",
+            |r| r.unwrap().validate().unwrap(),
+        );
+        with_file(
+            "[discord]\ntoken = \"a.b.c\"\n[metrics]\nlisten = \"0.0.0.0:9464\"\nenabled = false\n",
+            |r| r.unwrap().validate().unwrap(),
         );
     }
 

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod config;
 mod doctor;
+mod health;
 mod instance;
 mod logging;
 mod modules;

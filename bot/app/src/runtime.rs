@@ -37,6 +37,10 @@ pub enum RunError {
          waiting for it to stop"
     )]
     InstanceBusy { application: u64, holder: String },
+    /// The metrics listener could not be set up (its recorder, not its port: a busy port is
+    /// retried in the background).
+    #[error("{0}")]
+    Metrics(String),
     #[error(
         "lost the instance lock: {0}. Stopped serving so that two processes never answer the same \
          commands; the next start waits until the lock is free"
@@ -113,9 +117,21 @@ fn is_transient_http(e: &serenity::Error) -> bool {
     }
 }
 
-/// Runs the bot until SIGINT/SIGTERM or a fatal gateway error.
+/// Runs the bot until SIGINT/SIGTERM or a fatal gateway error. The metrics and health
+/// listener comes first and goes last, so `/readyz` explains every wait in between.
 pub async fn run(loaded: Loaded) -> Result<(), RunError> {
     loaded.validate()?;
+    let health = Arc::new(crate::health::Health::default());
+    let listener =
+        crate::health::start(&loaded.config.metrics, health.clone()).map_err(RunError::Metrics)?;
+    let result = serve(loaded, &health).await;
+    if let Some(listener) = listener {
+        listener.stop().await;
+    }
+    result
+}
+
+async fn serve(loaded: Loaded, health: &crate::health::Health) -> Result<(), RunError> {
     let token = bare_token(loaded.token()?.expose());
     let api_base = loaded.api_base()?.map(str::to_owned);
     let default_prefix = loaded.config.bot.prefix.clone();
@@ -153,6 +169,7 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
         return Ok(());
     };
     tracing::info!(backend = store.backend().name(), "storage ready");
+    health.set_store(&store);
 
     // Before the gateway: a second process with this token must not serve a single command.
     let lease = Duration::from_secs(loaded.config.bot.instance_lease_seconds);
@@ -191,7 +208,13 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
             command_check: Some(|ctx| Box::pin(rate_limit(ctx))),
             // Cooldowns are ours (per-guild overrides, started only on success).
             manual_cooldowns: true,
-            post_command: |ctx| Box::pin(lounge_kit::cooldown::start(ctx)),
+            pre_command: |ctx| Box::pin(lounge_kit::telemetry::pre_command(ctx)),
+            post_command: |ctx| {
+                Box::pin(async move {
+                    lounge_kit::cooldown::start(ctx).await;
+                    lounge_kit::telemetry::finished(ctx, lounge_kit::telemetry::Outcome::Ok);
+                })
+            },
             // Each module's hooks, where its switch is on.
             event_handler: |framework, event| Box::pin(module::dispatch_event(framework, event)),
             // Nothing the bot says pings anyone unless a command opts in explicitly.
@@ -309,6 +332,7 @@ pub async fn run(loaded: Loaded) -> Result<(), RunError> {
     *client.ws_url.lock().await = gateway.url;
 
     let shard_manager = client.shard_manager.clone();
+    health.set_shards(shard_manager.clone());
     let mut lost = keeper.lost();
     tokio::spawn(async move {
         tokio::select! {

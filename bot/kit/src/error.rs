@@ -103,6 +103,9 @@ pub async fn reply_ephemeral(
 
 pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     use poise::FrameworkError as E;
+    if let (Some(ctx), Some(outcome)) = (error.ctx(), crate::telemetry::Outcome::of(&error)) {
+        crate::telemetry::finished(ctx, outcome);
+    }
     let result = match error {
         E::Command { error, ctx, .. } => handle_command_error(ctx, error).await,
         E::ArgumentParse {

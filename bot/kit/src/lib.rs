@@ -10,6 +10,7 @@ pub mod module;
 pub mod policy;
 pub mod prefix;
 pub mod reply;
+pub mod telemetry;
 pub mod template;
 pub mod ui;
 

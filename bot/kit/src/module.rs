@@ -189,6 +189,7 @@ pub async fn dispatch_event(
     framework: FrameworkContext<'_>,
     event: &serenity::FullEvent,
 ) -> Result<(), Error> {
+    crate::telemetry::event(event);
     let data = framework.user_data;
     let guild = event_guild(event);
     for module in &data.modules {

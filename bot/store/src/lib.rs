@@ -382,6 +382,22 @@ impl Store {
         })
     }
 
+    /// The newest migration this build carries for its backend: what
+    /// [`Store::applied_schema_version`] says once migrations are current.
+    pub fn known_schema_version(&self) -> i64 {
+        self.backend
+            .migrator()
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The pool's connections: (open, idle). Cheap (no query), for the metrics sampler.
+    pub fn pool_connections(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     async fn has_migrations_table(&self) -> Result<bool, StoreError> {
         let exists_sql = match self.backend {
             Backend::Sqlite => {

@@ -449,6 +449,11 @@ impl FakeDiscord {
         });
     }
 
+    /// Ends every outage [`FakeDiscord::fail_requests`] scripted: Discord is back.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
     /// How many requests of `method` under `path_prefix` were answered with a 5xx.
     pub fn failed_requests(&self, method: &str, path_prefix: &str) -> usize {
         self.shared

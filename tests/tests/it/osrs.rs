@@ -169,6 +169,7 @@ async fn osrs_trip_is_paid_once_and_supplies_taken_at_start(store: Store, _: &Te
         store.osrs_due_trips(chrono_now(), 10).await.unwrap(),
         vec![id]
     );
+    assert_eq!(store.osrs_due_trip_count(chrono_now()).await.unwrap(), 1);
     let active = store.osrs_active_trip(1).await.unwrap().expect("active");
     assert_eq!(active.id, id);
     assert_eq!(active.seed, 7);
@@ -183,6 +184,7 @@ async fn osrs_trip_is_paid_once_and_supplies_taken_at_start(store: Store, _: &Te
             .unwrap()
             .is_empty()
     );
+    assert_eq!(store.osrs_due_trip_count(chrono_now()).await.unwrap(), 0);
     assert!(store.osrs_active_trip(1).await.unwrap().is_none());
     assert_eq!(
         store.osrs_last_trip(1).await.unwrap().map(|t| t.id),
@@ -215,6 +217,8 @@ async fn osrs_trip_is_paid_once_and_supplies_taken_at_start(store: Store, _: &Te
         store.osrs_next_trip_end(chrono_now()).await.unwrap(),
         Some(later.ends_at)
     );
+    // The backlog counts the due trip only, not the one still running.
+    assert_eq!(store.osrs_due_trip_count(chrono_now()).await.unwrap(), 1);
 }
 
 /// Several processes catching up at once all try to claim the same due trips: each trip must

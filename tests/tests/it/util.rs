@@ -26,7 +26,9 @@ pub fn lounge_command(fake: &FakeDiscord, db: &TestDb, token: Option<&str>) -> C
         .env("DATABASE_URL", &db.url)
         .env("LOUNGE_LOG__LEVEL", "info,lounge=debug")
         // Tests fire commands faster than people; the limiter has its own test.
-        .env("LOUNGE_BOT__COMMAND_BURST", "1000");
+        .env("LOUNGE_BOT__COMMAND_BURST", "1000")
+        // Bots run in parallel: the default port would let only one of them listen.
+        .env("LOUNGE_METRICS__LISTEN", "127.0.0.1:0");
     if let Some(token) = token {
         cmd.env("DISCORD_TOKEN", token);
     }

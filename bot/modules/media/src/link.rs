@@ -111,6 +111,9 @@ impl Drop for Link {
 async fn watch_state(mut state: watch::Receiver<ConnectionState>, snapshot: Arc<Mutex<Snapshot>>) {
     loop {
         let current = state.borrow_and_update().clone();
+        // The facade only: the app's recorder exports it (a no-op without one).
+        let connected = matches!(current, ConnectionState::Connected { .. });
+        metrics::gauge!("lounge_streamer_connected").set(f64::from(u8::from(connected)));
         snapshot
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

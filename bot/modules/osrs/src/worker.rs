@@ -52,6 +52,7 @@ pub fn spawn(
                 break;
             }
             let paid = pay_due(&http, &store).await;
+            record_backlog(&store).await;
             if let Err(e) = announce_owed(&http, &store).await {
                 tracing::error!(error = %e, "posting owed trip results failed; retrying shortly");
             }
@@ -79,6 +80,16 @@ pub fn spawn(
         }
         tracing::info!("trip payouts stopped");
     })
+}
+
+/// `lounge_osrs_trips_due`: trips that ended but were still unpaid after this round (0 while
+/// payouts keep up; more means failing payouts or a stalled process). One indexed count per
+/// round, through the metrics facade (the app exports it).
+async fn record_backlog(store: &Store) {
+    match store.osrs_due_trip_count(now_ms()).await {
+        Ok(due) => metrics::gauge!("lounge_osrs_trips_due").set(due as f64),
+        Err(e) => tracing::debug!(error = %e, "could not count due trips for the metrics"),
+    }
 }
 
 async fn until_next_end(store: &Store) -> Duration {

@@ -202,6 +202,17 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
+    /// How many active trips ended at or before `now`: the payout backlog (an index range
+    /// count on `osrs_trips_due`).
+    pub async fn osrs_due_trip_count(&self, now: i64) -> Result<i64, StoreError> {
+        let row =
+            sqlx::query("SELECT COUNT(*) FROM osrs_trips WHERE state = 'active' AND ends_at <= $1")
+                .bind(now)
+                .fetch_one(self.pool())
+                .await?;
+        Ok(row.try_get(0)?)
+    }
+
     /// When the next active trip ends after `now`, if one does.
     pub async fn osrs_next_trip_end(&self, now: i64) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query(
