@@ -44,6 +44,8 @@ pub struct Config {
 pub struct DiscordConfig {
     /// The bot token from the Developer Portal (Bot → Reset Token).
     pub token: Option<Secret>,
+    /// A file holding the token instead, readable only by its owner (mode 0600 on Unix).
+    pub token_file: Option<PathBuf>,
     /// Base URL that replaces `https://discord.com` for REST calls: a rate-limit proxy
     /// (twilight-http-proxy, nirn-proxy) or, in tests, the loopback fake Discord.
     pub api_base: Option<String>,
@@ -163,7 +165,7 @@ pub enum LogFormat {
 }
 
 /// A configuration problem, worded for the person fixing it: which setting, and where to put it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("the config file {0} does not exist (given with --config)")]
     MissingFile(PathBuf),
@@ -212,6 +214,17 @@ pub enum ConfigError {
         "set only one of streamer.secret and streamer.secret_file (in {file} or LOUNGE_STREAMER__*)"
     )]
     StreamerSecretTwice { file: String },
+    #[error(
+        "set only one of discord.token (or DISCORD_TOKEN) and discord.token_file (in {file} or the environment)"
+    )]
+    TokenTwice { file: String },
+    #[error("discord.token_file {path} could not be read: {reason}")]
+    TokenFile { path: PathBuf, reason: String },
+    #[error(
+        "discord.token_file {path} can be read by other users (mode {mode:o}): make it private with `chmod 600 {path}`",
+        path = .path.display()
+    )]
+    TokenFileOpen { path: PathBuf, mode: u32 },
     #[error("streamer.secret_file {path} could not be read: {reason}")]
     StreamerSecretFile { path: PathBuf, reason: String },
     #[error("streamer.secret_file {0} is empty")]
@@ -230,6 +243,9 @@ pub struct Loaded {
     pub file: Option<PathBuf>,
     /// Where the user should put settings (the file read, or the default location).
     pub suggested_file: PathBuf,
+    /// Why `discord.token_file` could not stand in for the token, reported by
+    /// [`Loaded::token`] so commands that need no token still run.
+    token_file_error: Option<ConfigError>,
 }
 
 impl Loaded {
@@ -237,9 +253,29 @@ impl Loaded {
         self.suggested_file.display().to_string()
     }
 
+    /// Where the token comes from, in words for `lounge token check` (never the token).
+    pub fn token_source(&self) -> String {
+        if let Some(path) = &self.config.discord.token_file {
+            return format!("the token file {}", path.display());
+        }
+        if std::env::var_os("DISCORD_TOKEN").is_some() {
+            return "the DISCORD_TOKEN environment variable".to_owned();
+        }
+        if std::env::var_os("LOUNGE_DISCORD__TOKEN").is_some() {
+            return "the LOUNGE_DISCORD__TOKEN environment variable".to_owned();
+        }
+        match &self.file {
+            Some(file) => format!("discord.token in {}", file.display()),
+            None => "nowhere yet".to_owned(),
+        }
+    }
+
     /// The token, checked for shape. Never include it in an error.
     pub fn token(&self) -> Result<&Secret, ConfigError> {
         let file = self.file_hint();
+        if let Some(err) = &self.token_file_error {
+            return Err(err.clone());
+        }
         let token = self.config.discord.token.as_ref().filter(|t| !t.is_empty());
         let token = token.ok_or_else(|| ConfigError::MissingToken { file: file.clone() })?;
         let bare = token.expose().trim().trim_start_matches("Bot ");
@@ -436,14 +472,56 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
                 .only(&["DATABASE_URL"])
                 .map(|_| "database.url".into()),
         );
-    let config: Config = figment
+    let mut config: Config = figment
         .extract()
         .map_err(|e| ConfigError::Invalid(describe(&e)))?;
+    let token_file_error = match config.discord.token_file.clone() {
+        None => None,
+        Some(_) if config.discord.token.as_ref().is_some_and(|t| !t.is_empty()) => {
+            Some(ConfigError::TokenTwice {
+                file: suggested_file.display().to_string(),
+            })
+        }
+        Some(path) => match read_token_file(&path) {
+            Ok(token) => {
+                config.discord.token = Some(token);
+                None
+            }
+            Err(e) => Some(e),
+        },
+    };
     Ok(Loaded {
         config,
         file,
         suggested_file,
+        token_file_error,
     })
+}
+
+/// The token from `discord.token_file`, refused when others may read the file: the token is
+/// the bot's password.
+fn read_token_file(path: &Path) -> Result<Secret, ConfigError> {
+    let unreadable = |e: std::io::Error| ConfigError::TokenFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path)
+            .map_err(unreadable)?
+            .permissions()
+            .mode()
+            & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(ConfigError::TokenFileOpen {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
+    }
+    let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    Ok(Secret::new(text.trim()))
 }
 
 /// Figment's errors name the key and the source; reword them for people, without values.

@@ -83,13 +83,40 @@ pub fn main(config_path: Option<&Path>, json: bool) -> ExitCode {
             format!("could not start the async runtime: {e}"),
         )],
     };
+    report(&checks, json)
+}
+
+/// `lounge token check`: where the token comes from, and the token, application and intent
+/// checks of `doctor`. The token itself is never printed.
+pub fn token_check(config_path: Option<&Path>) -> ExitCode {
+    let checks = match (config::load(config_path), tokio::runtime::Runtime::new()) {
+        (Err(e), _) => vec![config_failure(&e)],
+        (Ok(_), Err(e)) => vec![Finding::new(
+            "runtime",
+            Status::Fail,
+            format!("could not start the async runtime: {e}"),
+        )],
+        (Ok(loaded), Ok(rt)) => {
+            let mut checks = vec![Finding::new(
+                "token source",
+                Status::Info,
+                loaded.token_source(),
+            )];
+            checks.extend(rt.block_on(discord(&loaded)));
+            checks
+        }
+    };
+    report(&checks, false)
+}
+
+fn report(checks: &[Finding], json: bool) -> ExitCode {
     if json {
-        match serde_json::to_string_pretty(&checks) {
+        match serde_json::to_string_pretty(checks) {
             Ok(text) => println!("{text}"),
             Err(e) => eprintln!("error: could not encode the report: {e}"),
         }
     } else {
-        for c in &checks {
+        for c in checks {
             match &c.fix {
                 Some(fix) => println!(
                     "{} {}: {} — fix: {fix}",
@@ -158,7 +185,8 @@ async fn discord(loaded: &Loaded) -> Vec<Finding> {
         Err(e) => {
             let detail = match e {
                 ConfigError::MissingToken { .. } => "not set",
-                _ => "not a bot token",
+                ConfigError::MalformedToken { .. } => "not a bot token",
+                _ => "unusable",
             };
             return vec![
                 Finding::new("token", Status::Fail, detail).fix(e.to_string()),

@@ -51,6 +51,11 @@ enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// Work with the bot token
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Check everything the bot needs (configuration, token, Discord application and intents,
     /// database, streamer, yt-dlp, FFmpeg, Plex) and say how to fix what fails
     Doctor {
@@ -64,6 +69,12 @@ enum Command {
 enum ConfigAction {
     /// Check the configuration and the database without connecting to Discord or changing
     /// anything (the schema is compared, not migrated)
+    Check,
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Say where the token comes from (never printing it) and whether Discord accepts it
     Check,
 }
 
@@ -84,6 +95,12 @@ fn main() -> ExitCode {
     // rather than an early exit; and installs no logger, so its report is all it prints.
     if let Some(Command::Doctor { json }) = &cli.command {
         return doctor::main(cli.config.as_deref(), *json);
+    }
+    if let Some(Command::Token {
+        action: TokenAction::Check,
+    }) = &cli.command
+    {
+        return doctor::token_check(cli.config.as_deref());
     }
     let loaded = match config::load(cli.config.as_deref()) {
         Ok(loaded) => loaded,
@@ -107,7 +124,7 @@ fn main() -> ExitCode {
         Command::Db {
             action: DbAction::Migrate,
         } => runtime.block_on(db_migrate(loaded)),
-        Command::Commands { .. } | Command::Doctor { .. } => {
+        Command::Commands { .. } | Command::Doctor { .. } | Command::Token { .. } => {
             unreachable!("handled before the configuration is loaded")
         }
     }

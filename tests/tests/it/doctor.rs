@@ -477,3 +477,69 @@ async fn doctor_reports_the_streamer_link_and_plex_through_it() {
     );
     assert!(!report.contains("doctor-secret") && !report.contains("not-the-secret"));
 }
+
+/// `lounge token check` says where the token comes from and whether Discord takes it, from a
+/// private `discord.token_file` too; a file others can read is refused. The token is never
+/// printed.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn token_check_names_the_source_and_token_files_must_be_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::sqlite();
+    let secret_part = discord::TOKEN.rsplit('.').next().unwrap();
+
+    let from_env = output({
+        let mut cmd = lounge_command(&fake, &db, Some(discord::TOKEN));
+        cmd.args(["token", "check"]);
+        cmd
+    })
+    .await;
+    let report = text(&from_env);
+    assert!(from_env.status.success(), "{report}");
+    assert!(
+        line(&report, "token source").contains("the DISCORD_TOKEN environment variable"),
+        "{report}"
+    );
+    assert!(line(&report, "token").starts_with("✓"), "{report}");
+    assert!(!report.contains(secret_part), "the token leaked:\n{report}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{}\n", discord::TOKEN)).unwrap();
+    let with_file = |mode: u32| {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let mut cmd = lounge_command(&fake, &db, None);
+        cmd.env("LOUNGE_DISCORD__TOKEN_FILE", &file)
+            .args(["token", "check"]);
+        cmd
+    };
+    let open = output(with_file(0o644)).await;
+    let report = text(&open);
+    assert!(!open.status.success(), "{report}");
+    assert!(
+        report.contains("can be read by other users (mode 644)") && report.contains("chmod 600"),
+        "{report}"
+    );
+    let private = output(with_file(0o600)).await;
+    let report = text(&private);
+    assert!(private.status.success(), "{report}");
+    assert!(
+        line(&report, "token source").contains(&format!("the token file {}", file.display())),
+        "{report}"
+    );
+    assert!(
+        line(&report, "token").starts_with("✓") && line(&report, "token").contains("accepted"),
+        "{report}"
+    );
+    assert!(!report.contains(secret_part), "the token leaked:\n{report}");
+
+    // Both at once is ambiguous: which one is current?
+    let mut both = with_file(0o600);
+    both.env("DISCORD_TOKEN", discord::TOKEN);
+    let both = output(both).await;
+    let report = text(&both);
+    assert!(!both.status.success(), "{report}");
+    assert!(report.contains("set only one of discord.token"), "{report}");
+}
