@@ -16,6 +16,7 @@ mod modules;
 mod osrs;
 pub mod permissions;
 mod pokemon;
+mod reputation;
 mod tags;
 mod users;
 
@@ -40,6 +41,7 @@ pub use pokemon::{
     Payout, Pokemon, PokemonError, Progress, Spawn, TEAM_SIZE, TRADE_IDLE_MS, TRADE_MAX_POKEMON,
     TradeChange, TradeEvolution, TradeEvolver, TradeSide, no_trade_evolution, trade_evolution,
 };
+pub use reputation::{REP_PERIOD_MS, RepError};
 pub use tags::{Alias, NameError, Tag};
 pub use users::{Transfer, TransferError};
 
@@ -161,7 +163,8 @@ refusal_with_store_variant!(
     NameError,
     OsrsStoreError,
     ClaimError,
-    UnwarnError
+    UnwarnError,
+    RepError
 );
 
 /// The database: a pool plus the backend it speaks. Cheap to clone.

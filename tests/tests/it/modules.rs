@@ -272,3 +272,38 @@ async fn timed_rewards_pay_once_and_say_when_to_come_back() {
     );
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reputation_is_given_once_a_day_and_never_to_yourself() {
+    let h = Harness::start(TestDb::sqlite()).await;
+    let g = GENERAL_CHANNEL_ID;
+    let me = h
+        .ask(GUILD_ID, g, MEMBER_ID, &format!("!rep give <@{MEMBER_ID}>"))
+        .await;
+    assert!(me.contains("can't give reputation to yourself"), "{me}");
+    let given = h
+        .ask_recorded(GUILD_ID, g, MEMBER_ID, &format!("!rep give <@{MOD_ID}>"))
+        .await;
+    crate::util::assert_pings_nobody(&given);
+    assert!(
+        given.text().contains(&format!(
+            "vouched for <@{MOD_ID}>; they have 1 reputation point."
+        )),
+        "{}",
+        given.text()
+    );
+    let again = h
+        .ask(GUILD_ID, g, MEMBER_ID, &format!("!rep give <@{OWNER_ID}>"))
+        .await;
+    assert!(
+        again.contains("gave reputation recently") && again.contains("<t:"),
+        "{again}"
+    );
+    let check = h
+        .ask(GUILD_ID, g, OWNER_ID, &format!("!rep check <@{MOD_ID}>"))
+        .await;
+    assert!(check.contains("has 1 reputation point."), "{check}");
+    let mine = h.ask(GUILD_ID, g, OWNER_ID, "!rep check").await;
+    assert!(mine.contains("has 0 reputation points."), "{mine}");
+    h.finish().await;
+}

@@ -65,6 +65,7 @@ conformance!(
     concurrent_claims_pay_exactly_once,
     a_claim_the_balance_cannot_hold_is_not_used_up,
     concurrent_cases_get_distinct_numbers_never_reused,
+    reputation_is_given_once_a_day_even_when_raced,
 );
 
 async fn migrations_are_idempotent(store: Store, db: &TestDb) {
@@ -1879,4 +1880,54 @@ async fn concurrent_cases_get_distinct_numbers_never_reused(store: Store, _: &Te
     // Two moderators taking back one warning: one succeeds.
     let (a, b) = tokio::join!(store.revoke_warning(1, 3, 8), store.revoke_warning(1, 3, 9));
     assert_eq!(u8::from(a.is_ok()) + u8::from(b.is_ok()), 1, "{a:?} {b:?}");
+}
+
+async fn reputation_is_given_once_a_day_even_when_raced(store: Store, _: &TestDb) {
+    use lounge_store::{REP_PERIOD_MS, RepError};
+    assert!(matches!(
+        store.give_reputation(1, 1, T0).await,
+        Err(RepError::SelfRep)
+    ));
+    let store = Arc::new(store);
+    // One giver, many receivers at once: one point in all.
+    let tasks: Vec<_> = (0..32u64)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.give_reputation(1, 100 + i, T0).await })
+        })
+        .collect();
+    let mut given = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(points) => {
+                given += 1;
+                assert_eq!(points, 1);
+            }
+            Err(RepError::TooSoon { ready_at_ms }) => assert_eq!(ready_at_ms, T0 + REP_PERIOD_MS),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(given, 1);
+    let mut total = 0;
+    for i in 0..32u64 {
+        total += store.reputation(100 + i).await.unwrap();
+    }
+    assert_eq!(total, 1);
+    // Many givers for one receiver: every point counts.
+    let tasks: Vec<_> = (2..=21u64)
+        .map(|giver| {
+            let store = store.clone();
+            tokio::spawn(async move { store.give_reputation(giver, 500, T0).await.unwrap() })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(store.reputation(500).await.unwrap(), 20);
+    // A day later the first giver may give again.
+    store
+        .give_reputation(1, 500, T0 + REP_PERIOD_MS)
+        .await
+        .unwrap();
+    assert_eq!(store.reputation(500).await.unwrap(), 21);
 }

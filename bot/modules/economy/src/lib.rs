@@ -2,6 +2,7 @@
 //!
 #![doc = include_str!("../README.md")]
 
+mod reputation;
 mod rewards;
 
 use lounge_kit::Bounded;
@@ -12,13 +13,14 @@ use lounge_kit::{Context, Error, bail_user};
 
 pub const MODULE: Module = Module::new(
     "economy",
-    "Coins: balances, gifts, and daily, weekly and work rewards",
+    "Coins and reputation: balances, gifts, daily, weekly and work rewards, /rep",
     commands,
 );
 
 fn commands() -> Vec<Command> {
     let mut commands = vec![balance(), give()];
     commands.extend(rewards::commands());
+    commands.extend(reputation::commands());
     commands
 }
 
