@@ -5,7 +5,7 @@
 
 use sqlx::Row;
 
-use super::{LockRace, Store, StoreError, db_id};
+use super::{Store, StoreError, db_id};
 
 /// A streak longer than this stops counting (it has long since earned the largest bonus).
 const MAX_STREAK: i64 = 1_000_000;
@@ -41,21 +41,6 @@ pub enum ClaimError {
     Overflow,
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for ClaimError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(StoreError::Query(e))
-    }
-}
-
-impl LockRace for ClaimError {
-    fn query_error(&self) -> Option<&sqlx::Error> {
-        match self {
-            Self::Store(StoreError::Query(e)) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 impl Store {

@@ -157,6 +157,34 @@ macro_rules! refusal_with_store_variant {
         }
     )*};
 }
+/// Refusal enums with a `Store(StoreError)` variant: a query error converts into it, and a
+/// lock race inside it is retried like a bare one.
+macro_rules! store_variant_from_queries {
+    ($($t:ty),*) => {$(
+        impl From<sqlx::Error> for $t {
+            fn from(e: sqlx::Error) -> Self {
+                Self::Store(StoreError::Query(e))
+            }
+        }
+
+        impl LockRace for $t {
+            fn query_error(&self) -> Option<&sqlx::Error> {
+                match self {
+                    Self::Store(StoreError::Query(e)) => Some(e),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+store_variant_from_queries!(
+    PokemonError,
+    TransferError,
+    OsrsStoreError,
+    ClaimError,
+    RepError
+);
+
 refusal_with_store_variant!(
     PokemonError,
     TransferError,

@@ -7,7 +7,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{LockRace, Store, StoreError, db_id, now_ms};
+use super::{Store, StoreError, db_id, now_ms};
 
 /// A case to record.
 #[derive(Clone, Debug)]
@@ -47,23 +47,6 @@ pub enum UnwarnError {
     Store(#[from] StoreError),
 }
 
-struct Counted(StoreError);
-
-impl LockRace for Counted {
-    fn query_error(&self) -> Option<&sqlx::Error> {
-        match &self.0 {
-            StoreError::Query(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<sqlx::Error> for Counted {
-    fn from(e: sqlx::Error) -> Self {
-        Self(StoreError::Query(e))
-    }
-}
-
 /// The columns `case_from_row` reads, in its order (a macro so queries stay literals).
 macro_rules! case_columns {
     () => {
@@ -90,12 +73,10 @@ fn case_from_row(row: &AnyRow) -> Result<Case, sqlx::Error> {
 impl Store {
     /// Records a case under the guild's next number.
     pub async fn record_case(&self, case: &NewCase<'_>) -> Result<Case, StoreError> {
-        self.retry_lock_races(|| self.try_record_case(case))
-            .await
-            .map_err(|Counted(e)| e)
+        self.retry_lock_races(|| self.try_record_case(case)).await
     }
 
-    async fn try_record_case(&self, case: &NewCase<'_>) -> Result<Case, Counted> {
+    async fn try_record_case(&self, case: &NewCase<'_>) -> Result<Case, StoreError> {
         let mut tx = self.begin_write().await?;
         let number: i64 = sqlx::query(
             "INSERT INTO mod_case_counters (guild_id, last_case) VALUES ($1, 1) \

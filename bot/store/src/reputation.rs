@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{LockRace, Store, StoreError, db_id};
+use super::{Store, StoreError, db_id};
 
 /// How long a giver waits between two points.
 pub const REP_PERIOD_MS: i64 = 24 * 3_600_000;
@@ -17,21 +17,6 @@ pub enum RepError {
     TooSoon { ready_at_ms: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for RepError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(StoreError::Query(e))
-    }
-}
-
-impl LockRace for RepError {
-    fn query_error(&self) -> Option<&sqlx::Error> {
-        match self {
-            Self::Store(StoreError::Query(e)) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 impl Store {

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{LockRace, Store, StoreError, db_id, now_ms};
+use super::{Store, StoreError, db_id, now_ms};
 
 /// A completed transfer with both balances after it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,21 +23,6 @@ pub enum TransferError {
     InsufficientFunds { balance: i64, needed: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for TransferError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(StoreError::Query(e))
-    }
-}
-
-impl LockRace for TransferError {
-    fn query_error(&self) -> Option<&sqlx::Error> {
-        match self {
-            Self::Store(StoreError::Query(e)) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 impl Store {

@@ -18,7 +18,7 @@ mod characters;
 mod slayer;
 mod trips;
 
-use super::{LockRace, StoreError};
+use super::StoreError;
 
 pub use boards::{Board, Ranked};
 pub use characters::{AccountMode, NewCharacter, OsrsCharacter};
@@ -43,21 +43,6 @@ pub enum OsrsStoreError {
     NotEnoughPoints { needed: u32, have: u32 },
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for OsrsStoreError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(StoreError::Query(e))
-    }
-}
-
-impl LockRace for OsrsStoreError {
-    fn query_error(&self) -> Option<&sqlx::Error> {
-        match self {
-            Self::Store(StoreError::Query(e)) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;

@@ -15,7 +15,7 @@ mod trades;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{LockRace, StoreError};
+use super::StoreError;
 
 pub use battles::{BattleRecord, Finished, Payout};
 pub use collection::{Progress, TEAM_SIZE};
@@ -85,12 +85,6 @@ pub enum PokemonError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for PokemonError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(StoreError::Query(e))
-    }
-}
-
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 const POKEMON_COLUMNS: &str = "id, owner_id, species, nickname, level, exp, nature, ivs, shiny, \
@@ -134,13 +128,4 @@ fn pokemon_from(row: &AnyRow) -> Result<Pokemon, sqlx::Error> {
         caught_at: row.try_get(13)?,
         held_item: row.try_get(14)?,
     })
-}
-
-impl LockRace for PokemonError {
-    fn query_error(&self) -> Option<&sqlx::Error> {
-        match self {
-            Self::Store(StoreError::Query(e)) => Some(e),
-            _ => None,
-        }
-    }
 }
