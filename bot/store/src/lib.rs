@@ -31,7 +31,7 @@ use sqlx::{AnyPool, Row};
 
 pub use economy::{ClaimError, ClaimRules, Claimed};
 pub use instance::{InstanceLock, LockAttempt, RenewError, bot_instance_key};
-pub use moderation::{Case, NewCase, UnwarnError};
+pub use moderation::{Case, LOG_LEASE_MS, NewCase, OwedLog, UnwarnError};
 pub use osrs::{
     ANNOUNCE_LEASE_MS, AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError,
     Ranked, SlayerResult, SlayerStatus, StoredTask, Trip, TripFailure, TripKind,

@@ -70,7 +70,139 @@ fn case_from_row(row: &AnyRow) -> Result<Case, sqlx::Error> {
     })
 }
 
+/// How long a process has to post a case to the modlog before another one may.
+pub const LOG_LEASE_MS: i64 = 10_000;
+
+/// A case owed to a modlog channel.
+#[derive(Clone, Debug)]
+pub struct OwedLog {
+    pub guild: u64,
+    pub channel: u64,
+    pub case: Case,
+}
+
 impl Store {
+    /// The guild's modlog channel, if it has one.
+    pub async fn modlog(&self, guild: u64) -> Result<Option<u64>, StoreError> {
+        let row = sqlx::query("SELECT channel_id FROM mod_log_channels WHERE guild_id = $1")
+            .bind(db_id(guild))
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row
+            .map(|r| r.try_get::<i64, _>(0))
+            .transpose()?
+            .map(|c| c as u64))
+    }
+
+    /// Sets or clears the guild's modlog channel; later cases are posted there.
+    pub async fn set_modlog(&self, guild: u64, channel: Option<u64>) -> Result<(), StoreError> {
+        match channel {
+            Some(channel) => {
+                sqlx::query(
+                    "INSERT INTO mod_log_channels (guild_id, channel_id) VALUES ($1, $2) \
+                     ON CONFLICT (guild_id) DO UPDATE SET channel_id = $2",
+                )
+                .bind(db_id(guild))
+                .bind(db_id(channel))
+                .execute(self.pool())
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM mod_log_channels WHERE guild_id = $1")
+                    .bind(db_id(guild))
+                    .execute(self.pool())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Cases still owed to a modlog whose lease has run out (the process that recorded them
+    /// died, or a post failed for now), oldest first.
+    pub async fn mod_owed_logs(&self, now: i64, limit: i64) -> Result<Vec<(u64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT guild_id, case_no FROM mod_cases \
+             WHERE log_channel IS NOT NULL AND logged_at IS NULL AND log_lease <= $1 \
+             ORDER BY created_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<i64, _>(0)? as u64, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Takes the lease on posting case `number` if it is owed and nobody holds the lease.
+    pub async fn mod_take_log(
+        &self,
+        guild: u64,
+        number: i64,
+        now: i64,
+    ) -> Result<Option<OwedLog>, StoreError> {
+        let row = sqlx::query(concat!(
+            "UPDATE mod_cases SET log_lease = $4 \
+             WHERE guild_id = $1 AND case_no = $2 AND log_channel IS NOT NULL \
+             AND logged_at IS NULL AND log_lease <= $3 RETURNING ",
+            case_columns!(),
+            ", log_channel"
+        ))
+        .bind(db_id(guild))
+        .bind(number)
+        .bind(now)
+        .bind(now + LOG_LEASE_MS)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(OwedLog {
+            guild,
+            channel: row.try_get::<i64, _>(9)? as u64,
+            case: case_from_row(&row)?,
+        }))
+    }
+
+    /// The log channel a just-recorded case owes its post to, if any (its lease is the
+    /// recording process's).
+    pub async fn mod_log_owed_by(
+        &self,
+        guild: u64,
+        number: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT log_channel FROM mod_cases WHERE guild_id = $1 AND case_no = $2 \
+             AND logged_at IS NULL",
+        )
+        .bind(db_id(guild))
+        .bind(number)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<Option<i64>, _>(0))
+            .transpose()?
+            .flatten()
+            .map(|c| c as u64))
+    }
+
+    /// Records that case `number` reached its modlog (or never can).
+    pub async fn mod_mark_logged(
+        &self,
+        guild: u64,
+        number: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE mod_cases SET logged_at = $3 WHERE guild_id = $1 AND case_no = $2 \
+             AND logged_at IS NULL",
+        )
+        .bind(db_id(guild))
+        .bind(number)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Records a case under the guild's next number.
     pub async fn record_case(&self, case: &NewCase<'_>) -> Result<Case, StoreError> {
         self.retry_lock_races(|| self.try_record_case(case)).await
@@ -103,6 +235,18 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let recorded = case_from_row(&row)?;
+        // The post to the modlog is owed from this commit on; this process holds the lease
+        // and posts it at once (see `mod_take_log`).
+        sqlx::query(
+            "UPDATE mod_cases SET log_channel = \
+               (SELECT channel_id FROM mod_log_channels WHERE guild_id = $1), log_lease = $3 \
+             WHERE guild_id = $1 AND case_no = $2",
+        )
+        .bind(db_id(case.guild))
+        .bind(number)
+        .bind(now_ms() + LOG_LEASE_MS)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(recorded)
     }

@@ -5,10 +5,10 @@
 
 use lounge_tests::db::TestDb;
 use lounge_tests::discord::{
-    ADMIN_ID, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OWNER_ID, Recorded,
+    ADMIN_ID, GENERAL_CHANNEL_ID, GUILD_ID, MEMBER_ID, MOD_ID, OTHER_CHANNEL_ID, OWNER_ID, Recorded,
 };
 
-use crate::util::{Harness, assert_pings_nobody};
+use crate::util::{Harness, REPLY_TIMEOUT, assert_pings_nobody};
 
 const G: u64 = GENERAL_CHANNEL_ID;
 
@@ -294,5 +294,127 @@ async fn every_action_is_a_numbered_case_moderators_can_review() {
     assert!(next.contains("(case #5)"), "{next}");
     let bad = h.ask(GUILD_ID, G, MOD_ID, "!case show 0").await;
     assert!(bad.contains("at least 1"), "{bad}");
+    h.finish().await;
+}
+
+/// Posts of `case` to the modlog channel that Discord accepted.
+fn modlog_posts(h: &Harness, case: &str) -> Vec<Recorded> {
+    let path = format!("/channels/{OTHER_CHANNEL_ID}/messages");
+    h.fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == path && r.status < 300)
+        .filter(|r| r.text().contains(&format!("Case #{case} ")))
+        .collect()
+}
+
+/// Every case is posted to the modlog once: straight away, or by the worker after a failed
+/// post, never twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn cases_reach_the_modlog_once_even_after_a_failed_post() {
+    let h = Harness::start(TestDb::sqlite()).await;
+    let denied = h
+        .ask(
+            GUILD_ID,
+            G,
+            MEMBER_ID,
+            &format!("!modlog set <#{OTHER_CHANNEL_ID}>"),
+        )
+        .await;
+    assert!(denied.contains("Manage Guild"), "{denied}");
+    let set = h
+        .ask(
+            GUILD_ID,
+            G,
+            MOD_ID,
+            &format!("!modlog set <#{OTHER_CHANNEL_ID}>"),
+        )
+        .await;
+    assert!(
+        set.contains(&format!("posted in <#{OTHER_CHANNEL_ID}>")),
+        "{set}"
+    );
+
+    h.ask(
+        GUILD_ID,
+        G,
+        MOD_ID,
+        &format!("!warn <@{MEMBER_ID}> spamming"),
+    )
+    .await;
+    let first = h
+        .fake
+        .wait_until("case #1 in the modlog", REPLY_TIMEOUT, |_| {
+            modlog_posts(&h, "1").into_iter().next()
+        })
+        .await;
+    assert!(first.text().contains("Case #1 · warn") && first.text().contains("spamming"));
+    assert_eq!(first.body["enforce_nonce"], true, "{:?}", first.body);
+    assert!(first.body["nonce"].as_str().is_some_and(|n| n.len() <= 25));
+    crate::util::assert_pings_nobody(&first);
+
+    // Discord fails the next post: it stays owed and the worker posts it once the lease ends.
+    h.fake.fail_requests(
+        "POST",
+        &format!("/channels/{OTHER_CHANNEL_ID}/messages"),
+        500,
+        1,
+    );
+    h.ask(GUILD_ID, G, MOD_ID, &format!("!warn <@{MEMBER_ID}> again"))
+        .await;
+    h.fake
+        .wait_until(
+            "case #2 in the modlog",
+            std::time::Duration::from_secs(40),
+            |_| modlog_posts(&h, "2").into_iter().next(),
+        )
+        .await;
+    assert_eq!(
+        h.fake
+            .failed_requests("POST", &format!("/channels/{OTHER_CHANNEL_ID}/messages")),
+        1
+    );
+
+    let off = h.ask(GUILD_ID, G, MOD_ID, "!modlog off").await;
+    assert!(off.contains("no longer posted"), "{off}");
+    h.ask(
+        GUILD_ID,
+        G,
+        MOD_ID,
+        &format!("!warn <@{MEMBER_ID}> unlogged"),
+    )
+    .await;
+    h.ask(
+        GUILD_ID,
+        G,
+        MOD_ID,
+        &format!("!modlog set <#{OTHER_CHANNEL_ID}>"),
+    )
+    .await;
+    h.ask(
+        GUILD_ID,
+        G,
+        MOD_ID,
+        &format!("!warn <@{MEMBER_ID}> logged again"),
+    )
+    .await;
+    h.fake
+        .wait_until("case #4 in the modlog", REPLY_TIMEOUT, |_| {
+            modlog_posts(&h, "4").into_iter().next()
+        })
+        .await;
+    assert!(
+        modlog_posts(&h, "3").is_empty(),
+        "case #3 was recorded with the modlog off"
+    );
+    // Once each, in the channel as Discord keeps it.
+    let kept = h.fake.channel_messages(OTHER_CHANNEL_ID);
+    for case in ["1", "2", "4"] {
+        let n = kept
+            .iter()
+            .filter(|m| m.to_string().contains(&format!("Case #{case} ")))
+            .count();
+        assert_eq!(n, 1, "case #{case} in {kept:?}");
+    }
     h.finish().await;
 }

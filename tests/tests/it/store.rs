@@ -66,6 +66,7 @@ conformance!(
     a_claim_the_balance_cannot_hold_is_not_used_up,
     concurrent_cases_get_distinct_numbers_never_reused,
     reputation_is_given_once_a_day_even_when_raced,
+    an_owed_modlog_post_is_taken_by_one_process_after_its_lease,
 );
 
 async fn migrations_are_idempotent(store: Store, db: &TestDb) {
@@ -1930,4 +1931,47 @@ async fn reputation_is_given_once_a_day_even_when_raced(store: Store, _: &TestDb
         .await
         .unwrap();
     assert_eq!(store.reputation(500).await.unwrap(), 21);
+}
+
+async fn an_owed_modlog_post_is_taken_by_one_process_after_its_lease(store: Store, _: &TestDb) {
+    use lounge_store::{LOG_LEASE_MS, NewCase, now_ms};
+    let case = |guild| NewCase {
+        guild,
+        kind: "warn",
+        target: 2,
+        moderator: 3,
+        reason: Some("r"),
+        duration_ms: None,
+    };
+    // No modlog: nothing owed.
+    store.record_case(&case(1)).await.unwrap();
+    assert_eq!(store.mod_log_owed_by(1, 1).await.unwrap(), None);
+    store.set_modlog(1, Some(77)).await.unwrap();
+    let number = store.record_case(&case(1)).await.unwrap().number;
+    assert_eq!(store.mod_log_owed_by(1, number).await.unwrap(), Some(77));
+    // The recording process holds the lease: nobody else posts it yet.
+    let now = now_ms();
+    assert!(store.mod_owed_logs(now, 10).await.unwrap().is_empty());
+    let later = now + LOG_LEASE_MS + 1;
+    assert_eq!(
+        store.mod_owed_logs(later, 10).await.unwrap(),
+        vec![(1, number)]
+    );
+    let (a, b) = tokio::join!(
+        store.mod_take_log(1, number, later),
+        store.mod_take_log(1, number, later)
+    );
+    let taken: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+    assert_eq!(taken.len(), 1, "one process takes the post");
+    assert_eq!((taken[0].channel, taken[0].case.number), (77, number));
+    store.mod_mark_logged(1, number, later).await.unwrap();
+    let much_later = later + 10 * LOG_LEASE_MS;
+    assert!(
+        store
+            .mod_owed_logs(much_later, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.mod_log_owed_by(1, number).await.unwrap(), None);
 }

@@ -33,11 +33,12 @@ pub(crate) async fn record(
     duration_ms: Option<i64>,
 ) -> Result<i64, Error> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let guild = lounge_kit::guild_id(ctx);
     let case = ctx
         .data()
         .store
         .record_case(&NewCase {
-            guild: lounge_kit::guild_id(ctx),
+            guild,
             kind,
             target: target.get(),
             moderator: ctx.author().id.get(),
@@ -45,6 +46,14 @@ pub(crate) async fn record(
             duration_ms,
         })
         .await?;
+    // The post is owed in the database now; posting it here is the fast path, and the
+    // modlog worker posts it if this process can't.
+    tokio::spawn(crate::modlog::post_recorded(
+        ctx.serenity_context().http.clone(),
+        ctx.data().store.clone(),
+        guild,
+        case.clone(),
+    ));
     Ok(case.number)
 }
 
@@ -244,6 +253,13 @@ pub async fn show(
     let Some(c) = ctx.data().store.case(guild, number.get()).await? else {
         bail_user!("{}", text::no_case(number.get()));
     };
+    ctx.send(poise::CreateReply::default().embed(embed(&c)))
+        .await?;
+    Ok(())
+}
+
+/// A case as `/case show` and the modlog show it.
+pub(crate) fn embed(c: &Case) -> serenity::CreateEmbed {
     let mut embed = serenity::CreateEmbed::new()
         .title(format!("Case #{} · {}", c.number, c.kind))
         .field("Member", format!("<@{}>", c.target), true)
@@ -267,8 +283,7 @@ pub async fn show(
             true,
         );
     }
-    ctx.send(poise::CreateReply::default().embed(embed)).await?;
-    Ok(())
+    embed
 }
 
 /// Change a case's reason

@@ -7,6 +7,7 @@
 #![doc = include_str!("../README.md")]
 
 mod cases;
+mod modlog;
 
 use lounge_kit::Bounded;
 use std::time::Duration;
@@ -21,13 +22,27 @@ const MAX_TIMEOUT: Duration = Duration::from_hours(28 * 24);
 
 pub const MODULE: Module = Module::new(
     "moderation",
-    "Kick, ban and time out members, within Discord's role hierarchy",
+    "Kick, ban, time out and warn members within Discord's role hierarchy; cases and a modlog",
     commands,
-);
+)
+.start(start);
+
+/// The modlog worker: posts cases whose post is still owed (needs the connected client's
+/// HTTP; stops before the database pool closes).
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "every module's start hook has the same signature"
+)]
+fn start(start: &mut lounge_kit::Start<'_>) -> Result<(), Error> {
+    let worker = modlog::spawn(start.http.clone(), start.store.clone(), start.stop.clone());
+    start.spawn("modlog posts", worker);
+    Ok(())
+}
 
 fn commands() -> Vec<Command> {
     let mut commands = vec![kick(), ban(), timeout(), untimeout()];
     commands.extend(cases::commands());
+    commands.extend(modlog::commands());
     commands
 }
 
