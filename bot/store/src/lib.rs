@@ -7,6 +7,7 @@
 //!
 #![doc = include_str!("../README.md")]
 
+mod boards;
 mod cooldowns;
 mod economy;
 mod guilds;
@@ -29,6 +30,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
+pub use boards::Ranking;
 pub use economy::{ClaimError, ClaimRules, Claimed};
 pub use instance::{InstanceLock, LockAttempt, RenewError, bot_instance_key};
 pub use moderation::{Case, LOG_LEASE_MS, NewCase, OwedLog, UnwarnError};

@@ -307,3 +307,28 @@ async fn reputation_is_given_once_a_day_and_never_to_yourself() {
     assert!(mine.contains("has 0 reputation points."), "{mine}");
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_leaderboard_lists_the_top_and_your_place() {
+    let db = TestDb::sqlite();
+    seed_coins(&db, MOD_ID, 500).await;
+    seed_coins(&db, OWNER_ID, 50).await;
+    let h = Harness::start(db).await;
+    let g = GENERAL_CHANNEL_ID;
+    let board = h.ask_recorded(GUILD_ID, g, OWNER_ID, "!leaderboard").await;
+    crate::util::assert_pings_nobody(&board);
+    let text = board.text();
+    assert!(
+        text.contains(&format!("**1.** <@{MOD_ID}> · 500 coins"))
+            && text.contains(&format!("**2.** <@{OWNER_ID}> · 50 coins"))
+            && text.contains("You are #2 with 50 coins."),
+        "{text}"
+    );
+    let none = h.ask(GUILD_ID, g, MEMBER_ID, "!lb").await;
+    assert!(none.contains("You have no coins yet."), "{none}");
+    let empty = h
+        .ask(GUILD_ID, g, MEMBER_ID, "!leaderboard reputation")
+        .await;
+    assert!(empty.contains("Nobody is on this board yet"), "{empty}");
+    h.finish().await;
+}

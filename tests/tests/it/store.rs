@@ -67,6 +67,7 @@ conformance!(
     concurrent_cases_get_distinct_numbers_never_reused,
     reputation_is_given_once_a_day_even_when_raced,
     an_owed_modlog_post_is_taken_by_one_process_after_its_lease,
+    leaderboards_rank_by_score_then_id,
 );
 
 async fn migrations_are_idempotent(store: Store, db: &TestDb) {
@@ -1974,4 +1975,31 @@ async fn an_owed_modlog_post_is_taken_by_one_process_after_its_lease(store: Stor
             .is_empty()
     );
     assert_eq!(store.mod_log_owed_by(1, number).await.unwrap(), None);
+}
+
+async fn leaderboards_rank_by_score_then_id(store: Store, _: &TestDb) {
+    use lounge_store::Ranking;
+    for (user, coins) in [(5, 300), (3, 100), (9, 300), (4, 0)] {
+        store.adjust_currency(user, coins).await.unwrap();
+    }
+    assert_eq!(
+        store.leaderboard(Ranking::Coins, 10).await.unwrap(),
+        vec![(5, 300), (9, 300), (3, 100)]
+    );
+    assert_eq!(store.leaderboard(Ranking::Coins, 2).await.unwrap().len(), 2);
+    assert_eq!(store.rank(Ranking::Coins, 9).await.unwrap(), Some((2, 300)));
+    assert_eq!(store.rank(Ranking::Coins, 3).await.unwrap(), Some((3, 100)));
+    assert_eq!(store.rank(Ranking::Coins, 4).await.unwrap(), None);
+    assert_eq!(store.rank(Ranking::Coins, 77).await.unwrap(), None);
+    store.give_reputation(1, 9, T0).await.unwrap();
+    store.give_reputation(2, 9, T0).await.unwrap();
+    store.give_reputation(3, 5, T0).await.unwrap();
+    assert_eq!(
+        store.leaderboard(Ranking::Reputation, 10).await.unwrap(),
+        vec![(9, 2), (5, 1)]
+    );
+    assert_eq!(
+        store.rank(Ranking::Reputation, 5).await.unwrap(),
+        Some((2, 1))
+    );
 }

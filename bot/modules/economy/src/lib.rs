@@ -2,6 +2,7 @@
 //!
 #![doc = include_str!("../README.md")]
 
+mod boards;
 mod reputation;
 mod rewards;
 
@@ -21,6 +22,7 @@ fn commands() -> Vec<Command> {
     let mut commands = vec![balance(), give()];
     commands.extend(rewards::commands());
     commands.extend(reputation::commands());
+    commands.extend(boards::commands());
     commands
 }
 
