@@ -141,8 +141,8 @@ pub fn roles(guild: u64) -> Value {
         json!([
             everyone,
             role(ADMIN_ROLE_ID, "Admin", 4, "8"),
-            // Member permissions plus kick, ban, manage messages and moderate members.
-            role(BOT_ROLE_ID, "Lounge", 3, "2171210296903"),
+            // Member permissions plus kick, ban, manage channels, manage messages and moderate members.
+            role(BOT_ROLE_ID, "Lounge", 3, "2171210296919"),
             role(MOD_ROLE_ID, "Moderator", 2, "1099511627775"),
             role(MEMBER_ROLE_ID, "Member", 1, "1071698660929")
         ])

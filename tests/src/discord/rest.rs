@@ -182,6 +182,7 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> Response
                 "@me",
             ],
         ) => add_reaction(shared, channel, id, emoji, body),
+        ("PATCH", ["channels", channel]) => edit_channel(shared, channel, body),
         ("GET", ["channels", channel]) => {
             let id: u64 = channel.parse().unwrap_or(0);
             let guild = fixtures::guild_of_channel(&shared.guilds, id);
@@ -355,6 +356,38 @@ fn store_message(shared: &Shared, channel: u64, interaction: Option<u64>, body: 
     let msg = fixtures::message(id, channel, guild, fixtures::bot_user(), body, kind);
     shared.lock().messages.insert(id, msg.clone());
     msg
+}
+
+/// `PATCH /channels/{id}` (Modify Channel), for the fields the bot edits: slow mode is
+/// `rate_limit_per_user`, 0 to 21600 seconds, on text channels.
+fn edit_channel(shared: &Shared, channel: &str, body: &Value) -> Response {
+    let id: u64 = channel.parse().unwrap_or(0);
+    let Some(guild) = fixtures::guild_of_channel(&shared.guilds, id) else {
+        return discord_error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+    };
+    let mut c = fixtures::channel(id, guild);
+    let Some(fields) = body.as_object() else {
+        shared.violation(format!("channel edit body is not an object: {body}"));
+        return discord_error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
+    };
+    for (key, value) in fields {
+        match key.as_str() {
+            "rate_limit_per_user" => match value.as_u64() {
+                Some(secs) if secs <= 21_600 && c["type"] == 0 => c[key.as_str()] = json!(secs),
+                _ => {
+                    shared.violation(format!("rate_limit_per_user {value} on channel {id}"));
+                    return discord_error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
+                }
+            },
+            other => {
+                shared.violation(format!(
+                    "channel edit field {other:?} is not one the bot sends"
+                ));
+                return discord_error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
+            }
+        }
+    }
+    json_response(StatusCode::OK, &c)
 }
 
 /// `PUT .../reactions/{emoji}/@me`: the bot reacts to a message in that channel. Discord takes

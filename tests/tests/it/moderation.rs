@@ -418,3 +418,43 @@ async fn cases_reach_the_modlog_once_even_after_a_failed_post() {
     }
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_mode_is_set_within_discords_limits() {
+    let h = Harness::start(TestDb::sqlite()).await;
+    let refused = h.ask(GUILD_ID, G, MEMBER_ID, "!slowmode 10").await;
+    assert!(refused.contains("Manage Channels"), "{refused}");
+    let long = h.ask(GUILD_ID, G, MOD_ID, "!slowmode 99999").await;
+    assert!(long.contains("from 0 to 21600"), "{long}");
+    let set = h.ask(GUILD_ID, G, MOD_ID, "!slowmode 30").await;
+    assert!(
+        set.contains(&format!("one message every 30 s in <#{G}>")),
+        "{set}"
+    );
+    let edit = h
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PATCH" && r.path == format!("/channels/{G}"))
+        .expect("the channel edit");
+    assert_eq!(edit.body, serde_json::json!({"rate_limit_per_user": 30}));
+    assert!(
+        edit.audit_log_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("moderator")),
+        "{edit:?}"
+    );
+    let off = h
+        .ask(
+            GUILD_ID,
+            G,
+            MOD_ID,
+            &format!("!slowmode 0 <#{OTHER_CHANNEL_ID}>"),
+        )
+        .await;
+    assert!(
+        off.contains(&format!("Slow mode is off in <#{OTHER_CHANNEL_ID}>")),
+        "{off}"
+    );
+    h.finish().await;
+}

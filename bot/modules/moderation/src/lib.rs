@@ -40,7 +40,7 @@ fn start(start: &mut lounge_kit::Start<'_>) -> Result<(), Error> {
 }
 
 fn commands() -> Vec<Command> {
-    let mut commands = vec![kick(), ban(), timeout(), untimeout()];
+    let mut commands = vec![kick(), ban(), timeout(), untimeout(), slowmode()];
     commands.extend(cases::commands());
     commands.extend(modlog::commands());
     commands
@@ -374,4 +374,50 @@ mod tests {
             assert!(parse_length(bad).is_err(), "{bad}");
         }
     }
+}
+
+/// Discord's longest slow mode, in seconds.
+const MAX_SLOWMODE: i64 = 21_600;
+
+/// Set how long members wait between messages in a channel (0 turns slow mode off)
+#[poise::command(
+    slash_command,
+    prefix_command,
+    guild_only,
+    default_member_permissions = "MANAGE_CHANNELS",
+    required_permissions = "MANAGE_CHANNELS",
+    required_bot_permissions = "MANAGE_CHANNELS"
+)]
+pub async fn slowmode(
+    ctx: Context<'_>,
+    #[description = "Seconds between a member's messages, 0 to 21600 (6 hours)"] seconds: Bounded<
+        0,
+        MAX_SLOWMODE,
+    >,
+    #[description = "The channel (default: this one)"]
+    #[channel_types("Text")]
+    channel: Option<serenity::GuildChannel>,
+) -> Result<(), Error> {
+    let guild = ctx.guild_id().ok_or("guild_only")?;
+    let channel_id = match &channel {
+        Some(c) if c.guild_id != guild => bail_user!("Pick a channel in this server."),
+        Some(c) => c.id,
+        None => ctx.channel_id(),
+    };
+    let secs = seconds.count() as u16;
+    channel_id
+        .edit(
+            ctx,
+            serenity::EditChannel::new()
+                .rate_limit_per_user(secs)
+                .audit_log_reason(&audit_reason(ctx, Some("slow mode"))),
+        )
+        .await?;
+    let text = if secs == 0 {
+        format!("Slow mode is off in <#{channel_id}>.")
+    } else {
+        format!("Members can now send one message every {secs} s in <#{channel_id}>.")
+    };
+    lounge_kit::say(ctx, text).await?;
+    Ok(())
 }
