@@ -49,6 +49,13 @@ pub async fn react_too_fast(
     Ok(())
 }
 
+/// Whether Discord refused a request for good (a 4xx other than 429: the channel is gone,
+/// access was lost, the body is wrong), so a post owed to it is given up rather than retried.
+pub fn refused_for_good(e: &serenity::Error) -> bool {
+    matches!(e, serenity::Error::Http(h)
+        if h.status_code().is_some_and(|s| s.is_client_error() && s.as_u16() != 429))
+}
+
 /// Shorthand for returning a [`UserError`] from a command.
 pub fn user_error(message: impl Into<String>) -> Error {
     Box::new(UserError(message.into()))

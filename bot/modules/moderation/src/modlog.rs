@@ -152,8 +152,7 @@ async fn deliver(http: &serenity::Http, store: &Store, owed: &OwedLog) {
     {
         Ok(_) => true,
         Err(e) => {
-            let permanent = matches!(&e, serenity::Error::Http(h)
-                if h.status_code().is_some_and(|s| s.is_client_error() && s.as_u16() != 429));
+            let permanent = lounge_kit::error::refused_for_good(&e);
             tracing::warn!(error = %e, guild = owed.guild, case = owed.case.number, retried = !permanent, "could not post to the modlog");
             permanent
         }

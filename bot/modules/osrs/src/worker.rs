@@ -193,8 +193,7 @@ async fn post(http: &serenity::Http, store: &Store, trip: &Trip) -> Posted {
     {
         Ok(_) => Posted::Yes,
         Err(e) => {
-            let permanent = matches!(&e, serenity::Error::Http(h)
-                if h.status_code().is_some_and(|s| s.is_client_error() && s.as_u16() != 429));
+            let permanent = lounge_kit::error::refused_for_good(&e);
             tracing::warn!(
                 error = %e,
                 trip = trip.id,
