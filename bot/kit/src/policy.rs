@@ -193,8 +193,8 @@ pub fn find_command<'a>(commands: &'a [Command], query: &str) -> Option<&'a Comm
 pub enum Refused {
     /// The module is unloaded everywhere or switched off in this guild.
     ModuleOff,
-    /// The global rate limit: try again after this long.
-    TooFast(std::time::Duration),
+    /// The global rate limit (answered with a reaction only, so no wait is carried).
+    TooFast,
     /// The guild's permission rules.
     Denied(Decision),
     /// The guild has rules but the member's roles couldn't be looked up: refused, as the rules
@@ -220,8 +220,8 @@ pub async fn check_message(
     if framework.options.owners.contains(&msg.author.id) {
         return Ok(None);
     }
-    if let Err(wait) = data.limiter.check(msg.author.id.get()) {
-        return Ok(Some(Refused::TooFast(wait)));
+    if data.limiter.check(msg.author.id.get()).is_err() {
+        return Ok(Some(Refused::TooFast));
     }
     let rules = store.permission_rules(guild.get()).await?;
     if rules.is_empty() {

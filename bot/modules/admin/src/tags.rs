@@ -304,7 +304,7 @@ pub async fn invoke(
             ))
             .await;
         }
-        Some(Refused::TooFast(_)) => {
+        Some(Refused::TooFast) => {
             lounge_kit::error::react_too_fast(http, msg).await?;
             return Ok(true);
         }
