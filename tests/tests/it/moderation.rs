@@ -458,3 +458,41 @@ async fn slow_mode_is_set_within_discords_limits() {
     );
     h.finish().await;
 }
+
+/// A kick's reason is free text of any length; its case still shows and reaches the modlog.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_action_reason_is_kept_to_what_a_case_can_show() {
+    let h = Harness::start(TestDb::sqlite()).await;
+    h.ask(
+        GUILD_ID,
+        G,
+        MOD_ID,
+        &format!("!modlog set <#{OTHER_CHANNEL_ID}>"),
+    )
+    .await;
+    let reason = "x".repeat(1500);
+    let kicked = h
+        .ask(
+            GUILD_ID,
+            G,
+            MOD_ID,
+            &format!("!kick <@{MEMBER_ID}> {reason}"),
+        )
+        .await;
+    assert!(kicked.contains("(case #1)"), "{kicked}");
+    let shown = h.ask_recorded(GUILD_ID, G, MOD_ID, "!case show 1").await;
+    let field = shown.embeds()[0]["fields"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["name"] == "Reason"))
+        .and_then(|f| f["value"].as_str())
+        .expect("a reason field")
+        .to_owned();
+    assert_eq!(field.chars().count(), 512, "{field}");
+    assert!(field.ends_with('…'));
+    h.fake
+        .wait_until("case #1 in the modlog", REPLY_TIMEOUT, |_| {
+            modlog_posts(&h, "1").into_iter().next()
+        })
+        .await;
+    h.finish().await;
+}

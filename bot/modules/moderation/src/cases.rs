@@ -32,7 +32,13 @@ pub(crate) async fn record(
     reason: Option<&str>,
     duration_ms: Option<i64>,
 ) -> Result<i64, Error> {
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    // Kick, ban and timeout reasons come from `#[rest]` text of any length; kept as the audit
+    // log keeps them, so `/case show` and the modlog embed (1,024 a field) always fit.
+    let reason = reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| lounge_kit::reply::fit(r, MAX_REASON));
+    let reason = reason.as_deref();
     let guild = lounge_kit::guild_id(ctx);
     let case = ctx
         .data()
