@@ -37,16 +37,7 @@ async fn wrong_secret_is_refused_with_a_reason() {
     let fx = Fixture::new();
     let _server = fx.start(PlaybackState::Idle).await;
     let client = Client::spawn(fx.client_config("not the secret"));
-    let state = util::wait_for_state(&client, "refusal", |s| {
-        matches!(s, ConnectionState::Refused { .. })
-    })
-    .await;
-    let ConnectionState::Refused {
-        reason, message, ..
-    } = state
-    else {
-        unreachable!()
-    };
+    let (reason, message) = util::wait_for_refusal(&client).await;
     assert_eq!(reason, RefuseReason::BadSecret);
     assert!(message.contains("secret"), "{message}");
     let err = client.request(Command::Status).await.unwrap_err();
@@ -230,16 +221,7 @@ async fn an_impostor_on_the_socket_learns_nothing() {
     assert!(rest.is_empty(), "the bot said more: {rest:?}");
     let secret = SECRET.as_bytes();
     assert!(!heard.windows(secret.len()).any(|w| w == secret));
-    let state = util::wait_for_state(&client, "refusal", |s| {
-        matches!(s, ConnectionState::Refused { .. })
-    })
-    .await;
-    let ConnectionState::Refused {
-        reason, message, ..
-    } = state
-    else {
-        unreachable!()
-    };
+    let (reason, message) = util::wait_for_refusal(&client).await;
     assert_eq!(reason, RefuseReason::BadSecret);
     assert!(message.contains("could not prove"), "{message}");
 }

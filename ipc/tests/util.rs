@@ -5,7 +5,7 @@ use std::time::Duration;
 use interprocess::local_socket::GenericFilePath;
 use interprocess::local_socket::tokio::Stream;
 use interprocess::local_socket::tokio::prelude::*;
-use lounge_ipc::to_bot::{Capabilities, PlaybackState, Reply, Status, ToBot};
+use lounge_ipc::to_bot::{Capabilities, PlaybackState, RefuseReason, Reply, Status, ToBot};
 use lounge_ipc::to_streamer::{Auth, Command, Hello, Quality, Request};
 use lounge_ipc::{
     ClientConfig, ConnectionState, PROTOCOL_VERSION, Requests, Secret, Server, ServerConfig, frame,
@@ -124,6 +124,20 @@ pub async fn wait_for_state(
             "timed out waiting for {what}; state is {:?}",
             *state.borrow()
         ),
+    }
+}
+
+/// Waits until the client reports a refused handshake; its reason and message.
+pub async fn wait_for_refusal(client: &lounge_ipc::Client) -> (RefuseReason, String) {
+    match wait_for_state(client, "refusal", |s| {
+        matches!(s, ConnectionState::Refused { .. })
+    })
+    .await
+    {
+        ConnectionState::Refused {
+            reason, message, ..
+        } => (reason, message),
+        _ => unreachable!("waited for a refusal"),
     }
 }
 
