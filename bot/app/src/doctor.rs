@@ -75,38 +75,37 @@ impl Finding {
 
 /// Runs every check, prints the report and fails when a required check failed.
 pub fn main(config_path: Option<&Path>, json: bool) -> ExitCode {
-    let checks = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt.block_on(run(config_path)),
-        Err(e) => vec![Finding::new(
-            "runtime",
-            Status::Fail,
-            format!("could not start the async runtime: {e}"),
-        )],
-    };
-    report(&checks, json)
+    report(&on_runtime(run(config_path)), json)
 }
 
 /// `lounge token check`: where the token comes from, and the token, application and intent
 /// checks of `doctor`. The token itself is never printed.
 pub fn token_check(config_path: Option<&Path>) -> ExitCode {
-    let checks = match (config::load(config_path), tokio::runtime::Runtime::new()) {
-        (Err(e), _) => vec![config_failure(&e)],
-        (Ok(_), Err(e)) => vec![Finding::new(
-            "runtime",
-            Status::Fail,
-            format!("could not start the async runtime: {e}"),
-        )],
-        (Ok(loaded), Ok(rt)) => {
+    let checks = match config::load(config_path) {
+        Err(e) => vec![config_failure(&e)],
+        Ok(loaded) => on_runtime(async {
             let mut checks = vec![Finding::new(
                 "token source",
                 Status::Info,
                 loaded.token_source(),
             )];
-            checks.extend(rt.block_on(discord(&loaded)));
+            checks.extend(discord(&loaded).await);
             checks
-        }
+        }),
     };
     report(&checks, false)
+}
+
+/// Runs `checks` on a runtime of their own, or reports that none could be started.
+fn on_runtime(checks: impl Future<Output = Vec<Finding>>) -> Vec<Finding> {
+    match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt.block_on(checks),
+        Err(e) => vec![Finding::new(
+            "runtime",
+            Status::Fail,
+            format!("could not start the async runtime: {e}"),
+        )],
+    }
 }
 
 fn report(checks: &[Finding], json: bool) -> ExitCode {
