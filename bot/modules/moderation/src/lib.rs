@@ -137,20 +137,20 @@ pub async fn timeout(
                 .audit_log_reason(&reason),
         )
         .await?;
+    let case = cases::record(
+        ctx,
+        "timeout",
+        member.user.id,
+        why.as_deref(),
+        Some(length.num_milliseconds()),
+    )
+    .await?;
     lounge_kit::say(
         ctx,
         format!(
-            "Timed out <@{}> until <t:{}:f> (case #{}). Reason: {reason}",
+            "Timed out <@{}> until <t:{}:f> (case #{case}). Reason: {reason}",
             member.user.id,
             until.timestamp(),
-            cases::record(
-                ctx,
-                "timeout",
-                member.user.id,
-                why.as_deref(),
-                Some(length.num_milliseconds()),
-            )
-            .await?
         ),
     )
     .await?;
