@@ -39,12 +39,13 @@ impl Store {
 
     /// `user`'s place on `board` (1 is first) and score; `None` while their score is 0.
     pub async fn rank(&self, board: Ranking, user: u64) -> Result<Option<(i64, i64)>, StoreError> {
-        let score: Option<i64> = match board {
-            Ranking::Coins => Some(self.balance(user).await?),
-            Ranking::Reputation => Some(self.reputation(user).await?),
+        let score = match board {
+            Ranking::Coins => self.balance(user).await?,
+            Ranking::Reputation => self.reputation(user).await?,
+        };
+        if score <= 0 {
+            return Ok(None);
         }
-        .filter(|&s| s > 0);
-        let Some(score) = score else { return Ok(None) };
         let query = match board {
             Ranking::Coins => {
                 "SELECT COUNT(*) FROM users WHERE currency > $1 OR (currency = $1 AND id < $2)"
