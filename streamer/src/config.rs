@@ -67,6 +67,9 @@ pub struct Config {
     /// instead of a file.
     #[serde(default)]
     pub plex_token_keyring: bool,
+    /// How often, in seconds, a playing Plex item's position is reported to Plex (Continue
+    /// Watching); default 10, as Plex's own players do. 1 to 3600.
+    pub plex_timeline_seconds: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -212,7 +215,20 @@ impl Loaded {
         self.secret()?;
         self.socket()?;
         self.encoder()?;
+        self.plex_timeline_every()?;
         Ok(())
+    }
+
+    /// `plex_timeline_seconds`, checked.
+    pub fn plex_timeline_every(&self) -> Result<std::time::Duration, ConfigError> {
+        match self.config.plex_timeline_seconds {
+            None => Ok(crate::golive::progress::DEFAULT_EVERY),
+            Some(s @ 1..=3600) => Ok(std::time::Duration::from_secs(s)),
+            Some(s) => Err(ConfigError::Invalid(format!(
+                "plex_timeline_seconds is {s}: it must be between 1 and 3600 (Plex's own players \
+                 report every 10)"
+            ))),
+        }
     }
 }
 

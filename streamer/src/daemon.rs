@@ -94,8 +94,11 @@ pub async fn run(loaded: &Loaded, selection: &Selection) -> Result<(), DaemonErr
         token: Box::new(move || token_config.token()),
         gateway_url: loaded.config.gateway_url.clone(),
         backend: selection.chosen,
-        sources: SourcePolicy::new(&loaded.config.media_roots, loaded.config.allow_urls),
+        sources: SourcePolicy::new(&loaded.config.media_roots, loaded.config.allow_urls)
+            .exempting(loaded.config.plex_url.as_deref()),
         voice: VoiceOptions::default(),
+        plex: loaded.clone(),
+        plex_timeline_every: loaded.plex_timeline_every()?,
     };
     let state = State {
         session: Session::spawn(settings, server.events()),

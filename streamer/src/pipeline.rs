@@ -305,6 +305,13 @@ pub enum Input {
 /// whatever the server answers cannot make FFmpeg open local files.
 const HTTP_PROTOCOLS: &str = "http,https,tcp,tls";
 
+/// The demuxers FFmpeg may pick, for files and URLs alike: media containers only. Playlists
+/// and indirections (`concat`, `hls`, `dash`, `image2`, `ffmetadata`, ...) are left out, so an
+/// `.ffconcat` or `.m3u8` inside `media_roots` cannot open files outside it, nor a member's
+/// URL make FFmpeg fetch others. (A demuxer matches when any of its names is listed.)
+const MEDIA_FORMATS: &str = "mov,matroska,avi,mpegts,mpeg,flv,ogg,wav,mp3,aac,flac,asf,m4v,\
+    h264,hevc,ivf,nut,webm";
+
 impl Input {
     fn open(&self) -> Result<(PathBuf, format::context::Input), PipelineError> {
         match self {
@@ -312,9 +319,14 @@ impl Input {
                 if !path.exists() {
                     return Err(PipelineError::NotFound(path.clone()));
                 }
-                let input = format::input(path).map_err(|e| PipelineError::Unreadable {
-                    path: path.clone(),
-                    reason: e.to_string(),
+                let mut options = Dictionary::new();
+                options.set("protocol_whitelist", "file");
+                options.set("format_whitelist", MEDIA_FORMATS);
+                let input = format::input_with_dictionary(path, options).map_err(|e| {
+                    PipelineError::Unreadable {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    }
                 })?;
                 Ok((path.clone(), input))
             }
@@ -323,6 +335,7 @@ impl Input {
                 let mut options = Dictionary::new();
                 options.set("headers", headers.expose());
                 options.set("protocol_whitelist", HTTP_PROTOCOLS);
+                options.set("format_whitelist", MEDIA_FORMATS);
                 let input = format::input_with_dictionary(url, options).map_err(|e| {
                     PipelineError::Unreadable {
                         path: shown.clone(),
@@ -338,7 +351,12 @@ impl Input {
 /// Opens `input` and sets up decoders and encoders exactly as [`start`] does, then lets them go:
 /// whether a source would play, without starting the thread or encoding anything.
 pub fn check(input: &Path, config: &PipelineConfig) -> Result<Streams, PipelineError> {
-    Worker::open(&Input::File(input.to_path_buf()), config).map(|worker| worker.streams())
+    check_input(&Input::File(input.to_path_buf()), config)
+}
+
+/// [`check`] for any [`Input`].
+pub fn check_input(input: &Input, config: &PipelineConfig) -> Result<Streams, PipelineError> {
+    Worker::open(input, config).map(|worker| worker.streams())
 }
 
 /// Opens `input`, sets up decoders and encoders, and starts the pipeline thread.

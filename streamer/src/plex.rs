@@ -544,6 +544,8 @@ pub async fn login(
 pub struct Resolved {
     pub item: Metadata,
     pub input: crate::pipeline::Input,
+    /// The server it came from, for progress reports.
+    pub server: Server,
 }
 
 impl Resolved {
@@ -585,6 +587,7 @@ pub async fn resolve(loaded: &Loaded, rating_key: &str) -> Result<Resolved, Prob
         return Ok(Resolved {
             item,
             input: crate::pipeline::Input::File(file),
+            server,
         });
     }
     let key = part
@@ -598,6 +601,7 @@ pub async fn resolve(loaded: &Loaded, rating_key: &str) -> Result<Resolved, Prob
             headers: download.header_block(),
         },
         item,
+        server,
     })
 }
 

@@ -89,7 +89,7 @@ impl PlexRequests {
     }
 }
 
-fn refusal(problem: &Problem) -> Refusal {
+pub(crate) fn refusal(problem: &Problem) -> Refusal {
     let kind = match problem {
         Problem::NoToken(_) | Problem::Revoked(_) | Problem::NotLinked(_) => {
             ErrorKind::PlexNotLinked

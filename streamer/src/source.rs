@@ -4,35 +4,42 @@
 //! file the streamer's account can read (its own config with the tokens, the owner's documents)
 //! or make FFmpeg fetch URLs from inside the owner's network. So local files must resolve,
 //! symlinks and `..` included, inside one of the configured media folders, and remote URLs are
-//! off unless the owner turns them on.
+//! off unless the owner turns them on. When they are on, a URL may not lead (directly, after
+//! DNS, or through a redirect) to a loopback, private or link-local address other than the
+//! owner's own Plex server: see [`SourcePolicy::check_url`].
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use lounge_ipc::to_bot::ErrorKind;
 use lounge_ipc::to_streamer::Source;
+use reqwest::Url;
 
 /// What a play order resolved to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolved {
     File(PathBuf),
+    /// Still to be checked with [`SourcePolicy::check_url`] before FFmpeg may open it.
     Url(String),
+    /// Resolved through the Plex link (`crate::plex::resolve`).
+    Plex {
+        rating_key: String,
+    },
 }
 
-impl Resolved {
-    /// What FFmpeg opens.
-    pub fn input(&self) -> &Path {
-        match self {
-            Resolved::File(path) => path,
-            Resolved::Url(url) => Path::new(url),
-        }
-    }
-}
+/// How many redirects a member's URL may take before it is refused.
+pub const MAX_REDIRECTS: usize = 5;
+/// How long the whole redirect walk may take.
+const URL_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Default)]
 pub struct SourcePolicy {
     /// Canonical forms of the configured folders that exist.
     roots: Vec<PathBuf>,
     allow_urls: bool,
+    /// `host:port` pairs a URL may reach even on a private address: the owner's Plex server.
+    exempt: Vec<(String, u16)>,
 }
 
 pub type Refusal = (ErrorKind, String);
@@ -47,17 +54,36 @@ impl SourcePolicy {
                 .filter_map(|r| std::fs::canonicalize(r).ok())
                 .collect(),
             allow_urls,
+            exempt: Vec::new(),
         }
+    }
+
+    /// Lets URLs reach `url`'s host and port even when it is private (the configured Plex
+    /// server, which is usually on the LAN or this machine).
+    #[must_use]
+    pub fn exempting(mut self, url: Option<&str>) -> Self {
+        if let Some(url) = url.and_then(|u| Url::parse(u.trim()).ok())
+            && let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default())
+        {
+            self.exempt.push((host.to_ascii_lowercase(), port));
+        }
+        self
     }
 
     pub fn resolve(&self, source: &Source) -> Result<Resolved, Refusal> {
         let url = match source {
             Source::Url { url } => url.trim(),
-            Source::Plex { .. } => {
-                return Err((
-                    ErrorKind::SourceUnavailable,
-                    "Plex sources are not supported by this lounge-streamer build yet".to_owned(),
-                ));
+            Source::Plex { rating_key } => {
+                let key = rating_key.trim();
+                if key.is_empty() || key.len() > 32 || !key.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err((
+                        ErrorKind::SourceNotFound,
+                        format!("{key:?} is not a Plex rating key"),
+                    ));
+                }
+                return Ok(Resolved::Plex {
+                    rating_key: key.to_owned(),
+                });
             }
             other => {
                 return Err((
@@ -94,6 +120,114 @@ impl SourcePolicy {
         }
         self.resolve_file(url.strip_prefix("file://").unwrap_or(url))
             .map(Resolved::File)
+    }
+
+    /// Walks `url`'s redirects (at most [`MAX_REDIRECTS`]) and returns where it ends, refusing
+    /// any hop whose host resolves to a loopback, private, link-local or otherwise internal
+    /// address, unless it is an exempt `host:port`. FFmpeg then opens the final URL with its
+    /// own protocol whitelist. What this cannot stop: a server that answers this walk
+    /// differently from FFmpeg's request a moment later (DNS rebinding); see ARCHITECTURE.
+    pub async fn check_url(&self, url: &str) -> Result<String, Refusal> {
+        tokio::time::timeout(URL_CHECK_TIMEOUT, self.walk(url))
+            .await
+            .unwrap_or_else(|_| {
+                Err((
+                    ErrorKind::SourceUnavailable,
+                    format!("{url}: no answer within {}s", URL_CHECK_TIMEOUT.as_secs()),
+                ))
+            })
+    }
+
+    async fn walk(&self, url: &str) -> Result<String, Refusal> {
+        let unavailable = |why: String| (ErrorKind::SourceUnavailable, why);
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| unavailable(format!("no HTTP client: {e}")))?;
+        let mut at = Url::parse(url).map_err(|e| {
+            (
+                ErrorKind::SourceNotFound,
+                format!("{url} is not a URL: {e}"),
+            )
+        })?;
+        for _ in 0..=MAX_REDIRECTS {
+            self.reachable(&at).await?;
+            let answer = client
+                .get(at.clone())
+                .header(reqwest::header::RANGE, "bytes=0-0")
+                .send()
+                .await
+                .map_err(|e| unavailable(format!("{}: {e}", shown(&at))))?;
+            if !answer.status().is_redirection() {
+                if !answer.status().is_success() {
+                    return Err((
+                        ErrorKind::SourceNotFound,
+                        format!("{} answered {}", shown(&at), answer.status()),
+                    ));
+                }
+                return Ok(at.to_string());
+            }
+            let next = answer
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| at.join(l).ok())
+                .ok_or_else(|| unavailable(format!("{} redirects nowhere", shown(&at))))?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err((
+                    ErrorKind::SourceNotAllowed,
+                    format!("{} redirects to a {}: URL", shown(&at), next.scheme()),
+                ));
+            }
+            at = next;
+        }
+        Err((
+            ErrorKind::SourceNotAllowed,
+            format!("{url}: more than {MAX_REDIRECTS} redirects"),
+        ))
+    }
+
+    /// Refuses a URL whose host is, or resolves to, an address inside the owner's network.
+    async fn reachable(&self, url: &Url) -> Result<(), Refusal> {
+        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+            return Err((
+                ErrorKind::SourceNotFound,
+                format!("{}: no host", shown(url)),
+            ));
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if self
+            .exempt
+            .iter()
+            .any(|(h, p)| h.eq_ignore_ascii_case(host) && *p == port)
+        {
+            return Ok(());
+        }
+        let addresses: Vec<IpAddr> = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|e| {
+                (
+                    ErrorKind::SourceNotFound,
+                    format!("{}: cannot resolve {host}: {e}", shown(url)),
+                )
+            })?
+            .map(|a| a.ip())
+            .collect();
+        match addresses.iter().find(|ip| internal(**ip)) {
+            Some(ip) => Err((
+                ErrorKind::SourceNotAllowed,
+                format!(
+                    "{}: {host} is {ip}, an address inside the owner's network; members may \
+                     only play URLs on the internet",
+                    shown(url)
+                ),
+            )),
+            None if addresses.is_empty() => Err((
+                ErrorKind::SourceNotFound,
+                format!("{}: {host} has no address", shown(url)),
+            )),
+            None => Ok(()),
+        }
     }
 
     fn resolve_file(&self, path: &str) -> Result<PathBuf, Refusal> {
@@ -135,6 +269,50 @@ impl SourcePolicy {
             format!("{}: {why}", path.display()),
         ))
     }
+}
+
+/// The URL without its query (which may hold a signature or token).
+fn shown(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    let _ = url.set_password(None);
+    url.to_string()
+}
+
+/// Loopback, private, link-local, shared (CGNAT), unspecified, broadcast, multicast and
+/// documentation ranges: nothing a member's URL has business reaching.
+pub fn internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => internal_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return internal_v4(v4);
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link-local
+                || (first & 0xffc0) == 0xfec0 // site-local (deprecated, still routed inside)
+                || v6.segments()[..2] == [0x2001, 0x0db8] // documentation
+        }
+    }
+}
+
+fn internal_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
+        || a == 0
+        || a >= 240
 }
 
 #[cfg(test)]
@@ -197,6 +375,135 @@ mod tests {
             .unwrap_err();
         assert_eq!(kind, ErrorKind::SourceNotFound);
         assert!(detail.contains("media_roots"), "{detail}");
+    }
+
+    #[test]
+    fn internal_addresses_are_recognised() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.10",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:192.168.0.1",
+        ] {
+            assert!(internal(ip.parse().unwrap()), "{ip} is internal");
+        }
+        for ip in ["1.1.1.1", "8.8.8.8", "100.128.0.1", "2606:4700::1111"] {
+            assert!(!internal(ip.parse().unwrap()), "{ip} is public");
+        }
+    }
+
+    #[test]
+    fn plex_keys_are_numbers() {
+        let policy = SourcePolicy::new(&[], false);
+        let plex = |k: &str| Source::Plex {
+            rating_key: k.to_owned(),
+        };
+        assert_eq!(
+            policy.resolve(&plex(" 1234 ")),
+            Ok(Resolved::Plex {
+                rating_key: "1234".to_owned()
+            })
+        );
+        for bad in ["", "12a", "../1", &"9".repeat(40)] {
+            assert_eq!(
+                policy.resolve(&plex(bad)).unwrap_err().0,
+                ErrorKind::SourceNotFound,
+                "{bad:?}"
+            );
+        }
+    }
+
+    /// A one-shot HTTP server on loopback answering each request with `answers` in turn.
+    async fn answering(answers: Vec<String>) -> std::net::SocketAddr {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            for answer in answers {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        addr
+    }
+
+    fn redirect_to(location: &str) -> String {
+        format!(
+            "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+    }
+
+    const OK: &str =
+        "HTTP/1.1 206 Partial Content\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx";
+
+    #[tokio::test]
+    async fn urls_may_not_reach_inside_the_owners_network_except_plex() {
+        let addr = answering(vec![OK.to_owned()]).await;
+        let url = format!("http://{addr}/clip.mp4?sig=secret");
+        let on = SourcePolicy::new(&[], true);
+        let (kind, detail) = on.check_url(&url).await.unwrap_err();
+        assert_eq!(kind, ErrorKind::SourceNotAllowed);
+        assert!(detail.contains("inside the owner's network"), "{detail}");
+        assert!(
+            !detail.contains("secret"),
+            "the query is not shown: {detail}"
+        );
+        let localhost = format!("http://localhost:{}/clip.mp4", addr.port());
+        assert_eq!(
+            on.check_url(&localhost).await.unwrap_err().0,
+            ErrorKind::SourceNotAllowed
+        );
+
+        // The configured Plex server may be on this machine.
+        let plex = on.clone().exempting(Some(&format!("http://{addr}")));
+        assert_eq!(plex.check_url(&url).await, Ok(url.clone()));
+    }
+
+    #[tokio::test]
+    async fn a_redirect_into_the_owners_network_is_refused_and_redirects_are_capped() {
+        let inside = answering(vec![OK.to_owned()]).await;
+        let target = format!("http://{inside}/admin");
+        let hop = answering(vec![redirect_to(&target)]).await;
+        let policy = SourcePolicy::new(&[], true).exempting(Some(&format!("http://{hop}")));
+        let (kind, detail) = policy
+            .check_url(&format!("http://{hop}/a"))
+            .await
+            .unwrap_err();
+        assert_eq!(kind, ErrorKind::SourceNotAllowed, "{detail}");
+        assert!(detail.contains(&inside.ip().to_string()), "{detail}");
+
+        // A loop of redirects on an allowed host ends with a refusal, not a hang.
+        let looping = answering(vec![redirect_to("/again"); MAX_REDIRECTS + 2]).await;
+        let policy = SourcePolicy::new(&[], true).exempting(Some(&format!("http://{looping}")));
+        let (kind, detail) = policy
+            .check_url(&format!("http://{looping}/"))
+            .await
+            .unwrap_err();
+        assert_eq!(kind, ErrorKind::SourceNotAllowed);
+        assert!(detail.contains("redirects"), "{detail}");
+
+        // And a redirect within the allowed host is followed to its end.
+        let follow = answering(vec![redirect_to("/real.mp4"), OK.to_owned()]).await;
+        let policy = SourcePolicy::new(&[], true).exempting(Some(&format!("http://{follow}")));
+        assert_eq!(
+            policy.check_url(&format!("http://{follow}/short")).await,
+            Ok(format!("http://{follow}/real.mp4"))
+        );
     }
 
     #[test]

@@ -577,11 +577,12 @@ fn play_reports_bad_sources_with_their_own_kinds() {
             "no video stream",
         ),
         (
+            // No Plex account is linked on this streamer.
             Source::Plex {
                 rating_key: "1".into(),
             },
-            ErrorKind::SourceUnavailable,
-            "Plex",
+            ErrorKind::PlexNotLinked,
+            "plex login",
         ),
         (url(&good), ErrorKind::NotInVoice, "the source plays"),
     ];

@@ -149,6 +149,11 @@ pub struct Options {
     /// (rating key [`GENERATED_BASE`] + 1) has it as its part's `file`, as when the streamer
     /// runs on the Plex server's machine. The others name files that do not exist here.
     pub video: Option<PathBuf>,
+    /// The length of [`Self::video`], given to the first two generated items (which serve it)
+    /// as their Plex duration.
+    pub video_duration_ms: Option<u64>,
+    /// Continue Watching for the second generated item (the one on this machine's disk).
+    pub resume_offset_ms: Option<u64>,
     /// Answer every server request this much later (Plex slower than Discord's deadline).
     pub delay: Duration,
     /// The server's `machineIdentifier` (another server on a stale address has its own).
@@ -164,6 +169,8 @@ impl Default for Options {
             video: None,
             delay: Duration::ZERO,
             machine_id: MACHINE_ID,
+            video_duration_ms: None,
+            resume_offset_ms: None,
         }
     }
 }
@@ -304,7 +311,7 @@ impl FakePlex {
                 timelines: Vec::new(),
                 scrobbles: Vec::new(),
             }),
-            library: Library::build(options.generated_items, options.video.as_deref()),
+            library: Library::build(&options),
             options,
         });
         let tasks = [main, alt]
@@ -408,7 +415,8 @@ fn metadata_of(fixture: &str) -> Vec<Value> {
 }
 
 impl Library {
-    fn build(generated: usize, video: Option<&std::path::Path>) -> Self {
+    fn build(options: &Options) -> Self {
+        let (generated, video) = (options.generated_items, options.video.as_deref());
         let mut lib = Self {
             sections: vec![
                 json!({"key": "1", "title": "Movies", "type": "movie", "agent": "tv.plex.agents.movie", "uuid": "cebcb7e3-5031-436b-906a-3640d878ba2c"}),
@@ -478,6 +486,17 @@ impl Library {
             let key = (GENERATED_BASE + 1).to_string();
             if let Some(item) = lib.items.get_mut(&key) {
                 item["Media"][0]["Part"][0]["file"] = json!(video.to_str().expect("UTF-8 path"));
+                if let Some(offset) = options.resume_offset_ms {
+                    item["viewOffset"] = json!(offset);
+                }
+            }
+            if let Some(ms) = options.video_duration_ms {
+                for key in [GENERATED_BASE, GENERATED_BASE + 1] {
+                    if let Some(item) = lib.items.get_mut(&key.to_string()) {
+                        item["duration"] = json!(ms);
+                        item["Media"][0]["duration"] = json!(ms);
+                    }
+                }
             }
         }
         lib

@@ -16,6 +16,7 @@ mod moderation;
 mod modules;
 mod osrs;
 pub mod permissions;
+mod plex_queue;
 mod pokemon;
 mod reputation;
 mod tags;
@@ -38,6 +39,7 @@ pub use osrs::{
     ANNOUNCE_LEASE_MS, AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError,
     Ranked, SlayerResult, SlayerStatus, StoredTask, Trip, TripFailure, TripKind,
 };
+pub use plex_queue::{MAX_QUEUE, NowPlaying, QueueEntry, QueueError};
 pub use pokemon::{
     BattleRecord, Confirmation, Evolved, Finished, HeldFrom, NewPokemon, NewSpawn, OpenTrade,
     Payout, Pokemon, PokemonError, Progress, Spawn, TEAM_SIZE, TRADE_IDLE_MS, TRADE_MAX_POKEMON,
@@ -184,7 +186,8 @@ store_variant_from_queries!(
     TransferError,
     OsrsStoreError,
     ClaimError,
-    RepError
+    RepError,
+    QueueError
 );
 
 refusal_with_store_variant!(
@@ -194,7 +197,8 @@ refusal_with_store_variant!(
     OsrsStoreError,
     ClaimError,
     UnwarnError,
-    RepError
+    RepError,
+    QueueError
 );
 
 /// The database: a pool plus the backend it speaks. Cheap to clone.

@@ -5,6 +5,7 @@
 //! - [`voice`]: one voice-gateway connection (v8) with UDP IP discovery, the `_rtpsize`
 //!   transport cipher and DAVE; a Go Live stream is a second such connection.
 //! - [`dave`]: the DAVE (MLS) state machine around `davey`, and per-frame encryption.
+//! - [`progress`]: Plex's timeline and scrobble while a Plex item plays.
 //! - [`token`]: the owner's user token, from a 0600 file or the OS keyring.
 //! - [`session`]: the daemon's Go Live session, which drives all of the above from the bot's
 //!   orders: log in, join, create the stream, play, pause, seek, stop, leave.
@@ -13,6 +14,7 @@
 
 pub mod dave;
 pub mod gateway;
+pub mod progress;
 pub mod session;
 pub mod token;
 pub mod voice;

@@ -20,9 +20,12 @@ use super::VideoInfo;
 use super::gateway::{
     Gateway, GatewayConfig, GatewayError, GatewayEvent, GatewayEvents, StreamJoin,
 };
+use super::progress::{self, Progress};
 use super::token::{Token, TokenError};
 use super::voice::{MediaSink, VoiceConnection, VoiceError, VoiceOptions};
+use crate::config::Loaded;
 use crate::encoder::VideoBackend;
+use crate::pipeline::Input;
 use crate::pipeline::{self, Control, PipelineConfig, PipelineControl, PipelineEvent};
 use crate::rtp::send::MediaUnit;
 use crate::source::{Resolved, SourcePolicy};
@@ -40,6 +43,10 @@ pub struct Settings {
     pub backend: Option<&'static dyn VideoBackend>,
     pub sources: SourcePolicy,
     pub voice: VoiceOptions,
+    /// The daemon's configuration, for the Plex link (`plex:` sources).
+    pub plex: Loaded,
+    /// How often a playing Plex item's position goes back to Plex.
+    pub plex_timeline_every: Duration,
 }
 
 /// The daemon's handle on the session task.
@@ -141,6 +148,15 @@ struct Playback {
     paused: bool,
     /// What it was started with; a later `set_quality` applies to the next play.
     quality: Quality,
+    /// Reports to Plex while a Plex item plays.
+    progress: Option<Progress>,
+}
+
+/// A source checked and ready for the pipeline.
+struct Prepared {
+    input: Input,
+    /// The Plex server and item, for a `plex:` source.
+    plex: Option<(lounge_plex::Server, lounge_plex::model::Metadata)>,
 }
 
 /// How the sender thread ended.
@@ -397,7 +413,8 @@ impl Actor {
         let mut config = PipelineConfig::new(backend, width, height, fps);
         config.start_at = start_at;
         // The source is checked first: a typo is the member's to fix, whatever the voice state.
-        let resolved = check(&source, &self.settings.sources, &config).await?;
+        // Boxed: the Plex resolve and the redirect walk make a large future.
+        let prepared = Box::pin(check(&source, &self.settings, &config)).await?;
         let Some(call) = &self.call else {
             return Err((
                 ErrorKind::NotInVoice,
@@ -424,7 +441,7 @@ impl Actor {
             max_bitrate: config.video.bitrate,
         };
         let started = self
-            .start_stream(stream.clone(), video, resolved, config)
+            .start_stream(stream.clone(), video, prepared.input, config)
             .await;
         let (conn, sink, handle) = match started {
             Ok(parts) => parts,
@@ -438,9 +455,25 @@ impl Actor {
         };
         self.generation += 1;
         let generation = self.generation;
-        let duration_ms = handle.streams().duration.map(millis);
+        // Plex's own figure first: it is what Continue Watching measures against.
+        let duration_ms = prepared
+            .plex
+            .as_ref()
+            .and_then(|(_, item)| item.duration)
+            .or_else(|| handle.streams().duration.map(millis));
         let control = handle.controller();
         self.position.store(millis(start_at), Ordering::Relaxed);
+        let progress = prepared.plex.map(|(server, item)| {
+            Progress::start(
+                progress::Item {
+                    server,
+                    rating_key: item.rating_key,
+                    duration_ms: duration_ms.unwrap_or(0),
+                },
+                Arc::clone(&self.position),
+                self.settings.plex_timeline_every,
+            )
+        });
         let position = Arc::clone(&self.position);
         let ended = self.ended_tx.clone();
         let thread = std::thread::Builder::new()
@@ -471,6 +504,7 @@ impl Actor {
             duration_ms,
             paused: false,
             quality: self.quality,
+            progress,
         });
         self.publish();
         Ok(())
@@ -481,7 +515,7 @@ impl Actor {
         &self,
         stream: StreamJoin,
         video: VideoInfo,
-        resolved: Resolved,
+        input: Input,
         config: PipelineConfig,
     ) -> Result<(Arc<VoiceConnection>, MediaSink, pipeline::PipelineHandle), Refusal> {
         let conn =
@@ -492,7 +526,7 @@ impl Actor {
             .media_sink()
             .map_err(|e| (voice_error_kind(&e), e.to_string()))?;
         conn.set_speaking(true);
-        let handle = tokio::task::spawn_blocking(move || pipeline::start(resolved.input(), config))
+        let handle = tokio::task::spawn_blocking(move || pipeline::start_input(&input, config))
             .await
             .map_err(|e| {
                 (
@@ -518,6 +552,13 @@ impl Actor {
                 return Err(self.nothing_playing());
             }
             playback.paused = paused;
+            if let Some(progress) = &playback.progress {
+                progress.set(if paused {
+                    lounge_plex::PlayState::Paused
+                } else {
+                    lounge_plex::PlayState::Playing
+                });
+            }
             let key = playback.stream.stream_key.clone();
             // The voice server learns from op 12 that no video is coming (so it does not
             // take the silence for loss), viewers from the main gateway's op 22 that the
@@ -549,6 +590,9 @@ impl Actor {
         }
         if playback.control.send(Control::Seek(to)) {
             self.position.store(millis(to), Ordering::Relaxed);
+            if let Some(progress) = &playback.progress {
+                progress.moved();
+            }
             Ok(())
         } else {
             Err(self.nothing_playing())
@@ -584,6 +628,9 @@ impl Actor {
         reason: EndReason,
         detail: Option<String>,
     ) {
+        if let Some(progress) = playback.progress {
+            progress.stop().await;
+        }
         if let Ok(conn) = Arc::try_unwrap(playback.conn) {
             conn.close().await;
         }
@@ -629,14 +676,19 @@ impl Actor {
                 // Discord re-made our stream (new server, token and DAVE group): open its
                 // connection and start the source again where it was. The old connection is
                 // dead, and moving a live sender over would gain nothing.
-                if let Some(playback) = self.halt_sender().await {
+                if let Some(mut playback) = self.halt_sender().await {
                     let source = playback.source.clone();
                     let at = Duration::from_millis(self.position.load(Ordering::Relaxed));
+                    // The new playback reports from here on.
+                    if let Some(progress) = playback.progress.take() {
+                        progress.stop().await;
+                    }
                     if let Ok(conn) = Arc::try_unwrap(playback.conn) {
                         conn.close().await;
                     }
                     info!(stream_key = %stream.stream_key, "stream re-created; resuming");
-                    if let Err((kind, detail)) = self.play(source, at, Some(stream)).await {
+                    if let Err((kind, detail)) = Box::pin(self.play(source, at, Some(stream))).await
+                    {
                         self.events.send(Event::Error { kind, detail });
                         self.publish();
                     }
@@ -701,19 +753,43 @@ async fn next_gateway_event(
     }
 }
 
+/// Resolves `source` under the daemon's policy (a Plex item through the Plex link, a URL
+/// through the redirect walk) and opens it as the pipeline would.
 async fn check(
     source: &Source,
-    policy: &SourcePolicy,
+    settings: &Settings,
     config: &PipelineConfig,
-) -> Result<Resolved, Refusal> {
-    let resolved = policy.resolve(source)?;
+) -> Result<Prepared, Refusal> {
+    let prepared = match settings.sources.resolve(source)? {
+        Resolved::File(path) => Prepared {
+            input: Input::File(path),
+            plex: None,
+        },
+        Resolved::Url(url) => Prepared {
+            input: Input::Http {
+                url: settings.sources.check_url(&url).await?,
+                headers: lounge_ipc::Secret::new(String::new()),
+            },
+            plex: None,
+        },
+        Resolved::Plex { rating_key } => {
+            let resolved = crate::plex::resolve(&settings.plex, &rating_key)
+                .await
+                .map_err(|e| crate::plex_requests::refusal(&e))?;
+            info!(rating_key, title = %resolved.item.title, from = %resolved.describe(), "playing a Plex item");
+            Prepared {
+                input: resolved.input,
+                plex: Some((resolved.server, resolved.item)),
+            }
+        }
+    };
     let config = config.clone();
-    let input = resolved.clone();
-    tokio::task::spawn_blocking(move || pipeline::check(input.input(), &config))
+    let input = prepared.input.clone();
+    tokio::task::spawn_blocking(move || pipeline::check_input(&input, &config))
         .await
         .map_err(|e| (ErrorKind::Internal, format!("the source check failed: {e}")))?
         .map_err(|e| (e.kind(), e.to_string()))?;
-    Ok(resolved)
+    Ok(prepared)
 }
 
 /// Reads the pipeline and sends every packet until the source ends or the pipeline stops.

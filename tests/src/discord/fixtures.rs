@@ -240,11 +240,17 @@ pub fn channels(guild: u64) -> Vec<Value> {
     }
 }
 
-/// A channel's overwrites: the staff voice channel keeps the streamer account out.
+/// A channel's overwrites: the staff voice channel keeps the streamer account and the plain
+/// member out (the owner, with every permission, may still connect).
 fn permission_overwrites(channel: u64) -> Value {
     if channel == DENIED_VOICE_CHANNEL_ID {
         json!([{
             "id": STREAMER_USER_ID.to_string(),
+            "type": 1,
+            "allow": "0",
+            "deny": CONNECT.to_string(),
+        }, {
+            "id": MEMBER_ID.to_string(),
             "type": 1,
             "allow": "0",
             "deny": CONNECT.to_string(),

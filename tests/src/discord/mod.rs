@@ -571,6 +571,32 @@ impl FakeDiscord {
         id
     }
 
+    /// A member joins `channel` (or leaves voice with `None`): the bot's gateway hears the
+    /// `VOICE_STATE_UPDATE` every member of the guild would.
+    pub fn member_voice(&self, guild: u64, channel: Option<u64>, user: u64) {
+        let Some(member) = fixtures::member(guild, user) else {
+            panic!("user {user} is not a member of guild {guild} in the fixture");
+        };
+        self.shared.dispatch(
+            "VOICE_STATE_UPDATE",
+            json!({
+                "guild_id": guild.to_string(),
+                "channel_id": channel.map(|c| c.to_string()),
+                "user_id": user.to_string(),
+                "member": member,
+                "session_id": format!("member-voice-{user}"),
+                "deaf": false,
+                "mute": false,
+                "self_deaf": false,
+                "self_mute": false,
+                "self_video": false,
+                "self_stream": false,
+                "suppress": false,
+                "request_to_speak_timestamp": null,
+            }),
+        );
+    }
+
     /// A user runs a slash command. `options` is Discord's `data.options` array.
     pub fn send_slash(
         &self,

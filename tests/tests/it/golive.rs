@@ -25,11 +25,11 @@ const SECRET: &str = "golive shared secret";
 const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 720;
 /// Login, voice join, stream creation and the DAVE handshake, on a busy 2-core machine.
-const ORDER_TIMEOUT: Duration = Duration::from_mins(1);
+pub(crate) const ORDER_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// A streamer set up for Go Live against the fakes: opted in, token in a 0600 file, media in
 /// `dir/media`.
-struct GoLiveStreamer {
+pub(crate) struct GoLiveStreamer {
     dir: TempDir,
 }
 
@@ -41,6 +41,17 @@ impl GoLiveStreamer {
         fake: &lounge_tests::discord::FakeDiscord,
         opted_in: bool,
         token: &str,
+    ) -> Self {
+        Self::at_with(dir, fake, opted_in, token, "")
+    }
+
+    /// [`Self::at`] with more lines for the streamer's config (the Plex link).
+    pub(crate) fn at_with(
+        dir: TempDir,
+        fake: &lounge_tests::discord::FakeDiscord,
+        opted_in: bool,
+        token: &str,
+        extra: &str,
     ) -> Self {
         let socket = dir.path().join("streamer.sock");
         let media = dir.path().join("media");
@@ -58,7 +69,7 @@ impl GoLiveStreamer {
             format!(
                 "socket = {:?}\nipc_secret = {SECRET:?}\nencoder = \"x264\"\nlog_level = \"info\"\n\
                  accept_selfbot_risk = {opted_in}\ntoken_file = {:?}\ngateway_url = {:?}\n\
-                 media_roots = [{:?}]\n",
+                 media_roots = [{:?}]\n{extra}\n",
                 socket.to_str().expect("UTF-8"),
                 token_file.to_str().expect("UTF-8"),
                 fake.gateway_url(),
@@ -69,11 +80,15 @@ impl GoLiveStreamer {
         Self { dir }
     }
 
-    fn media(&self) -> PathBuf {
+    pub(crate) fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub(crate) fn media(&self) -> PathBuf {
         self.dir.path().join("media")
     }
 
-    async fn start(&self, h: &Harness) -> Running {
+    pub(crate) async fn start(&self, h: &Harness) -> Running {
         let mut cmd = Command::new(bin::binary("lounge-streamer"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -102,7 +117,7 @@ impl GoLiveStreamer {
 }
 
 /// A clip with picture and sound, made by the ffmpeg CLI.
-fn clip(dir: &Path, name: &str, seconds: u32) -> PathBuf {
+pub(crate) fn clip(dir: &Path, name: &str, seconds: u32) -> PathBuf {
     let path = dir.join(name);
     let out = Command::new("ffmpeg")
         .args([
@@ -137,7 +152,7 @@ fn clip(dir: &Path, name: &str, seconds: u32) -> PathBuf {
 
 /// Runs a `/stream` subcommand and returns the bot's answer: the interaction response, or the
 /// follow-up after a deferral.
-async fn stream_cmd(h: &Harness, sub: &str, options: Value) -> Recorded {
+pub(crate) async fn stream_cmd(h: &Harness, sub: &str, options: Value) -> Recorded {
     stream_cmd_as(h, MEMBER_ID, sub, options).await
 }
 
@@ -171,7 +186,7 @@ async fn stream_cmd_as(h: &Harness, user: u64, sub: &str, options: Value) -> Rec
 
 /// Waits for the stream's first 30 video frames; the viewer decrypts them and FFmpeg decodes
 /// (nearly) all of them at the announced size.
-async fn first_frames_decode(voice: &FakeVoiceServer) -> Vec<ReceivedFrame> {
+pub(crate) async fn first_frames_decode(voice: &FakeVoiceServer) -> Vec<ReceivedFrame> {
     let frames = voice
         .wait_frames(ORDER_TIMEOUT, "30 video frames", |f| {
             f.iter().filter(|f| f.kind == FrameKind::Video).count() >= 30
@@ -192,7 +207,7 @@ async fn first_frames_decode(voice: &FakeVoiceServer) -> Vec<ReceivedFrame> {
     frames
 }
 
-fn option(name: &str, value: Value) -> Value {
+pub(crate) fn option(name: &str, value: Value) -> Value {
     json!({"type": 3, "name": name, "value": value})
 }
 
@@ -220,12 +235,12 @@ fn choice(h: &Harness, sub: &str, shown: &str) -> Value {
     json!({"type": option["type"], "name": option["name"], "value": value})
 }
 
-fn channel_option(channel: u64) -> Value {
+pub(crate) fn channel_option(channel: u64) -> Value {
     json!({"type": 7, "name": "channel", "value": channel.to_string()})
 }
 
 /// The bot's `[streamer]` settings for a streamer whose socket is in `dir`.
-fn bot_env(dir: &Path) -> Vec<(&'static str, String)> {
+pub(crate) fn bot_env(dir: &Path) -> Vec<(&'static str, String)> {
     vec![
         (
             "LOUNGE_STREAMER__SOCKET",
@@ -288,6 +303,23 @@ async fn stream_start_pause_seek_and_stop_reach_discord_end_to_end_encrypted() {
     assert_eq!(h.fake.user_voice_channel(GUILD_ID), Some(VOICE_CHANNEL_ID));
     let streams = h.fake.user_streams();
     assert_eq!(streams.len(), 1, "{streams:?}");
+
+    // Only people in the stream's channel (or who manage channels) control it.
+    let outside = stream_cmd(&h, "pause", json!([])).await;
+    assert!(
+        outside.text().contains("Join <#") && !outside.text().contains("Paused"),
+        "{}",
+        outside.text()
+    );
+    assert!(
+        h.fake
+            .user_ops_of(22)
+            .iter()
+            .all(|d| d["paused"] != json!(true))
+    );
+    h.fake
+        .member_voice(GUILD_ID, Some(VOICE_CHANNEL_ID), MEMBER_ID);
+    // Same gateway, so the bot's cache has the member in voice before the next command.
 
     let paused = stream_cmd(&h, "pause", json!([])).await;
     assert!(paused.text().contains("Paused"), "{}", paused.text());
@@ -471,25 +503,36 @@ async fn stream_start_explains_each_way_it_can_fail() {
         json!([option("source", json!(source)), channel_option(channel),])
     };
     let cases = [
+        // The member may not connect there, so the bot won't send the streamer in for them.
         (
+            MEMBER_ID,
+            start("clip.mp4", DENIED_VOICE_CHANNEL_ID),
+            "You can't connect to",
+        ),
+        // The owner may, but the streamer's account may not.
+        (
+            OWNER_ID,
             start("clip.mp4", DENIED_VOICE_CHANNEL_ID),
             "Connect permissions",
         ),
         (
+            MEMBER_ID,
             start("nope.mp4", VOICE_CHANNEL_ID),
             "couldn't find that media",
         ),
         (
+            MEMBER_ID,
             start("/etc/passwd", VOICE_CHANNEL_ID),
             "couldn't find that media",
         ),
         (
+            MEMBER_ID,
             start("https://example.com/a.mp4", VOICE_CHANNEL_ID),
             "doesn't play web links",
         ),
     ];
-    for (options, words) in cases {
-        let reply = stream_cmd(&h, "start", options.clone()).await;
+    for (user, options, words) in cases {
+        let reply = stream_cmd_as(&h, user, "start", options.clone()).await;
         assert!(
             reply.text().contains(words),
             "{options}: {}\n{}",

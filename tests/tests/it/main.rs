@@ -19,6 +19,7 @@ mod moderation;
 mod modules;
 mod perm;
 mod plex;
+mod plex_golive;
 mod pokemon;
 mod settings;
 // Before the modules that use its `conformance!` macro.
@@ -26,6 +27,7 @@ mod settings;
 mod store;
 mod instance;
 mod osrs;
+mod plex_queue;
 mod startup;
 mod stream;
 mod tags;

@@ -1,7 +1,9 @@
 //! Reusable Discord UI pieces.
 
+mod choose;
 mod paginate;
 
+pub use choose::{Choice, Chosen, choose};
 pub use paginate::paginate;
 
 use std::pin::Pin;

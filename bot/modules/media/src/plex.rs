@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use lounge_ipc::plex::{MAX_QUERY, PAGE_SIZE};
-use lounge_ipc::to_bot::{PlexDetails, PlexItem, PlexItems, Reply};
-use lounge_ipc::to_streamer::{Command as Order, PlexList, PlexSort};
+use lounge_ipc::to_bot::{PlaybackState, PlexDetails, PlexItem, PlexItems, Reply, Status};
+use lounge_ipc::to_streamer::{Command as Order, PlexList, PlexSort, Source};
 use poise::serenity_prelude as serenity;
 
 use crate::link::Link;
-use crate::stream::ask;
+use crate::stream::{ask, control_allowed, play_in, target_channel};
+use lounge_kit::reply::Text as _;
 use lounge_kit::{Context, Error, bail_user};
 
 /// Rows per embed page: a page of Plex results split in two reads better than one wall.
@@ -23,13 +24,22 @@ mod text {
     pub const NO_LIBRARIES: &str = "The owner's Plex server has no libraries yet.";
     pub const NOT_AN_ITEM: &str = "That isn't a Plex item: pick one from the list as you type, or search with `/plex search`.";
     pub const UNEXPECTED: &str = "The streamer gave an answer I didn't expect; its log says why.";
+    pub const NOTHING_PLAYING: &str = "Nothing is playing. `/plex play` starts something.";
 }
+
+/// How long "Resume or start over?" waits before resuming.
+const RESUME_QUESTION_WAIT: Duration = Duration::from_mins(1);
+/// Past this share of an item, Plex counts it watched: start over without asking.
+const RESUME_UNTIL_PERCENT: u64 = 90;
+/// How long the now-playing buttons stay.
+const NOW_PLAYING_BUTTONS: Duration = Duration::from_mins(5);
+const BAR_WIDTH: u64 = 20;
 
 /// The owner's Plex library, through lounge-streamer
 #[poise::command(
     slash_command,
     prefix_command,
-    subcommands("search", "libraries", "browse", "info"),
+    subcommands("search", "libraries", "browse", "info", "play", "nowplaying"),
     subcommand_required
 )]
 pub async fn plex(_: Context<'_>) -> Result<(), Error> {
@@ -147,24 +157,294 @@ pub async fn info(
     #[rest]
     item: String,
 ) -> Result<(), Error> {
-    let key = item.trim();
-    if !lounge_ipc::plex::key_fits(key) || !key.bytes().all(|b| b.is_ascii_digit()) {
-        bail_user!("{}", text::NOT_AN_ITEM);
-    }
+    let key = item_key(&item)?;
     ctx.defer().await?;
-    let reply = ask(
-        ctx,
-        Order::PlexMetadata {
-            rating_key: key.to_owned(),
-        },
-    )
-    .await?;
+    let reply = ask(ctx, Order::PlexMetadata { rating_key: key }).await?;
     let Reply::PlexMetadata(details) = reply else {
         bail_user!("{}", text::UNEXPECTED);
     };
     ctx.send(poise::CreateReply::default().embed(details_embed(&details)))
         .await?;
     Ok(())
+}
+
+/// Play a Plex film or episode in a voice channel with Go Live
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn play(
+    ctx: Context<'_>,
+    #[description = "The film or episode (start typing its title)"]
+    #[autocomplete = "autocomplete_item"]
+    item: String,
+    #[description = "The voice channel to stream in (default: the one you are in)"]
+    #[channel_types("Voice", "Stage")]
+    channel: Option<serenity::GuildChannel>,
+) -> Result<(), Error> {
+    let key = item_key(&item)?;
+    let (guild_id, channel_id) = target_channel(ctx, channel.as_ref()).await?;
+    ctx.defer().await?;
+    let Reply::PlexMetadata(details) = ask(
+        ctx,
+        Order::PlexMetadata {
+            rating_key: key.clone(),
+        },
+    )
+    .await?
+    else {
+        bail_user!("{}", text::UNEXPECTED);
+    };
+    let title = shown_title(&details);
+    let mut start_ms = 0;
+    if let Some(offset) = resumable(&details) {
+        let at = clock(offset);
+        let question = format!("You stopped **{title}** at {at} last time.");
+        let chosen = lounge_kit::ui::choose(
+            ctx,
+            &question,
+            &[
+                lounge_kit::ui::Choice {
+                    label: &format!("Resume at {at}"),
+                    primary: true,
+                },
+                lounge_kit::ui::Choice {
+                    label: "Start over",
+                    primary: false,
+                },
+            ],
+            0,
+            RESUME_QUESTION_WAIT,
+        )
+        .await?;
+        if chosen.index == 0 {
+            start_ms = offset;
+        }
+    }
+    play_in(
+        ctx,
+        Some(guild_id.get()),
+        channel_id.get(),
+        Source::Plex { rating_key: key },
+        start_ms,
+    )
+    .await?;
+    let from = if start_ms > 0 {
+        format!("from {}", clock(start_ms))
+    } else {
+        "from the start".to_owned()
+    };
+    lounge_kit::say(
+        ctx,
+        format!(
+            "Playing **{title}** in <#{channel_id}> {from}. `/plex nowplaying` shows where it \
+             is; `/stream pause`, `/stream seek` and `/stream stop` control it."
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// What is playing, how far along, with buttons to pause, resume and stop
+#[poise::command(slash_command, prefix_command, guild_only)]
+pub async fn nowplaying(ctx: Context<'_>) -> Result<(), Error> {
+    let status = status_now(ctx).await?;
+    let Some(source) = status.source.clone().filter(|_| playing(&status)) else {
+        bail_user!("{}", text::NOTHING_PLAYING);
+    };
+    if status.guild_id != ctx.guild_id().map(serenity::GuildId::get) {
+        bail_user!("{}", text::NOTHING_PLAYING);
+    }
+    let title = match &source {
+        Source::Plex { rating_key } => {
+            match ask(
+                ctx,
+                Order::PlexMetadata {
+                    rating_key: rating_key.clone(),
+                },
+            )
+            .await
+            {
+                Ok(Reply::PlexMetadata(d)) => shown_title(&d),
+                _ => format!("Plex item {rating_key}"),
+            }
+        }
+        Source::Url { url } => format!(
+            "`{}`",
+            lounge_ipc::plex::truncate(&url.replace('`', "'"), 80)
+        ),
+        _ => "something".to_owned(),
+    };
+    let id = ctx.id();
+    let (pause_id, stop_id) = (format!("{id}:np:pause"), format!("{id}:np:stop"));
+    let view = |status: &Status| {
+        let paused = status.state == PlaybackState::Paused;
+        let embed = serenity::CreateEmbed::new()
+            .title(if paused { "Paused" } else { "Now playing" })
+            .description(format!(
+                "{title}\n{}",
+                progress_bar(status.position_ms, status.duration_ms)
+            ))
+            .footer(serenity::CreateEmbedFooter::new(
+                "/stream seek jumps; only people in the stream's channel control it",
+            ));
+        let buttons = vec![serenity::CreateActionRow::Buttons(vec![
+            serenity::CreateButton::new(&pause_id)
+                .label(if paused { "▶ Resume" } else { "⏸ Pause" })
+                .style(serenity::ButtonStyle::Primary),
+            serenity::CreateButton::new(&stop_id)
+                .label("⏹ Stop")
+                .style(serenity::ButtonStyle::Danger),
+        ])];
+        (embed, buttons)
+    };
+    let (embed, buttons) = view(&status);
+    let mut presses = lounge_kit::ui::ButtonPresses::new(ctx, format!("{id}:np:"));
+    let handle = ctx
+        .send(
+            poise::CreateReply::default()
+                .embed(embed)
+                .components(buttons),
+        )
+        .await?;
+    while let Some(press) = presses.next(NOW_PLAYING_BUTTONS).await {
+        let now = status_now(ctx).await?;
+        let manages = press
+            .member
+            .as_ref()
+            .and_then(|m| m.permissions)
+            .is_some_and(|p| p.administrator() || p.manage_channels());
+        let refused = if playing(&now) && now.source.as_ref() == Some(&source) {
+            control_allowed(ctx, &now, press.user.id, manages).err()
+        } else {
+            Some(text::NOTHING_PLAYING.to_owned())
+        };
+        if let Some(why) = refused {
+            press
+                .create_response(
+                    ctx,
+                    serenity::CreateInteractionResponse::Message(
+                        serenity::CreateInteractionResponseMessage::new()
+                            .text(why)
+                            .ephemeral(true),
+                    ),
+                )
+                .await?;
+            continue;
+        }
+        let (order, done) = if press.data.custom_id == stop_id {
+            (Order::Stop, true)
+        } else if now.state == PlaybackState::Paused {
+            (Order::Resume, false)
+        } else {
+            (Order::Pause, false)
+        };
+        if let Err(e) = ask(ctx, order).await {
+            let why = e
+                .downcast_ref::<lounge_kit::error::UserError>()
+                .map_or(lounge_kit::messages::INTERNAL_ERROR, |u| u.0.as_str())
+                .to_owned();
+            press
+                .create_response(
+                    ctx,
+                    serenity::CreateInteractionResponse::Message(
+                        serenity::CreateInteractionResponseMessage::new()
+                            .text(why)
+                            .ephemeral(true),
+                    ),
+                )
+                .await?;
+            continue;
+        }
+        let after = status_now(ctx).await?;
+        let message = if done || !playing(&after) {
+            serenity::CreateInteractionResponseMessage::new()
+                .embed(
+                    serenity::CreateEmbed::new()
+                        .title("Stopped")
+                        .description(format!("{title}\nStopped by <@{}>.", press.user.id)),
+                )
+                .components(Vec::new())
+                .allowed_mentions(serenity::CreateAllowedMentions::new())
+        } else {
+            let (embed, buttons) = view(&after);
+            serenity::CreateInteractionResponseMessage::new()
+                .embed(embed)
+                .components(buttons)
+        };
+        press
+            .create_response(
+                ctx,
+                serenity::CreateInteractionResponse::UpdateMessage(message),
+            )
+            .await?;
+        if done || !playing(&after) {
+            return Ok(());
+        }
+    }
+    handle
+        .edit(ctx, poise::CreateReply::default().components(Vec::new()))
+        .await?;
+    Ok(())
+}
+
+fn playing(status: &Status) -> bool {
+    matches!(
+        status.state,
+        PlaybackState::Playing | PlaybackState::Paused | PlaybackState::Buffering
+    )
+}
+
+async fn status_now(ctx: Context<'_>) -> Result<Status, Error> {
+    match ask(ctx, Order::Status).await? {
+        Reply::Status(status) => Ok(status),
+        _ => bail_user!("{}", text::UNEXPECTED),
+    }
+}
+
+/// `▬▬▬▬🔘▬▬▬▬ 0:12:03 / 1:45:00`, or just the time when the length is unknown.
+fn progress_bar(position_ms: u64, duration_ms: Option<u64>) -> String {
+    match duration_ms.filter(|&d| d > 0) {
+        Some(d) => {
+            let at = position_ms.min(d);
+            let filled = at.saturating_mul(BAR_WIDTH) / d;
+            let mut bar = String::new();
+            for i in 0..BAR_WIDTH {
+                bar.push(if i == filled { '🔘' } else { '▬' });
+            }
+            if filled >= BAR_WIDTH {
+                bar.push('🔘');
+            }
+            format!("{bar} {} / {}", clock(at), clock(d))
+        }
+        None => clock(position_ms),
+    }
+}
+
+/// Where to offer resuming: Plex's Continue Watching position, unless it is at the very start
+/// or past the point Plex counts as watched.
+fn resumable(d: &PlexDetails) -> Option<u64> {
+    let offset = d.view_offset_ms.filter(|&o| o >= 1000)?;
+    match d.duration_ms {
+        Some(len) if offset.saturating_mul(100) >= len.saturating_mul(RESUME_UNTIL_PERCENT) => None,
+        _ => Some(offset),
+    }
+}
+
+/// "Heat (1995)", "The Office · S2E4 · The Fire".
+fn shown_title(d: &PlexDetails) -> String {
+    let title = d.title.replace(['*', '`'], "");
+    match (&d.grandparent_title, d.year) {
+        (Some(show), _) => format!("{} · {title}", show.replace(['*', '`'], "")),
+        (None, Some(year)) => format!("{title} ({year})"),
+        (None, None) => title,
+    }
+}
+
+/// A rating key as typed or picked from autocomplete.
+fn item_key(item: &str) -> Result<String, Error> {
+    let key = item.trim();
+    if !lounge_ipc::plex::key_fits(key) || !key.bytes().all(|b| b.is_ascii_digit()) {
+        bail_user!("{}", text::NOT_AN_ITEM);
+    }
+    Ok(key.to_owned())
 }
 
 fn valid_query(query: &str) -> Result<String, Error> {
@@ -354,6 +634,48 @@ mod tests {
         let mut season = item("season", "Season 2");
         season.parent_title = Some("The Office".into());
         assert_eq!(name(&season), "The Office · **Season 2**");
+    }
+
+    fn details(offset: Option<u64>, duration: Option<u64>) -> PlexDetails {
+        PlexDetails {
+            rating_key: "1".into(),
+            kind: "movie".into(),
+            title: "Heat".into(),
+            year: Some(1995),
+            summary: None,
+            duration_ms: duration,
+            view_offset_ms: offset,
+            parent_title: None,
+            grandparent_title: None,
+            parts: Vec::new(),
+            has_poster: false,
+        }
+    }
+
+    #[test]
+    fn resume_is_offered_between_the_start_and_watched() {
+        assert_eq!(
+            resumable(&details(Some(3_723_000), Some(10_000_000))),
+            Some(3_723_000)
+        );
+        assert_eq!(resumable(&details(None, Some(10_000_000))), None);
+        assert_eq!(resumable(&details(Some(500), Some(10_000_000))), None);
+        assert_eq!(resumable(&details(Some(9_500_000), Some(10_000_000))), None);
+        assert_eq!(resumable(&details(Some(60_000), None)), Some(60_000));
+        assert_eq!(shown_title(&details(None, None)), "Heat (1995)");
+    }
+
+    #[test]
+    fn the_progress_bar_marks_the_position() {
+        assert_eq!(
+            progress_bar(0, Some(100_000)),
+            format!("🔘{} 0:00 / 1:40", "▬".repeat(19))
+        );
+        let half = progress_bar(50_000, Some(100_000));
+        assert!(half.starts_with(&format!("{}🔘", "▬".repeat(10))), "{half}");
+        let end = progress_bar(200_000, Some(100_000));
+        assert!(end.ends_with("🔘 1:40 / 1:40"), "{end}");
+        assert_eq!(progress_bar(61_000, None), "1:01");
     }
 
     #[test]

@@ -39,6 +39,9 @@ mod text {
     pub const BOT_OUTDATED: &str = "it speaks a newer protocol version than the bot: update \
         the bot to the streamer's release; I retry by myself.";
     pub const REFUSED_OTHER: &str = "its log says why. I retry by myself.";
+    pub const ELSEWHERE: &str = "The streamer is busy streaming somewhere else (another server \
+        or a call); only the people watching there can control it.";
+    pub const NOT_IN_GUILD: &str = "Streams happen in a server's voice channel.";
 }
 
 /// Streaming from lounge-streamer, the companion daemon
@@ -63,20 +66,18 @@ pub async fn start(
     #[channel_types("Voice", "Stage")]
     channel: Option<serenity::GuildChannel>,
 ) -> Result<(), Error> {
-    let Some(guild_id) = ctx.guild_id() else {
-        bail_user!("Streams happen in a server's voice channel.");
-    };
     let source = playable(&source)?;
-    let channel_id = match channel {
-        Some(c) => c.id,
-        None => match caller_voice_channel(ctx, guild_id) {
-            Some(id) => id,
-            None => {
-                bail_user!("Join a voice channel first, or pick one with the `channel` option.")
-            }
+    let (guild_id, channel_id) = target_channel(ctx, channel.as_ref()).await?;
+    play_in(
+        ctx,
+        Some(guild_id.get()),
+        channel_id.get(),
+        Source::Url {
+            url: source.to_owned(),
         },
-    };
-    play_in(ctx, Some(guild_id.get()), channel_id.get(), source).await?;
+        0,
+    )
+    .await?;
     lounge_kit::say(
         ctx,
         format!(
@@ -106,7 +107,16 @@ pub async fn call(
         );
     };
     let source = playable(&source)?;
-    play_in(ctx, None, channel_id, source).await?;
+    play_in(
+        ctx,
+        None,
+        channel_id,
+        Source::Url {
+            url: source.to_owned(),
+        },
+        0,
+    )
+    .await?;
     lounge_kit::say(
         ctx,
         format!(
@@ -136,13 +146,132 @@ fn playable(source: &str) -> Result<&str, Error> {
     Ok(source)
 }
 
-/// Joins `channel_id` (in `guild_id`, or a DM call) and plays `source` there; leaves again if
-/// the source can't play and the account wasn't in voice before.
-async fn play_in(
+/// Where a member's start order streams: the channel they named (which they must be able to
+/// see and connect to) or the one they are in. Refused while the streamer is busy in another
+/// server or call, or in this server for members who may not control that stream.
+pub(crate) async fn target_channel(
+    ctx: Context<'_>,
+    channel: Option<&serenity::GuildChannel>,
+) -> Result<(serenity::GuildId, serenity::ChannelId), Error> {
+    let Some(guild_id) = ctx.guild_id() else {
+        bail_user!("{}", text::NOT_IN_GUILD);
+    };
+    let channel_id = match channel {
+        Some(c) => {
+            if c.guild_id != guild_id {
+                bail_user!("Pick a voice channel in this server.");
+            }
+            let member = ctx.author_member().await;
+            let may_connect = member.as_deref().is_some_and(|m| {
+                ctx.guild().is_some_and(|g| {
+                    let p = g.user_permissions_in(c, m);
+                    p.view_channel() && p.connect()
+                })
+            });
+            if !may_connect {
+                bail_user!(
+                    "You can't connect to <#{}>, so I won't stream there for you: pick a \
+                     channel you can join.",
+                    c.id
+                );
+            }
+            c.id
+        }
+        None => match caller_voice_channel(ctx, guild_id) {
+            Some(id) => id,
+            None => {
+                bail_user!("Join a voice channel first, or pick one with the `channel` option.")
+            }
+        },
+    };
+    // Starting anew replaces whatever plays: the same say as pausing or stopping it.
+    if let Some(status) = current_status(ctx).await? {
+        let busy = !matches!(status.state, PlaybackState::Disconnected);
+        if busy && status.guild_id != Some(guild_id.get()) {
+            bail_user!("{}", text::ELSEWHERE);
+        }
+        if busy && status.channel_id != Some(channel_id.get()) {
+            may_control(ctx, &status).await?;
+        }
+    }
+    Ok((guild_id, channel_id))
+}
+
+/// The streamer's state now, or `None` when it can't be asked (the order that follows then
+/// explains why).
+async fn current_status(ctx: Context<'_>) -> Result<Option<Status>, Error> {
+    let Some(link) = ctx.data().state.get::<Link>() else {
+        return Ok(None);
+    };
+    if !link.snapshot().state.is_connected() {
+        return Ok(None);
+    }
+    Ok(link.status(STATUS_TIMEOUT).await.ok())
+}
+
+/// Refuses unless the member may control the stream described by `status`: it plays in this
+/// server, and they are in its voice channel or may manage channels (bot owners always may).
+async fn may_control(ctx: Context<'_>, status: &Status) -> Result<(), Error> {
+    let manages = match ctx.author_member().await {
+        Some(member) => ctx.guild().is_some_and(|g| {
+            let p = g.member_permissions(&member);
+            p.administrator() || p.manage_channels()
+        }),
+        None => false,
+    };
+    control_allowed(ctx, status, ctx.author().id, manages).map_err(lounge_kit::user_error)
+}
+
+/// [`may_control`] for anyone (a button press): `manages` is whether they may manage
+/// channels here. The refusal is the sentence to show them.
+pub(crate) fn control_allowed(
+    ctx: Context<'_>,
+    status: &Status,
+    user: serenity::UserId,
+    manages: bool,
+) -> Result<(), String> {
+    if lounge_kit::policy::is_owner(ctx, user) {
+        return Ok(());
+    }
+    let Some(guild_id) = ctx.guild_id() else {
+        return Err(text::NOT_IN_GUILD.to_owned());
+    };
+    if status.guild_id != Some(guild_id.get()) {
+        return Err(text::ELSEWHERE.to_owned());
+    }
+    let Some(channel) = status.channel_id else {
+        return Ok(());
+    };
+    if manages
+        || voice_channel_of(ctx, guild_id, user).map(serenity::ChannelId::get) == Some(channel)
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "Join <#{channel}> to control the stream there (or ask someone who can manage channels)."
+    ))
+}
+
+/// Checks, for a pause, resume, seek or stop, that the member may control what plays.
+pub(crate) async fn check_control(ctx: Context<'_>) -> Result<(), Error> {
+    match current_status(ctx).await? {
+        Some(status) if status.state != PlaybackState::Disconnected => {
+            may_control(ctx, &status).await
+        }
+        // Nothing to control: the order itself says so.
+        _ => Ok(()),
+    }
+}
+
+/// Joins `channel_id` (in `guild_id`, or a DM call) and plays `source` there from
+/// `start_offset_ms`; leaves again if the source can't play and the account wasn't in voice
+/// before.
+pub(crate) async fn play_in(
     ctx: Context<'_>,
     guild_id: Option<u64>,
     channel_id: u64,
-    source: &str,
+    source: Source,
+    start_offset_ms: u64,
 ) -> Result<(), Error> {
     // Logging in, the voice handshake and DAVE take a few seconds: answer within Discord's
     // three-second window first.
@@ -166,10 +295,8 @@ async fn play_in(
     let played = order(
         ctx,
         Order::Play {
-            source: Source::Url {
-                url: source.to_owned(),
-            },
-            start_offset_ms: 0,
+            source,
+            start_offset_ms,
         },
     )
     .await;
@@ -186,6 +313,7 @@ async fn play_in(
 /// Pause the stream
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
+    check_control(ctx).await?;
     order(ctx, Order::Pause).await?;
     lounge_kit::say(ctx, "Paused. `/stream resume` carries on.").await?;
     Ok(())
@@ -194,6 +322,7 @@ pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
 /// Resume a paused stream
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn resume(ctx: Context<'_>) -> Result<(), Error> {
+    check_control(ctx).await?;
     order(ctx, Order::Resume).await?;
     lounge_kit::say(ctx, "Resumed.").await?;
     Ok(())
@@ -209,6 +338,7 @@ pub async fn seek(
         Ok(to) => to,
         Err(why) => bail_user!("{why}"),
     };
+    check_control(ctx).await?;
     order(
         ctx,
         Order::Seek {
@@ -231,8 +361,9 @@ pub async fn seek(
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn stop(ctx: Context<'_>) -> Result<(), Error> {
     let Some(guild_id) = ctx.guild_id() else {
-        bail_user!("Streams happen in a server's voice channel.");
+        bail_user!("{}", text::NOT_IN_GUILD);
     };
+    check_control(ctx).await?;
     order(
         ctx,
         Order::LeaveVoice {
@@ -315,10 +446,18 @@ fn caller_voice_channel(
     ctx: Context<'_>,
     guild_id: serenity::GuildId,
 ) -> Option<serenity::ChannelId> {
+    voice_channel_of(ctx, guild_id, ctx.author().id)
+}
+
+fn voice_channel_of(
+    ctx: Context<'_>,
+    guild_id: serenity::GuildId,
+    user: serenity::UserId,
+) -> Option<serenity::ChannelId> {
     let guild = ctx.cache().guild(guild_id)?;
     guild
         .voice_states
-        .get(&ctx.author().id)
+        .get(&user)
         .and_then(|state| state.channel_id)
 }
 
