@@ -98,6 +98,8 @@ impl PlexDetails {
         fit_opt(&mut self.summary, MAX_SUMMARY);
         fit_opt(&mut self.parent_title, MAX_TITLE);
         fit_opt(&mut self.grandparent_title, MAX_TITLE);
+        // A cut key names nothing: one that doesn't fit is dropped.
+        self.parent_rating_key = self.parent_rating_key.take().filter(|k| key_fits(k));
         self.parts.truncate(MAX_PARTS);
         self.parts.iter_mut().for_each(PlexPart::fit);
     }

@@ -216,6 +216,12 @@ pub struct PlexDetails {
     pub parent_title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grandparent_title: Option<String>,
+    /// An episode's season (its parent), to find the next episode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_rating_key: Option<String>,
+    /// An episode's number in its season.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
     /// The media files of its versions.
     pub parts: Vec<PlexPart>,
     /// Whether it has a poster to ask for with `plex_poster`.
@@ -255,6 +261,10 @@ pub struct Status {
     pub position_ms: u64,
     pub duration_ms: Option<u64>,
     pub quality: Quality,
+    /// The Discord account that streams, once logged in: it sits in the voice channel too, and
+    /// is no viewer when members vote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -145,6 +145,8 @@ fn plex_answers() {
             view_offset_ms: Some(60_000),
             parent_title: None,
             grandparent_title: None,
+            parent_rating_key: None,
+            index: None,
             parts: vec![PlexPart {
                 available: true,
                 container: Some("mkv".into()),
@@ -210,6 +212,8 @@ fn largest_details() -> PlexDetails {
         view_offset_ms: Some(u64::MAX),
         parent_title: Some(worst(10 * MAX_TITLE)),
         grandparent_title: Some(worst(10 * MAX_TITLE)),
+        parent_rating_key: Some("9".repeat(10 * MAX_KEY)),
+        index: Some(u32::MAX),
         parts: vec![part; 100],
         has_poster: true,
     };

@@ -80,6 +80,7 @@ pub fn status(state: PlaybackState, position_ms: u64) -> Status {
         position_ms,
         duration_ms: None,
         quality: Quality::Auto,
+        account_id: None,
     }
 }
 

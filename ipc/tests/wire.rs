@@ -162,6 +162,7 @@ fn status() -> Status {
         position_ms: 1500,
         duration_ms: Some(60_000),
         quality: Quality::Auto,
+        account_id: None,
     }
 }
 
@@ -204,6 +205,7 @@ fn idle_status_uses_nulls() {
             position_ms: 0,
             duration_ms: None,
             quality: Quality::P480,
+            account_id: None,
         }),
         r#"{"result":"status","state":"disconnected","guild_id":null,"channel_id":null,"source":null,"position_ms":0,"duration_ms":null,"quality":"480p"}"#,
     );

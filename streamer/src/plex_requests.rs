@@ -304,6 +304,8 @@ fn details(m: Metadata) -> PlexDetails {
         view_offset_ms: m.view_offset,
         parent_title: m.parent_title,
         grandparent_title: m.grandparent_title,
+        parent_rating_key: m.parent_rating_key,
+        index: m.index,
         parts,
         has_poster,
     }

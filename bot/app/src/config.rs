@@ -35,6 +35,8 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub streamer: StreamerConfig,
+    #[serde(default)]
+    pub plex: PlexConfig,
     pub games: GamesConfig,
     pub metrics: MetricsConfig,
 }
@@ -136,6 +138,20 @@ impl Default for MetricsConfig {
             listen: DEFAULT_METRICS_LISTEN,
             allow_remote: false,
         }
+    }
+}
+
+/// The watch party's Plex settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlexConfig {
+    /// When an episode ends and the queue is empty, play the next episode of its season.
+    pub autoplay: bool,
+}
+
+impl Default for PlexConfig {
+    fn default() -> Self {
+        Self { autoplay: true }
     }
 }
 
@@ -355,7 +371,11 @@ impl Loaded {
                 })?
             }
         };
-        Ok(Some(StreamerSettings { socket, secret }))
+        Ok(Some(StreamerSettings {
+            socket,
+            secret,
+            autoplay: self.config.plex.autoplay,
+        }))
     }
 
     /// The sections modules read at start-up (see `lounge_kit::Start::config`), each as its

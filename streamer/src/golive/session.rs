@@ -67,6 +67,7 @@ impl Session {
             position_ms: 0,
             duration_ms: None,
             quality: Quality::Auto,
+            account_id: None,
         }));
         let (orders, order_rx) = mpsc::unbounded_channel();
         let (ended_tx, ended_rx) = mpsc::unbounded_channel();
@@ -273,6 +274,7 @@ impl Actor {
                 position_ms: status.position_ms,
                 duration_ms: self.playback.as_ref().and_then(|p| p.duration_ms),
                 quality: self.playback.as_ref().map_or(self.quality, |p| p.quality),
+                account_id: self.gateway.as_ref().map(|(g, _)| g.user_id()),
             };
             changed
         };

@@ -80,10 +80,6 @@ impl GoLiveStreamer {
         Self { dir }
     }
 
-    pub(crate) fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-
     pub(crate) fn media(&self) -> PathBuf {
         self.dir.path().join("media")
     }

@@ -93,23 +93,35 @@ fn button(h: &Harness, suffix: &str) -> (u64, String) {
     panic!("no `{suffix}` button in the channel");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plex_play_streams_the_item_reports_progress_and_resumes() {
+/// Everything a Plex Go Live test runs against; dropped in reverse order.
+struct Party {
+    h: Harness,
+    voice: FakeVoiceServer,
+    plex: FakePlex,
+    setup: GoLiveStreamer,
+    streamer: lounge_tests::bin::Running,
+    _media: tempfile::TempDir,
+    env: Vec<(&'static str, String)>,
+}
+
+/// The fakes, the bot and a streamer linked to the fake Plex, whose first generated items
+/// serve a clip of `clip_seconds`; the member is in the voice channel.
+async fn plex_setup(clip_seconds: u32, resume_offset_ms: Option<u64>) -> Party {
     let media = tempfile::tempdir().expect("temp dir");
-    let video = clip(media.path(), "part.mp4", CLIP_SECONDS);
+    let video = clip(media.path(), "part.mp4", clip_seconds);
     let plex = FakePlex::start_with(Options {
         generated_items: 3,
         video: Some(video),
-        video_duration_ms: Some(u64::from(CLIP_SECONDS) * 1000),
-        resume_offset_ms: Some(RESUME_AT_MS),
+        video_duration_ms: Some(u64::from(clip_seconds) * 1000),
+        resume_offset_ms,
         ..Options::default()
     })
     .await;
     let voice = FakeVoiceServer::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let env = bot_env(dir.path());
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let h = Harness::start_with_env(TestDb::sqlite(), &env).await;
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let h = Harness::start_with_env(TestDb::sqlite(), &pairs).await;
     h.fake.set_voice_endpoint(&voice.endpoint());
     let token_file = dir.path().join("plex-token");
     let extra = format!(
@@ -129,10 +141,31 @@ async fn plex_play_streams_the_item_reports_progress_and_resumes() {
             .expect("chmod 600");
     }
     let streamer = setup.start(&h).await;
-    assert!(setup.dir().exists());
     h.fake
         .member_voice(GUILD_ID, Some(VOICE_CHANNEL_ID), MEMBER_ID);
+    Party {
+        h,
+        voice,
+        plex,
+        setup,
+        streamer,
+        _media: media,
+        env,
+    }
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plex_play_streams_the_item_reports_progress_and_resumes() {
+    // Named, not `..`: the streamer's directory and the clip must outlive the test.
+    let Party {
+        h,
+        voice,
+        plex,
+        streamer,
+        setup: _setup,
+        _media,
+        env: _,
+    } = plex_setup(CLIP_SECONDS, Some(RESUME_AT_MS)).await;
     // Bad input first: not a key, and a key Plex doesn't have.
     let typo = plex_cmd(
         &h,
@@ -252,6 +285,140 @@ async fn plex_play_streams_the_item_reports_progress_and_resumes() {
         !plex.scrobbles().contains(&resume_key),
         "stopped early: not watched"
     );
+    assert_eq!(voice.violations(), Vec::<String>::new());
+    h.fake.assert_no_violations();
+    plex.assert_no_violations();
+    drop(streamer);
+    h.finish().await;
+}
+
+/// The first report for `key` that arrived after `skip` reports.
+async fn playing_after(plex: &FakePlex, skip: usize, key: u64, what: &str) -> TimelineReport {
+    let key = key.to_string();
+    let reports = wait_timelines(plex, what, |r| {
+        r.iter()
+            .skip(skip)
+            .any(|t| t.rating_key == key && t.state == "playing")
+    })
+    .await;
+    reports
+        .into_iter()
+        .skip(skip)
+        .find(|t| t.rating_key == key && t.state == "playing")
+        .expect("found above")
+}
+
+/// The watch party: a queue that starts when nothing plays, votes that pick what plays
+/// next, the next entry playing when one finishes, a skip by whoever asked for it, and a
+/// queue and position that survive restarting the bot and then the streamer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watch_party_queue_votes_skips_and_survives_restarts() {
+    let Party {
+        mut h,
+        voice,
+        plex,
+        setup,
+        streamer,
+        _media,
+        env,
+    } = plex_setup(12, None).await;
+    let (first, second, third) = (GENERATED_BASE, GENERATED_BASE + 1, GENERATED_BASE + 2);
+    let queue = |sub: &str, options: Value| json!([{"type": 1, "name": sub, "options": options}]);
+
+    // Nothing plays and the member is in voice: the first entry starts at once.
+    let started = plex_cmd(&h, MEMBER_ID, "queue", queue("add", json!([item(first)]))).await;
+    assert!(started.text().contains("Playing **"), "{}", started.text());
+    playing_after(&plex, 0, first, "the first entry").await;
+    for (key, at) in [(second, "#1"), (third, "#2")] {
+        let added = plex_cmd(&h, MEMBER_ID, "queue", queue("add", json!([item(key)]))).await;
+        assert!(added.text().contains(at), "{}", added.text());
+    }
+    // A vote puts the third before the second.
+    let entry = |n: i64| json!([{"type": 4, "name": "entry", "value": n}]);
+    let voted = plex_cmd(&h, MEMBER_ID, "vote", entry(2)).await;
+    assert!(voted.text().contains("1 vote"), "{}", voted.text());
+    let again = plex_cmd(&h, MEMBER_ID, "vote", entry(2)).await;
+    assert!(again.text().contains("already voted"), "{}", again.text());
+    let listed = plex_cmd(&h, MEMBER_ID, "queue", queue("list", json!([]))).await;
+    assert!(
+        listed.text().contains("#1") && listed.text().contains("1 vote"),
+        "{}",
+        listed.text()
+    );
+    crate::util::assert_pings_nobody(&listed);
+
+    // Someone not watching may not vote or skip.
+    h.fake.member_voice(GUILD_ID, None, MEMBER_ID);
+    for (sub, options) in [("skip", json!([])), ("vote", entry(1))] {
+        let outside = plex_cmd(&h, MEMBER_ID, sub, options).await;
+        assert!(
+            outside.text().contains("Join <#"),
+            "{sub}: {}",
+            outside.text()
+        );
+    }
+    h.fake
+        .member_voice(GUILD_ID, Some(VOICE_CHANNEL_ID), MEMBER_ID);
+
+    // The first plays to its end; the voted entry follows by itself.
+    let before = plex.timelines().len();
+    playing_after(
+        &plex,
+        before,
+        third,
+        "the voted entry after the first finished",
+    )
+    .await;
+
+    // The member asked for it, so their skip is at once: the second entry plays.
+    let before = plex.timelines().len();
+    let skipped = plex_cmd(&h, MEMBER_ID, "skip", json!([])).await;
+    assert!(skipped.text().contains("Skipped"), "{}", skipped.text());
+    playing_after(&plex, before, second, "the entry after the skip").await;
+    let third_key = third.to_string();
+    assert!(
+        plex.timelines()
+            .iter()
+            .any(|t| t.rating_key == third_key && t.state == "stopped"),
+        "the skipped item was reported stopped"
+    );
+    let added = plex_cmd(&h, MEMBER_ID, "queue", queue("add", json!([item(first)]))).await;
+    assert!(added.text().contains("#1"), "{}", added.text());
+
+    // The bot restarts: the streamer plays on and the queue is still there.
+    let identifies = h.fake.identify_count();
+    h.bot.terminate(ORDER_TIMEOUT).await;
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut cmd = crate::util::lounge_command(&h.fake, &h.db, Some(lounge_tests::discord::TOKEN));
+    cmd.envs(pairs.iter().copied());
+    h.bot = lounge_tests::bin::Running::spawn(cmd);
+    h.fake
+        .wait_until("the bot back", ORDER_TIMEOUT, |f| {
+            (f.identify_count() > identifies).then_some(())
+        })
+        .await;
+    let listed = plex_cmd(&h, MEMBER_ID, "queue", queue("list", json!([]))).await;
+    assert!(listed.text().contains("#1"), "{}", listed.text());
+
+    // The streamer restarts: the bot sends it back into the channel with the same item, from
+    // about where it was.
+    let second_key = second.to_string();
+    let last_time = plex
+        .timelines()
+        .iter()
+        .filter(|t| t.rating_key == second_key)
+        .map(|t| t.time)
+        .max()
+        .unwrap_or(0);
+    drop(streamer);
+    let before = plex.timelines().len();
+    let streamer = setup.start(&h).await;
+    let resumed = playing_after(&plex, before, second, "the item resumed after the restart").await;
+    assert!(
+        resumed.time + 11_000 >= last_time,
+        "resumed from its recorded position (recorded every 10 s): {resumed:?}, last {last_time}"
+    );
+    assert_eq!(h.fake.user_voice_channel(GUILD_ID), Some(VOICE_CHANNEL_ID));
     assert_eq!(voice.violations(), Vec::<String>::new());
     h.fake.assert_no_violations();
     plex.assert_no_violations();

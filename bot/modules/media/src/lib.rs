@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod link;
+mod party;
 mod plex;
 mod stream;
 
@@ -22,7 +23,16 @@ pub const STREAM: Module = Module::new(
 )]
 fn start(start: &mut Start<'_>) -> Result<(), Error> {
     if let Some(settings) = start.state.get::<StreamerSettings>().cloned() {
-        start.provide(link::Link::spawn(settings));
+        let link = link::Link::spawn(settings.clone());
+        let party = party::spawn(
+            start.store.clone(),
+            link.clone(),
+            settings.autoplay,
+            start.stop.clone(),
+        );
+        start.spawn("the watch party", party);
+        start.provide(link);
+        start.provide(party::Party::default());
     } else {
         tracing::info!(
             "no streamer configured (streamer.secret unset or streamer.enabled = false)"

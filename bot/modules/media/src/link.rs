@@ -40,16 +40,30 @@ impl Snapshot {
 pub struct StreamerSettings {
     pub socket: std::path::PathBuf,
     pub secret: lounge_ipc::Secret,
+    /// `plex.autoplay`: the next episode follows when the queue is empty.
+    pub autoplay: bool,
 }
 
 /// The longest any order may take before the bot gives up on an answer.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(40);
 
-/// The running link. Dropping it closes the connection and stops reconnecting.
+/// The running link; clones share it (the commands and the watch party's task). Dropping the
+/// last clone closes the connection and stops reconnecting.
+#[derive(Clone)]
 pub struct Link {
-    client: Client,
+    client: Arc<Client>,
     snapshot: Arc<Mutex<Snapshot>>,
-    watcher: JoinHandle<()>,
+    // Held for its Drop.
+    _watcher: Arc<Watcher>,
+}
+
+/// Stops the state watcher with the last clone of the link.
+struct Watcher(JoinHandle<()>);
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Link {
@@ -69,9 +83,9 @@ impl Link {
         }));
         let watcher = tokio::spawn(watch_state(state, Arc::clone(&snapshot)));
         Self {
-            client,
+            client: Arc::new(client),
             snapshot,
-            watcher,
+            _watcher: Arc::new(Watcher(watcher)),
         }
     }
 
@@ -80,6 +94,16 @@ impl Link {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Events the streamer pushes (playback ended, state changes).
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<lounge_ipc::to_bot::Event> {
+        self.client.events()
+    }
+
+    /// The connection state, updated on every change.
+    pub fn state(&self) -> watch::Receiver<ConnectionState> {
+        self.client.state()
     }
 
     /// Sends one order and waits for its answer (at most [`REQUEST_TIMEOUT`]).
@@ -99,12 +123,6 @@ impl Link {
             }),
             Ok(Err(e)) => Err(e),
         }
-    }
-}
-
-impl Drop for Link {
-    fn drop(&mut self) {
-        self.watcher.abort();
     }
 }
 

@@ -10,6 +10,7 @@ use lounge_ipc::to_streamer::{Command as Order, PlexList, PlexSort, Source};
 use poise::serenity_prelude as serenity;
 
 use crate::link::Link;
+use crate::party::{queue, skip, vote};
 use crate::stream::{ask, control_allowed, play_in, target_channel};
 use lounge_kit::reply::Text as _;
 use lounge_kit::{Context, Error, bail_user};
@@ -39,7 +40,17 @@ const BAR_WIDTH: u64 = 20;
 #[poise::command(
     slash_command,
     prefix_command,
-    subcommands("search", "libraries", "browse", "info", "play", "nowplaying"),
+    subcommands(
+        "search",
+        "libraries",
+        "browse",
+        "info",
+        "play",
+        "nowplaying",
+        "queue",
+        "skip",
+        "vote"
+    ),
     subcommand_required
 )]
 pub async fn plex(_: Context<'_>) -> Result<(), Error> {
@@ -182,16 +193,7 @@ pub async fn play(
     let key = item_key(&item)?;
     let (guild_id, channel_id) = target_channel(ctx, channel.as_ref()).await?;
     ctx.defer().await?;
-    let Reply::PlexMetadata(details) = ask(
-        ctx,
-        Order::PlexMetadata {
-            rating_key: key.clone(),
-        },
-    )
-    .await?
-    else {
-        bail_user!("{}", text::UNEXPECTED);
-    };
+    let details = details(ctx, &key).await?;
     let title = shown_title(&details);
     let mut start_ms = 0;
     if let Some(offset) = resumable(&details) {
@@ -222,10 +224,24 @@ pub async fn play(
         ctx,
         Some(guild_id.get()),
         channel_id.get(),
-        Source::Plex { rating_key: key },
+        Source::Plex {
+            rating_key: key.clone(),
+        },
         start_ms,
     )
     .await?;
+    // What plays now, for the queue that follows it and a resume after a restart.
+    ctx.data()
+        .store
+        .set_now_playing(&lounge_store::NowPlaying {
+            guild_id: guild_id.get(),
+            channel_id: channel_id.get(),
+            rating_key: key,
+            title: title.clone(),
+            requested_by: ctx.author().id.get(),
+            position_ms: i64::try_from(start_ms).unwrap_or(0),
+        })
+        .await?;
     let from = if start_ms > 0 {
         format!("from {}", clock(start_ms))
     } else {
@@ -428,8 +444,23 @@ fn resumable(d: &PlexDetails) -> Option<u64> {
     }
 }
 
+/// One item's details from the streamer.
+pub(crate) async fn details(ctx: Context<'_>, key: &str) -> Result<PlexDetails, Error> {
+    match ask(
+        ctx,
+        Order::PlexMetadata {
+            rating_key: key.to_owned(),
+        },
+    )
+    .await?
+    {
+        Reply::PlexMetadata(details) => Ok(details),
+        _ => bail_user!("{}", text::UNEXPECTED),
+    }
+}
+
 /// "Heat (1995)", "The Office · S2E4 · The Fire".
-fn shown_title(d: &PlexDetails) -> String {
+pub(crate) fn shown_title(d: &PlexDetails) -> String {
     let title = d.title.replace(['*', '`'], "");
     match (&d.grandparent_title, d.year) {
         (Some(show), _) => format!("{} · {title}", show.replace(['*', '`'], "")),
@@ -439,7 +470,7 @@ fn shown_title(d: &PlexDetails) -> String {
 }
 
 /// A rating key as typed or picked from autocomplete.
-fn item_key(item: &str) -> Result<String, Error> {
+pub(crate) fn item_key(item: &str) -> Result<String, Error> {
     let key = item.trim();
     if !lounge_ipc::plex::key_fits(key) || !key.bytes().all(|b| b.is_ascii_digit()) {
         bail_user!("{}", text::NOT_AN_ITEM);
@@ -572,7 +603,7 @@ fn clock(ms: u64) -> String {
 
 /// Titles matching what the member typed, from a Plex search; the value is the rating key.
 /// Quiet (no choices) when the streamer is away or slow: autocomplete can't show an error.
-async fn autocomplete_item(
+pub(crate) async fn autocomplete_item(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
@@ -647,6 +678,8 @@ mod tests {
             view_offset_ms: offset,
             parent_title: None,
             grandparent_title: None,
+            parent_rating_key: None,
+            index: None,
             parts: Vec::new(),
             has_poster: false,
         }

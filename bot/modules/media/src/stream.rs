@@ -23,6 +23,8 @@ pub(crate) fn commands() -> Vec<Command> {
 /// A slash command must be answered within three seconds; leave room for the reply itself.
 const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
 
+pub(crate) use text::NOT_SET_UP;
+
 /// What users read, in one place.
 mod text {
     pub const NOT_SET_UP: &str = "This bot isn't set up to use a streamer. Whoever runs the bot \
@@ -78,6 +80,8 @@ pub async fn start(
         0,
     )
     .await?;
+    // A file or link replaced whatever the watch party played.
+    ctx.data().store.clear_now_playing(guild_id.get()).await?;
     lounge_kit::say(
         ctx,
         format!(
@@ -199,7 +203,7 @@ pub(crate) async fn target_channel(
 
 /// The streamer's state now, or `None` when it can't be asked (the order that follows then
 /// explains why).
-async fn current_status(ctx: Context<'_>) -> Result<Option<Status>, Error> {
+pub(crate) async fn current_status(ctx: Context<'_>) -> Result<Option<Status>, Error> {
     let Some(link) = ctx.data().state.get::<Link>() else {
         return Ok(None);
     };
@@ -211,15 +215,20 @@ async fn current_status(ctx: Context<'_>) -> Result<Option<Status>, Error> {
 
 /// Refuses unless the member may control the stream described by `status`: it plays in this
 /// server, and they are in its voice channel or may manage channels (bot owners always may).
-async fn may_control(ctx: Context<'_>, status: &Status) -> Result<(), Error> {
-    let manages = match ctx.author_member().await {
+pub(crate) async fn may_control(ctx: Context<'_>, status: &Status) -> Result<(), Error> {
+    let manages = manages_channels(ctx).await;
+    control_allowed(ctx, status, ctx.author().id, manages).map_err(lounge_kit::user_error)
+}
+
+/// Whether the member may manage channels here (administrators may).
+pub(crate) async fn manages_channels(ctx: Context<'_>) -> bool {
+    match ctx.author_member().await {
         Some(member) => ctx.guild().is_some_and(|g| {
             let p = g.member_permissions(&member);
             p.administrator() || p.manage_channels()
         }),
         None => false,
-    };
-    control_allowed(ctx, status, ctx.author().id, manages).map_err(lounge_kit::user_error)
+    }
 }
 
 /// [`may_control`] for anyone (a button press): `manages` is whether they may manage
@@ -371,6 +380,7 @@ pub async fn stop(ctx: Context<'_>) -> Result<(), Error> {
         },
     )
     .await?;
+    ctx.data().store.clear_now_playing(guild_id.get()).await?;
     lounge_kit::say(ctx, "Stopped the stream and left the voice channel.").await?;
     Ok(())
 }
@@ -413,7 +423,7 @@ pub async fn quality(
 }
 
 /// Sends one order; a refusal becomes the streamer's user-facing sentence.
-async fn order(ctx: Context<'_>, command: Order) -> Result<(), Error> {
+pub(crate) async fn order(ctx: Context<'_>, command: Order) -> Result<(), Error> {
     ask(ctx, command).await.map(|_| ())
 }
 
@@ -442,14 +452,14 @@ pub(crate) async fn ask(ctx: Context<'_>, command: Order) -> Result<Reply, Error
 }
 
 /// The caller's current voice channel in this guild, from the gateway cache.
-fn caller_voice_channel(
+pub(crate) fn caller_voice_channel(
     ctx: Context<'_>,
     guild_id: serenity::GuildId,
 ) -> Option<serenity::ChannelId> {
     voice_channel_of(ctx, guild_id, ctx.author().id)
 }
 
-fn voice_channel_of(
+pub(crate) fn voice_channel_of(
     ctx: Context<'_>,
     guild_id: serenity::GuildId,
     user: serenity::UserId,
