@@ -41,7 +41,7 @@ async fn main() {
 
     let fake = FakeDiscord::start().await;
     let voice = FakeVoiceServer::start().await;
-    fake.set_voice_endpoint(&voice.endpoint());
+    fake.set_voice_server(&voice);
     let socket = dir.path().join("s.sock");
     let token = dir.path().join("token");
     std::fs::write(&token, STREAMER_USER_TOKEN).expect("token");

@@ -32,10 +32,22 @@ pub struct Recorded {
     /// Path below `/api/v10`, e.g. `/channels/1/messages`.
     pub path: String,
     pub body: Value,
+    /// Files uploaded with it (multipart), in form order.
+    pub files: Vec<UploadedFile>,
     /// Set when the request was refused (bad token, schema violation, unknown route).
     pub status: u16,
     /// The `X-Audit-Log-Reason` header, as sent (percent-encoded).
     pub audit_log_reason: Option<String>,
+}
+
+/// One file of a multipart upload.
+#[derive(Clone, Debug)]
+pub struct UploadedFile {
+    /// `files[0]`, ...
+    pub field: String,
+    pub filename: String,
+    pub content_type: Option<String>,
+    pub data: Vec<u8>,
 }
 
 impl Recorded {
@@ -175,6 +187,9 @@ struct UserState {
     issued: Vec<IssuedVoiceToken>,
     revoked: bool,
     voice_endpoint: String,
+    /// The voice server's call tokens: a call's DAVE group is its channel, which the fake
+    /// voice server can't tell from identify (see [`FakeDiscord::set_voice_server`]).
+    voice_calls: Option<voice::CallTokens>,
     /// Cleared to play a zombie connection: heartbeats go unanswered.
     ack_heartbeats: bool,
     /// When set, `STREAM_CREATE` is answered with `STREAM_DELETE` and this reason.
@@ -303,6 +318,7 @@ impl State {
                 issued: Vec::new(),
                 revoked: false,
                 voice_endpoint,
+                voice_calls: None,
                 stream_refusal: None,
                 ack_heartbeats: true,
             },

@@ -13,12 +13,15 @@ use super::schema::Checker;
 use super::{Recorded, Shared, fixtures};
 
 pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    let app = axum::Router::new().fallback(
-        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-            let shared = shared.clone();
-            async move { handle(&shared, &method, &uri, &headers, &body) }
-        },
-    );
+    let app = axum::Router::new()
+        .fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let shared = shared.clone();
+                async move { handle(&shared, &method, &uri, &headers, &body) }
+            },
+        )
+        // axum's own 2 MB cap would refuse uploads Discord takes; the fake checks Discord's.
+        .layer(axum::extract::DefaultBodyLimit::max(4 * MAX_UPLOAD));
     let _ = axum::serve(listener, app).await;
 }
 
@@ -47,6 +50,22 @@ fn handle(
         return discord_error(StatusCode::NOT_FOUND, 0, "404: Not Found");
     };
     let path = path.to_owned();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let (json_bytes, files) = if content_type.starts_with("multipart/form-data") {
+        match multipart(content_type, body) {
+            Ok(parts) => parts,
+            Err(why) => {
+                shared.violation(format!("{method} {path}: bad multipart body: {why}"));
+                return discord_error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
+            }
+        }
+    } else {
+        (body.to_vec(), Vec::new())
+    };
+    let body = &Bytes::from(json_bytes);
     let body: Value = if body.is_empty() {
         Value::Null
     } else {
@@ -62,10 +81,15 @@ fn handle(
             }
         }
     };
+    if let Err((status, code, why)) = check_files(&body, &files) {
+        shared.violation(format!("{method} {path}: {why}"));
+        return discord_error(status, code, &why);
+    }
     let mut recorded = Recorded {
         method: method.to_string(),
         path: path.clone(),
         body: body.clone(),
+        files: files.clone(),
         status: 200,
         audit_log_reason: headers
             .get("x-audit-log-reason")
@@ -90,6 +114,126 @@ fn handle(
     recorded.status = response.status().as_u16();
     shared.lock().requests.push(recorded);
     response
+}
+
+/// Discord's upload limit for a bot without boosts: 10 MiB for all files of a message.
+const MAX_UPLOAD: usize = 10 * 1024 * 1024;
+
+/// Splits a `multipart/form-data` body into its `payload_json` and its `files[n]` parts.
+fn multipart(
+    content_type: &str,
+    body: &[u8],
+) -> Result<(Vec<u8>, Vec<super::UploadedFile>), String> {
+    let boundary = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"'))
+        .ok_or("no boundary")?;
+    let delimiter = format!("--{boundary}");
+    let mut payload = None;
+    let mut files = Vec::new();
+    let mut rest = body;
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let start = find(rest, delimiter.as_bytes()).ok_or("no first boundary")?;
+    rest = &rest[start + delimiter.len()..];
+    while !rest.starts_with(b"--") {
+        rest = rest
+            .strip_prefix(b"\r\n")
+            .ok_or("a boundary without CRLF")?;
+        let head_end = find(rest, b"\r\n\r\n").ok_or("a part without headers")?;
+        let head = String::from_utf8_lossy(&rest[..head_end]).to_string();
+        rest = &rest[head_end + 4..];
+        let end =
+            find(rest, format!("\r\n{delimiter}").as_bytes()).ok_or("an unterminated part")?;
+        let data = &rest[..end];
+        rest = &rest[end + 2 + delimiter.len()..];
+        let disposition = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+            .unwrap_or_default();
+        let field = |name: &str| {
+            disposition.split(';').find_map(|p| {
+                p.trim()
+                    .strip_prefix(&format!("{name}="))
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
+        };
+        let part_type = head.lines().find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type:")
+                .map(|v| v.trim().to_owned())
+        });
+        match field("name").as_deref() {
+            Some("payload_json") => payload = Some(data.to_vec()),
+            Some(name) if name.starts_with("files[") => files.push(super::UploadedFile {
+                field: name.to_owned(),
+                filename: field("filename").ok_or("a file without a filename")?,
+                content_type: part_type,
+                data: data.to_vec(),
+            }),
+            other => return Err(format!("an unknown form field {other:?}")),
+        }
+    }
+    Ok((payload.unwrap_or_default(), files))
+}
+
+/// What Discord checks of uploads: the size limit, every file named in `attachments` by its
+/// index, and every `attachment://` URL in an embed naming an uploaded file.
+fn check_files(
+    body: &Value,
+    files: &[super::UploadedFile],
+) -> Result<(), (StatusCode, u32, String)> {
+    let total: usize = files.iter().map(|f| f.data.len()).sum();
+    if total > MAX_UPLOAD {
+        return Err((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            40005,
+            format!("Request entity too large ({total} bytes)"),
+        ));
+    }
+    // The message body may sit under `data` (interaction callbacks).
+    let message = body.get("data").filter(|d| d.is_object()).unwrap_or(body);
+    let listed: Vec<(String, String)> = message["attachments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["id"].to_string().trim_matches('"').to_owned(),
+                a["filename"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    for file in files {
+        let index = file
+            .field
+            .trim_start_matches("files[")
+            .trim_end_matches(']');
+        if !listed.iter().any(|(id, _)| id == index) {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                50035,
+                format!("{} is not listed in attachments", file.field),
+            ));
+        }
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.filename.as_str()).collect();
+    for embed in message["embeds"].as_array().into_iter().flatten() {
+        for key in ["image", "thumbnail"] {
+            if let Some(name) = embed[key]["url"]
+                .as_str()
+                .and_then(|u| u.strip_prefix("attachment://"))
+                && !names.contains(&name)
+            {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    50035,
+                    format!("embed {key} attachment://{name} names no uploaded file"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The status of a scripted outage this request falls into, using one of its count up.

@@ -230,6 +230,9 @@ fn voice_state(shared: &Shared, d: &Value) {
                 .user
                 .voice
                 .insert(guild, (channel, session_id.clone()));
+            if let Some(calls) = &state.user.voice_calls {
+                calls.lock().unwrap().insert(token.clone(), channel);
+            }
             state.user.issued.push(IssuedVoiceToken {
                 stream_key: None,
                 server_id: guild.unwrap_or(channel),
@@ -415,6 +418,14 @@ impl FakeDiscord {
     /// Where later `VOICE_SERVER_UPDATE`/`STREAM_SERVER_UPDATE`s point (`host:port`).
     pub fn set_voice_endpoint(&self, endpoint: &str) {
         endpoint.clone_into(&mut self.shared.lock().user.voice_endpoint);
+    }
+
+    /// Points voice at `voice` and tells it which tokens are for calls, so each connection
+    /// gets Discord's DAVE group: the channel id for a call, `rtc_server_id - 1` for a stream.
+    pub fn set_voice_server(&self, voice: &super::voice::FakeVoiceServer) {
+        let mut state = self.shared.lock();
+        voice.endpoint().clone_into(&mut state.user.voice_endpoint);
+        state.user.voice_calls = Some(voice.call_tokens());
     }
 
     /// The user's voice channel in a guild, as the fake sees it.

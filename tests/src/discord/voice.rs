@@ -224,6 +224,28 @@ struct Partial {
     last_seq: Option<u16>,
 }
 
+/// Voice tokens the fake Discord issued for calls, with the call's channel: its DAVE group.
+pub type CallTokens = Arc<Mutex<HashMap<String, u64>>>;
+
+/// One websocket connection's DAVE: a call's own group lives here; a stream's is the shared
+/// `State::dave`, whose viewer decrypts the media.
+#[derive(Default)]
+struct Conn {
+    /// `Some(channel)` once identify named a call token.
+    call: Option<u64>,
+    dave: Mutex<Option<Dave>>,
+}
+
+impl Conn {
+    fn dave<'a>(&'a self, state: &'a State) -> &'a Mutex<Option<Dave>> {
+        if self.call.is_some() {
+            &self.dave
+        } else {
+            &state.dave
+        }
+    }
+}
+
 struct Dave {
     external: TestExternalSender,
     viewer: DaveSession,
@@ -245,6 +267,9 @@ struct State {
     peers: Mutex<std::collections::HashSet<SocketAddr>>,
     dave: Mutex<Option<Dave>>,
     dave_ready: AtomicBool,
+    calls: CallTokens,
+    /// The DAVE groups of call connections whose first transition was executed.
+    call_groups_ready: Mutex<Vec<u64>>,
     /// Drop rate of incoming UDP media, in parts per million.
     loss_ppm: AtomicU32,
     /// Numbered server messages (v8), shared by every connection of the session.
@@ -319,6 +344,8 @@ impl FakeVoiceServer {
             peers: Mutex::default(),
             dave: Mutex::default(),
             dave_ready: AtomicBool::new(false),
+            calls: CallTokens::default(),
+            call_groups_ready: Mutex::new(Vec::new()),
             loss_ppm: AtomicU32::new(0),
             seq: AtomicU64::new(0),
             drops: broadcast::channel(4).0,
@@ -452,6 +479,16 @@ impl FakeVoiceServer {
     pub fn packet_counts(&self) -> (u64, u64, u64) {
         let r = self.state.recorded.lock().unwrap();
         (r.packets, r.dropped, r.lost_frames)
+    }
+
+    /// Where the fake Discord records call tokens ([`crate::discord::FakeDiscord::set_voice_server`]).
+    pub fn call_tokens(&self) -> CallTokens {
+        Arc::clone(&self.state.calls)
+    }
+
+    /// The DAVE groups (channel ids) of calls that joined theirs and executed the transition.
+    pub fn call_groups_ready(&self) -> Vec<u64> {
+        self.state.call_groups_ready.lock().unwrap().clone()
     }
 
     /// The MLS group id the fake uses (for tests that build their own participants).
@@ -630,12 +667,13 @@ async fn connection(stream: TcpStream, state: Arc<State>) {
     if sink.send(hello).await.is_err() {
         return;
     }
+    let mut conn = Conn::default();
     loop {
         let replies = tokio::select! {
             _ = drops.recv() => return,
             incoming = source.next() => match incoming {
-                Some(Ok(Message::Text(text))) => on_text(&state, &text),
-                Some(Ok(Message::Binary(bytes))) => on_binary(&state, &bytes),
+                Some(Ok(Message::Text(text))) => on_text(&state, &mut conn, &text),
+                Some(Ok(Message::Binary(bytes))) => on_binary(&state, &conn, &bytes),
                 Some(Ok(Message::Close(_)) | Err(_)) | None => return,
                 Some(Ok(_)) => Vec::new(),
             },
@@ -656,7 +694,7 @@ fn close(code: u16, reason: &str) -> Message {
     }))
 }
 
-fn on_text(state: &State, text: &str) -> Vec<Message> {
+fn on_text(state: &State, conn: &mut Conn, text: &str) -> Vec<Message> {
     let Ok(v) = serde_json::from_str::<Value>(text) else {
         state.violation(format!("unparsable text frame: {text}"));
         return vec![close(4002, "decode")];
@@ -701,6 +739,7 @@ fn on_text(state: &State, text: &str) -> Vec<Message> {
                 .expected_token
                 .as_ref()
                 .is_none_or(|t| *t == id.token);
+            conn.call = state.calls.lock().unwrap().get(&id.token).copied();
             state.recorded.lock().unwrap().identifies.push(id);
             // A new connection numbers its packets afresh: a frame half-received from the old
             // one is gone, and the first new packet is no gap.
@@ -708,9 +747,10 @@ fn on_text(state: &State, text: &str) -> Vec<Message> {
             if !token_ok {
                 return vec![close(4004, "Authentication failed")];
             }
-            let group = state
-                .options
-                .dave_group_id
+
+            let group = conn
+                .call
+                .or(state.options.dave_group_id)
                 .unwrap_or(server.wrapping_sub(1));
             if state.options.dave_protocol_version > 0 {
                 let external = TestExternalSender::new(group);
@@ -720,7 +760,7 @@ fn on_text(state: &State, text: &str) -> Vec<Message> {
                 viewer
                     .set_external_sender(&external.serialized())
                     .expect("viewer external sender");
-                *state.dave.lock().unwrap() = Some(Dave {
+                *conn.dave(state).lock().unwrap() = Some(Dave {
                     external,
                     viewer,
                     client_user: user,
@@ -785,7 +825,7 @@ fn on_text(state: &State, text: &str) -> Vec<Message> {
                     "dave_protocol_version": state.options.dave_protocol_version,
                 }),
             )];
-            if let Some(dave) = state.dave.lock().unwrap().as_ref() {
+            if let Some(dave) = conn.dave(state).lock().unwrap().as_ref() {
                 out.push(state.numbered(11, &json!({"user_ids": [VIEWER_ID.to_string()]})));
                 out.push(state.binary(25, &dave.external.serialized()));
             }
@@ -831,7 +871,7 @@ fn on_text(state: &State, text: &str) -> Vec<Message> {
         Some(23) => {
             let id = d["transition_id"].as_u64().unwrap_or(0) as u16;
             state.recorded.lock().unwrap().transition_ready.push(id);
-            let mut dave = state.dave.lock().unwrap();
+            let mut dave = conn.dave(state).lock().unwrap();
             if let Some(dave) = dave.as_mut() {
                 match dave.viewer.execute_transition(id) {
                     Ok(true) => {}
@@ -843,7 +883,10 @@ fn on_text(state: &State, text: &str) -> Vec<Message> {
                     }
                 }
             }
-            state.dave_ready.store(true, Ordering::SeqCst);
+            match conn.call {
+                Some(channel) => state.call_groups_ready.lock().unwrap().push(channel),
+                None => state.dave_ready.store(true, Ordering::SeqCst),
+            }
             vec![state.numbered(22, &json!({"transition_id": id}))]
         }
         Some(31) => {
@@ -861,12 +904,12 @@ fn on_text(state: &State, text: &str) -> Vec<Message> {
     }
 }
 
-fn on_binary(state: &State, bytes: &[u8]) -> Vec<Message> {
+fn on_binary(state: &State, conn: &Conn, bytes: &[u8]) -> Vec<Message> {
     let Some((&op, payload)) = bytes.split_first() else {
         state.violation("empty binary frame");
         return Vec::new();
     };
-    let mut guard = state.dave.lock().unwrap();
+    let mut guard = conn.dave(state).lock().unwrap();
     let Some(dave) = guard.as_mut() else {
         state.violation(format!("binary op {op} without DAVE"));
         return Vec::new();

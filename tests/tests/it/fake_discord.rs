@@ -139,3 +139,77 @@ async fn http_get(base: &str, path: &str) -> String {
     stream.read_to_string(&mut out).await.unwrap();
     out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()
 }
+
+/// A multipart message as serenity sends one: `payload_json` and `files[n]`.
+fn multipart(payload: &serde_json::Value, files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "lounge-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"payload_json\"\r\n\
+             Content-Type: application/json\r\n\r\n{payload}\r\n"
+        )
+        .as_bytes(),
+    );
+    for (i, (name, data)) in files.iter().enumerate() {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"files[{i}]\"; \
+                 filename=\"{name}\"\r\nContent-Type: image/png\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Uploads are checked as Discord checks them: each file listed in `attachments`, each
+/// `attachment://` embed image naming an uploaded file, 10 MiB in all.
+#[tokio::test]
+async fn uploads_are_checked_like_discords() {
+    let fake = discord::FakeDiscord::start().await;
+    let url = format!(
+        "{}/api/v10/channels/{}/messages",
+        fake.api_base(),
+        discord::GENERAL_CHANNEL_ID
+    );
+    let post = |content_type: String, body: Vec<u8>| {
+        let url = url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("authorization", format!("Bot {}", fixtures::TOKEN))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let good = serde_json::json!({
+        "embeds": [{"thumbnail": {"url": "attachment://poster.png"}}],
+        "attachments": [{"id": 0, "filename": "poster.png"}],
+    });
+    let (ct, body) = multipart(&good, &[("poster.png", b"png")]);
+    assert_eq!(post(ct, body).await, 200);
+    let recorded = fake.requests().pop().unwrap();
+    assert_eq!(recorded.files.len(), 1);
+    assert_eq!(recorded.files[0].filename, "poster.png");
+    assert_eq!(recorded.files[0].data, b"png");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+
+    let (ct, body) = multipart(&good, &[("other.png", b"png")]);
+    assert_eq!(post(ct, body).await, 400, "the thumbnail names no upload");
+    let unlisted = serde_json::json!({"content": "x"});
+    let (ct, body) = multipart(&unlisted, &[("poster.png", b"png")]);
+    assert_eq!(post(ct, body).await, 400, "a file not in attachments");
+    let big = vec![0u8; 10 * 1024 * 1024 + 1];
+    let (ct, body) = multipart(&good, &[("poster.png", &big)]);
+    assert_eq!(post(ct, body).await, 413, "over 10 MiB");
+    assert_eq!(fake.violations().len(), 3, "{:?}", fake.violations());
+}

@@ -261,7 +261,7 @@ async fn setup(
     let env = bot_env(dir.path());
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let h = Harness::start_with_env(TestDb::sqlite(), &env).await;
-    h.fake.set_voice_endpoint(&voice.endpoint());
+    h.fake.set_voice_server(&voice);
     let setup = GoLiveStreamer::at(dir, &h.fake, opted_in, token);
     clip(&setup.media(), "clip.mp4", seconds);
     let streamer = setup.start(&h).await;
@@ -299,6 +299,14 @@ async fn stream_start_pause_seek_and_stop_reach_discord_end_to_end_encrypted() {
     assert_eq!(h.fake.user_voice_channel(GUILD_ID), Some(VOICE_CHANNEL_ID));
     let streams = h.fake.user_streams();
     assert_eq!(streams.len(), 1, "{streams:?}");
+    // The call's connection joined the call's own DAVE group (its channel id), as the stream's
+    // joined the stream's: a participant outside the group could be dropped from the call.
+    assert_eq!(voice.call_groups_ready(), [VOICE_CHANNEL_ID]);
+    assert!(
+        !streamer.output().contains("could not be processed"),
+        "{}",
+        streamer.output()
+    );
 
     // Only people in the stream's channel (or who manage channels) control it.
     let outside = stream_cmd(&h, "pause", json!([])).await;
@@ -446,6 +454,8 @@ async fn the_owner_streams_into_a_group_dm_call() {
         streamer.output()
     );
     first_frames_decode(&voice).await;
+    // The DM call's connection is in the call's DAVE group: its channel.
+    assert_eq!(voice.call_groups_ready(), [GROUP_DM_CHANNEL_ID]);
     // Discord's shapes for a call: no guild anywhere, the channel as the voice server id.
     assert_eq!(h.fake.user_call(), Some(GROUP_DM_CHANNEL_ID));
     assert_eq!(h.fake.user_ops_of(4)[0]["guild_id"], Value::Null);

@@ -1397,12 +1397,22 @@ async fn members_search_list_and_look_up_the_owners_plex_through_the_bot() {
         )
         .await;
     assert!(past.contains("Page 99 of that library is empty"), "{past}");
-    let info = h
-        .ask(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, "!plex info 55")
+    let recorded = h
+        .ask_recorded(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, "!plex info 55")
         .await;
+    let info = recorded.text();
     assert!(
         info.contains("Big Buck Bunny (2008)") && info.contains("Plex item 55"),
         "{info}"
+    );
+    // The poster went up as an attachment (Discord can't reach the home server), the one the
+    // streamer fetched through Plex's photo transcoder, shown as the embed's thumbnail.
+    let files: Vec<_> = recorded.files.iter().map(|f| f.filename.as_str()).collect();
+    assert_eq!(files, ["poster.png"], "{:?}", recorded.body);
+    assert_eq!(recorded.files[0].data, lounge_tests::plex::poster_png());
+    assert_eq!(
+        recorded.body["embeds"][0]["thumbnail"]["url"],
+        "attachment://poster.png"
     );
     let bad = h
         .ask(

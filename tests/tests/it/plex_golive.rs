@@ -122,7 +122,7 @@ async fn plex_setup(clip_seconds: u32, resume_offset_ms: Option<u64>) -> Party {
     let env = bot_env(dir.path());
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let h = Harness::start_with_env(TestDb::sqlite(), &pairs).await;
-    h.fake.set_voice_endpoint(&voice.endpoint());
+    h.fake.set_voice_server(&voice);
     let token_file = dir.path().join("plex-token");
     let extra = format!(
         "plex_url = {:?}\nplex_tv_url = {:?}\nplex_token_file = {:?}\nstate_dir = {:?}\n\

@@ -19,6 +19,8 @@ use lounge_kit::{Context, Error, bail_user};
 const LINES_PER_PAGE: usize = 10;
 /// Autocomplete must answer within three seconds, including Discord's own share.
 const AUTOCOMPLETE_TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long `/plex info` waits for a poster before showing the details without one.
+const POSTER_TIMEOUT: Duration = Duration::from_secs(5);
 
 mod text {
     pub const EMPTY_QUERY: &str = "Say what to look for, e.g. `/plex search heat`.";
@@ -170,12 +172,18 @@ pub async fn info(
 ) -> Result<(), Error> {
     let key = item_key(&item)?;
     ctx.defer().await?;
-    let reply = ask(ctx, Order::PlexMetadata { rating_key: key }).await?;
-    let Reply::PlexMetadata(details) = reply else {
-        bail_user!("{}", text::UNEXPECTED);
-    };
-    ctx.send(poise::CreateReply::default().embed(details_embed(&details)))
-        .await?;
+    let details = details(ctx, &key).await?;
+    let mut embed = details_embed(&details);
+    let mut reply = poise::CreateReply::default();
+    // Discord can't reach a home server's URLs: the streamer fetches the poster small and it
+    // goes up as an attachment. Without one the details still show.
+    if details.has_poster
+        && let Some(poster) = poster(ctx, &key).await
+    {
+        embed = embed.thumbnail(format!("attachment://{}", poster.filename));
+        reply = reply.attachment(poster);
+    }
+    ctx.send(reply.embed(embed)).await?;
     Ok(())
 }
 
@@ -442,6 +450,35 @@ fn resumable(d: &PlexDetails) -> Option<u64> {
         Some(len) if offset.saturating_mul(100) >= len.saturating_mul(RESUME_UNTIL_PERCENT) => None,
         _ => Some(offset),
     }
+}
+
+/// An item's poster as an attachment, if the streamer gets it within the wait.
+async fn poster(ctx: Context<'_>, key: &str) -> Option<serenity::CreateAttachment> {
+    use base64::Engine as _;
+    let link = ctx.data().state.get::<Link>()?;
+    let asked = tokio::time::timeout(
+        POSTER_TIMEOUT,
+        link.request(Order::PlexPoster {
+            rating_key: key.to_owned(),
+        }),
+    )
+    .await;
+    let Ok(Ok(Reply::PlexPoster(poster))) = asked else {
+        tracing::debug!(rating_key = key, "no poster for a Plex item");
+        return None;
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(poster.data_base64.as_bytes())
+        .ok()?;
+    let extension = match poster.content_type.as_str() {
+        "image/png" => "png",
+        "image/webp" => "webp",
+        _ => "jpg",
+    };
+    Some(serenity::CreateAttachment::bytes(
+        bytes,
+        format!("poster.{extension}"),
+    ))
 }
 
 /// One item's details from the streamer.
