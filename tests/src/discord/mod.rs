@@ -239,6 +239,7 @@ struct InteractionState {
     original: Option<u64>,
     /// For component interactions: the message the component sits on.
     source_message: Option<u64>,
+    created: std::time::Instant,
 }
 
 pub(crate) struct Shared {
@@ -253,6 +254,7 @@ pub(crate) struct Shared {
     /// `GET /oauth2/applications/@me`.
     application: Value,
     large_guilds: bool,
+    interaction_deadline: Option<Duration>,
 }
 
 impl Shared {
@@ -363,6 +365,10 @@ pub struct Options {
     /// Whether the application has the Message Content intent switched on (its `flags`);
     /// off, `lounge doctor` must say how to turn it on.
     pub message_content: bool,
+    /// Discord's window for an interaction's first answer (three seconds). Off by default:
+    /// debug builds on a busy two-core CI machine can miss it for reasons of their own; tests
+    /// of slow paths turn it on.
+    pub interaction_deadline: Option<Duration>,
 }
 
 impl Default for Options {
@@ -377,6 +383,7 @@ impl Default for Options {
             team_developer: None,
             large_guilds: false,
             message_content: true,
+            interaction_deadline: None,
         }
     }
 }
@@ -428,6 +435,7 @@ impl FakeDiscord {
                 app
             },
             large_guilds: options.large_guilds,
+            interaction_deadline: options.interaction_deadline,
         });
         let tasks = vec![
             tokio::spawn(rest::serve(rest, shared.clone())),
@@ -689,6 +697,24 @@ impl FakeDiscord {
         self.interaction(guild, channel, user, 3, data, Some((message_id, message)))
     }
 
+    /// A user picks `values` in the select menu `custom_id` on the bot's message.
+    pub fn choose_in_select(
+        &self,
+        guild: u64,
+        channel: u64,
+        user: u64,
+        message_id: u64,
+        custom_id: &str,
+        values: &[&str],
+    ) -> Interaction {
+        let message = self.shared.lock().messages.get(&message_id).cloned();
+        let Some(message) = message else {
+            panic!("no message {message_id} to pick in")
+        };
+        let data = json!({"custom_id": custom_id, "component_type": 3, "values": values});
+        self.interaction(guild, channel, user, 3, data, Some((message_id, message)))
+    }
+
     fn interaction(
         &self,
         guild: u64,
@@ -713,6 +739,7 @@ impl FakeDiscord {
                 responded: false,
                 original: None,
                 source_message,
+                created: std::time::Instant::now(),
             },
         );
         self.shared.dispatch("INTERACTION_CREATE", payload);

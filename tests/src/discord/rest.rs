@@ -614,6 +614,15 @@ fn interaction_callback(shared: &Shared, id: Option<u64>, token: &str, body: &Va
             shared.violation(format!("callback for unknown interaction {id:?}/{token}"));
             return discord_error(StatusCode::NOT_FOUND, 10062, "Unknown interaction");
         };
+        if let Some(deadline) = shared.interaction_deadline
+            && i.created.elapsed() > deadline
+        {
+            drop(state);
+            shared.violation(format!(
+                "interaction {id:?} first answered after {deadline:?}: Discord has forgotten it"
+            ));
+            return discord_error(StatusCode::NOT_FOUND, 10062, "Unknown interaction");
+        }
         if i.responded {
             drop(state);
             shared.violation(format!("interaction {id:?} answered twice"));

@@ -272,6 +272,13 @@ impl Checker {
                 for (i, c) in children.iter().enumerate() {
                     self.component(c, &format!("{path}.components[{i}]"), false);
                 }
+                let selects = children
+                    .iter()
+                    .filter(|c| matches!(c["type"].as_u64(), Some(3 | 5..=8)))
+                    .count();
+                if selects > 0 && children.len() > 1 {
+                    self.err(path, "a select menu takes a whole action row");
+                }
             }
             2 if !top_level => {
                 let allowed = [
@@ -323,11 +330,16 @@ impl Checker {
                 self.string_max(map, path, "custom_id", 100);
                 self.string_max(map, path, "placeholder", 150);
                 for (i, o) in self.array(map, path, "options", 25).iter().enumerate() {
-                    self.object(
+                    let at = format!("{path}.options[{i}]");
+                    if let Some(option) = self.object(
                         o,
-                        &format!("{path}.options[{i}]"),
+                        &at,
                         &["label", "value", "description", "emoji", "default"],
-                    );
+                    ) {
+                        for key in ["label", "value", "description"] {
+                            self.string_max(option, &at, key, 100);
+                        }
+                    }
                 }
             }
             4 if !top_level => {
@@ -401,8 +413,9 @@ impl Checker {
                     self.object(data, &format!("{path}.data"), &["flags", "attachments"]);
                 }
             }
+            // serenity sends `"data": null` with a bare acknowledgement; Discord takes it.
             Some(1 | 6) => {
-                if let Some(data) = map.get("data") {
+                if let Some(data) = map.get("data").filter(|d| !d.is_null()) {
                     self.object(data, &format!("{path}.data"), &["flags"]);
                 }
             }

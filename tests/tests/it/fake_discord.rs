@@ -213,3 +213,54 @@ async fn uploads_are_checked_like_discords() {
     assert_eq!(post(ct, body).await, 413, "over 10 MiB");
     assert_eq!(fake.violations().len(), 3, "{:?}", fake.violations());
 }
+
+/// With Discord's three-second window on, an interaction answered late is unknown.
+#[tokio::test]
+async fn a_late_first_answer_finds_the_interaction_forgotten() {
+    let fake = discord::FakeDiscord::start_with(discord::Options {
+        interaction_deadline: Some(std::time::Duration::from_millis(100)),
+        ..discord::Options::default()
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let posted: serde_json::Value = client
+        .post(format!(
+            "{}/api/v10/channels/{}/messages",
+            fake.api_base(),
+            discord::GENERAL_CHANNEL_ID
+        ))
+        .header("authorization", format!("Bot {}", fixtures::TOKEN))
+        .json(&serde_json::json!({"content": "press me"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let message: u64 = posted["id"].as_str().unwrap().parse().unwrap();
+    let i = fake.press_button(
+        discord::GUILD_ID,
+        discord::GENERAL_CHANNEL_ID,
+        discord::MEMBER_ID,
+        message,
+        "x",
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let status = client
+        .post(format!("{}/api/v10{}", fake.api_base(), i.callback_path()))
+        .header("authorization", format!("Bot {}", fixtures::TOKEN))
+        .json(&serde_json::json!({"type": 4, "data": {"content": "pong"}}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 404);
+    assert!(
+        fake.violations()
+            .iter()
+            .any(|v| v.contains("Discord has forgotten it")),
+        "{:?}",
+        fake.violations()
+    );
+}

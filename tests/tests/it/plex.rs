@@ -1397,6 +1397,55 @@ async fn members_search_list_and_look_up_the_owners_plex_through_the_bot() {
         )
         .await;
     assert!(past.contains("Page 99 of that library is empty"), "{past}");
+    // Browsing walks library → show → season → episode with select menus.
+    let first = h
+        .ask_recorded(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, "!plex browse")
+        .await;
+    assert!(first.text().contains("**TV Shows**"), "{}", first.text());
+    let message: u64 = h
+        .fake
+        .channel_messages(GENERAL_CHANNEL_ID)
+        .last()
+        .and_then(|m| m["id"].as_str()?.parse().ok())
+        .expect("the browser's message");
+    for (pick, shows) in [
+        ("2", "The 100"),
+        ("children:22", "Season 1"),
+        ("children:89", "Earth Skills"),
+        ("item:91", "Earth Skills"),
+    ] {
+        let after = pick_in(&h, message, pick).await;
+        assert!(after.contains(shows), "{pick}: {after}");
+    }
+    let embed = h.fake.message(message).expect("the browser");
+    let play = embed["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["components"].as_array().cloned().unwrap_or_default())
+        .find_map(|c| {
+            c["custom_id"]
+                .as_str()
+                .filter(|id| id.ends_with(":play"))
+                .map(str::to_owned)
+        })
+        .expect("an episode has a Play button");
+    // Not in a voice channel: the Play button says so instead of streaming anywhere.
+    let skip = h.fake.requests().len();
+    h.fake
+        .press_button(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, message, &play);
+    let said = h
+        .fake
+        .wait_for_request(skip, crate::util::REPLY_TIMEOUT, |r| {
+            r.method == "POST" && r.text().contains("voice channel")
+        })
+        .await;
+    assert!(
+        said.text().contains("Join a voice channel first"),
+        "{}",
+        said.text()
+    );
+
     let recorded = h
         .ask_recorded(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, "!plex info 55")
         .await;
@@ -1459,6 +1508,38 @@ async fn members_search_list_and_look_up_the_owners_plex_through_the_bot() {
     h.finish().await;
 }
 
+/// Picks `value` in the browser's select menu and returns the message's text once the bot
+/// edited it.
+async fn pick_in(h: &crate::util::Harness, message: u64, value: &str) -> String {
+    let select = h
+        .fake
+        .message(message)
+        .and_then(|m| {
+            m["components"].as_array()?.iter().find_map(|r| {
+                r["components"].as_array()?.iter().find_map(|c| {
+                    (c["type"] == 3).then(|| c["custom_id"].as_str().map(str::to_owned))?
+                })
+            })
+        })
+        .expect("a select menu");
+    let skip = h.fake.requests().len();
+    h.fake.choose_in_select(
+        GUILD_ID,
+        GENERAL_CHANNEL_ID,
+        MEMBER_ID,
+        message,
+        &select,
+        &[value],
+    );
+    let path = format!("/channels/{GENERAL_CHANNEL_ID}/messages/{message}");
+    h.fake
+        .wait_for_request(skip, crate::util::REPLY_TIMEOUT, |r| {
+            r.method == "PATCH" && r.path == path
+        })
+        .await
+        .text()
+}
+
 /// Asks `/plex libraries` until the bot notices the streamer is gone.
 async fn ask_linked_until_offline(h: &crate::util::Harness) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
@@ -1472,4 +1553,102 @@ async fn ask_linked_until_offline(h: &crate::util::Harness) -> String {
         assert!(tokio::time::Instant::now() < deadline, "{reply}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// Plex slower than Discord's three seconds: autocomplete answers in time with no choices,
+/// a search defers and then answers; a revoked token is a sentence in Discord. The fake
+/// Discord forgets an interaction not answered within three seconds, as Discord does.
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_plex_is_answered_in_time_and_a_revoked_token_is_explained() {
+    let fake = FakePlex::start_with(Options {
+        delay: Duration::from_secs(2),
+        ..Options::default()
+    })
+    .await;
+    let owner = Owner::new(&fake, Some(&fake.url()), Some(PLEX_TOKEN));
+    let (_streamer, socket) = run_daemon(&owner).await;
+    let socket = socket.to_str().expect("UTF-8").to_owned();
+    let discord = lounge_tests::discord::FakeDiscord::start_with(lounge_tests::discord::Options {
+        interaction_deadline: Some(Duration::from_secs(3)),
+        ..lounge_tests::discord::Options::default()
+    })
+    .await;
+    let h = crate::util::Harness::start_with_fake(
+        lounge_tests::db::TestDb::sqlite(),
+        discord,
+        &[
+            ("LOUNGE_STREAMER__SOCKET", socket.as_str()),
+            ("LOUNGE_STREAMER__SECRET", "s"),
+        ],
+    )
+    .await;
+    // Wait for the link (a libraries list takes the slow Plex too).
+    ask_linked(&h, "!plex libraries").await;
+
+    let skip = h.fake.requests().len();
+    let typing = h.fake.send_autocomplete(
+        GUILD_ID,
+        GENERAL_CHANNEL_ID,
+        MEMBER_ID,
+        "plex",
+        serde_json::json!([{"type": 1, "name": "info", "options": [
+            {"type": 3, "name": "item", "value": "bunny", "focused": true},
+        ]}]),
+    );
+    let suggested = h
+        .fake
+        .wait_for_request(skip, crate::util::REPLY_TIMEOUT, |r| {
+            r.path == typing.callback_path()
+        })
+        .await;
+    assert_eq!(suggested.status, 204, "answered in time: {suggested:?}");
+    assert_eq!(suggested.body["data"]["choices"], serde_json::json!([]));
+
+    let search = |query: &str| {
+        serde_json::json!([{"type": 1, "name": "search", "options": [
+            {"type": 3, "name": "query", "value": query},
+        ]}])
+    };
+    let answer = |query: &'static str| {
+        let h = &h;
+        async move {
+            let skip = h.fake.requests().len();
+            let i = h.fake.send_slash(
+                GUILD_ID,
+                GENERAL_CHANNEL_ID,
+                MEMBER_ID,
+                "plex",
+                search(query),
+            );
+            let first = h
+                .fake
+                .wait_for_request(skip, crate::util::REPLY_TIMEOUT, |r| {
+                    r.path == i.callback_path()
+                })
+                .await;
+            assert_eq!(
+                (first.status, first.body["type"].clone()),
+                (204, 5.into()),
+                "deferred in time"
+            );
+            let webhook = format!("/{}", i.token);
+            h.fake
+                .wait_for_request(skip, Duration::from_secs(30), |r| {
+                    r.path.starts_with("/webhooks/") && r.path.contains(&webhook)
+                })
+                .await
+                .text()
+        }
+    };
+    let found = answer("bunny").await;
+    assert!(found.contains("Big Buck Bunny"), "{found}");
+
+    fake.revoke_token();
+    let revoked = answer("bunny").await;
+    assert!(
+        revoked.contains("isn't linked to a Plex account") && revoked.contains("plex login"),
+        "{revoked}"
+    );
+    h.fake.assert_no_violations();
+    h.finish().await;
 }

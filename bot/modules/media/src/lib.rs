@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod browse;
 mod link;
 mod party;
 mod plex;

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use lounge_ipc::plex::{MAX_QUERY, PAGE_SIZE};
+use lounge_ipc::plex::MAX_QUERY;
 use lounge_ipc::to_bot::{PlaybackState, PlexDetails, PlexItem, PlexItems, Reply, Status};
-use lounge_ipc::to_streamer::{Command as Order, PlexList, PlexSort, Source};
+use lounge_ipc::to_streamer::{Command as Order, PlexSort, Source};
 use poise::serenity_prelude as serenity;
 
 use crate::link::Link;
@@ -130,35 +130,28 @@ impl Sort {
     }
 }
 
-/// Page through one Plex library
+/// Walk the owner's Plex: libraries, shows, seasons, episodes, with a Play button
 #[poise::command(slash_command, prefix_command)]
 pub async fn browse(
     ctx: Context<'_>,
-    #[description = "The library's key, from /plex libraries"] library: String,
+    #[description = "A library's key from /plex libraries (default: pick from the list)"]
+    library: Option<String>,
     #[description = "Order (default: recently added)"] sort: Option<Sort>,
     #[description = "Which page of 25 (default 1)"] page: Option<lounge_kit::Bounded<1, 10_000>>,
 ) -> Result<(), Error> {
-    let key = library.trim();
-    if !lounge_ipc::plex::key_fits(key) {
-        bail_user!("That isn't a library key: `/plex libraries` lists them.");
-    }
-    ctx.defer().await?;
-    let page = page.map_or(0, |p| p.count() - 1) as u32;
-    let list = PlexList::Library {
-        key: key.to_owned(),
-        sort: sort.unwrap_or(Sort::RecentlyAdded).ipc(),
+    let start = match library.as_deref().map(str::trim) {
+        Some(key) if !lounge_ipc::plex::key_fits(key) || key.is_empty() => {
+            bail_user!("That isn't a library key: `/plex libraries` lists them.");
+        }
+        Some(key) => Some((
+            key.to_owned(),
+            sort.unwrap_or(Sort::RecentlyAdded).ipc(),
+            u32::try_from(page.map_or(0, |p| p.count() - 1)).unwrap_or(0),
+        )),
+        None => None,
     };
-    let items = items(ask(ctx, Order::PlexBrowse { list, page }).await?)?;
-    if items.items.is_empty() {
-        bail_user!(
-            "Page {} of that library is empty (it has {} items).",
-            page + 1,
-            items.total
-        );
-    }
-    let pages_total = items.total.div_ceil(u64::from(PAGE_SIZE)).max(1);
-    let title = format!("Plex library · page {} of {pages_total}", page + 1);
-    show_items(ctx, &title, &items).await
+    ctx.defer().await?;
+    crate::browse::run(ctx, start).await
 }
 
 /// Show one Plex item: what it is, its summary and its versions
@@ -553,7 +546,7 @@ fn line(item: &PlexItem) -> String {
 }
 
 /// "Heat (1995)", "The Office · S2E3 · The Fire", "The Office · Season 2".
-fn name(item: &PlexItem) -> String {
+pub(crate) fn name(item: &PlexItem) -> String {
     let year = item.year.map(|y| format!(" ({y})")).unwrap_or_default();
     match (
         item.kind.as_str(),
@@ -572,7 +565,7 @@ fn name(item: &PlexItem) -> String {
     }
 }
 
-fn details_embed(d: &PlexDetails) -> serenity::CreateEmbed {
+pub(crate) fn details_embed(d: &PlexDetails) -> serenity::CreateEmbed {
     let mut title = d.title.clone();
     if let Some(year) = d.year {
         title = format!("{title} ({year})");
