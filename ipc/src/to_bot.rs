@@ -337,6 +337,9 @@ pub enum ErrorKind {
     /// The Plex server could not be reached or answered wrongly.
     PlexUnavailable,
     UnsupportedMedia,
+    /// The source has no audio or subtitle track in the language asked for, or only one that
+    /// can't be burned in (bitmap subtitles).
+    TrackNotFound,
     EncoderFailed,
     /// The request was malformed or uses an `op` this streamer does not know.
     InvalidRequest,
@@ -384,6 +387,10 @@ impl ErrorKind {
                 "The streamer can't reach its Plex server right now. Try again later."
             }
             ErrorKind::UnsupportedMedia => "That media format isn't supported.",
+            ErrorKind::TrackNotFound => {
+                "It has no audio or subtitle track in that language (or only picture subtitles, \
+                 which can't be shown yet): try another language, or leave the option out."
+            }
             ErrorKind::EncoderFailed => "The video encoder failed. Try a lower quality.",
             ErrorKind::InvalidRequest => {
                 "The streamer didn't understand that request; the bot and streamer may be out of date."

@@ -92,6 +92,10 @@ pub enum Command {
     Play {
         source: Source,
         start_offset_ms: u64,
+        /// Which audio and subtitle tracks a member asked for (absent: the streamer's
+        /// defaults; the bytes of an order without them are unchanged).
+        #[serde(default, skip_serializing_if = "Tracks::is_default")]
+        tracks: Tracks,
     },
     Pause,
     Resume,
@@ -130,6 +134,23 @@ pub enum Command {
     PlexPoster {
         rating_key: String,
     },
+}
+
+/// The tracks a play order asks for, by language (`en`, `eng`, `English`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tracks {
+    /// The audio track's language; the source's default track when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_language: Option<String>,
+    /// Burn in the text subtitles in this language; none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtitle_language: Option<String>,
+}
+
+impl Tracks {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Which Plex list [`Command::PlexBrowse`] pages through.

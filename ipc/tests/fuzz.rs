@@ -42,6 +42,7 @@ static SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
                     url: "http://127.0.0.1:8000/a.mkv".into(),
                 },
                 start_offset_ms: 90_000,
+                tracks: lounge_ipc::to_streamer::Tracks::default(),
             },
         ),
         request(3, Command::Seek { position_ms: 5000 }),

@@ -86,6 +86,7 @@ fn requests() {
                 rating_key: "12345".into(),
             },
             start_offset_ms: 90_000,
+            tracks: lounge_ipc::to_streamer::Tracks::default(),
         },
         r#"{"id":3,"op":"play","source":{"kind":"plex","rating_key":"12345"},"start_offset_ms":90000}"#,
     );
@@ -96,6 +97,7 @@ fn requests() {
                 url: "http://127.0.0.1:8000/a.mkv".into(),
             },
             start_offset_ms: 0,
+            tracks: lounge_ipc::to_streamer::Tracks::default(),
         },
         r#"{"id":4,"op":"play","source":{"kind":"url","url":"http://127.0.0.1:8000/a.mkv"},"start_offset_ms":0}"#,
     );
@@ -282,6 +284,7 @@ fn error_kinds_and_user_messages() {
         (ErrorKind::PlexNotLinked, "plex_not_linked"),
         (ErrorKind::PlexUnavailable, "plex_unavailable"),
         (ErrorKind::UnsupportedMedia, "unsupported_media"),
+        (ErrorKind::TrackNotFound, "track_not_found"),
         (ErrorKind::EncoderFailed, "encoder_failed"),
         (ErrorKind::InvalidRequest, "invalid_request"),
         (ErrorKind::Busy, "busy"),

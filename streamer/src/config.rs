@@ -70,6 +70,12 @@ pub struct Config {
     /// How often, in seconds, a playing Plex item's position is reported to Plex (Continue
     /// Watching); default 10, as Plex's own players do. 1 to 3600.
     pub plex_timeline_seconds: Option<u64>,
+    /// The audio language to play when a member names none (`en`, `eng`, `English`, ...);
+    /// a source without it plays its default track.
+    pub audio_language: Option<String>,
+    /// Burn in text subtitles in this language when a member names none; a source without
+    /// them plays without.
+    pub subtitle_language: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -99,6 +99,10 @@ pub async fn run(loaded: &Loaded, selection: &Selection) -> Result<(), DaemonErr
         voice: VoiceOptions::default(),
         plex: loaded.clone(),
         plex_timeline_every: loaded.plex_timeline_every()?,
+        default_tracks: lounge_ipc::to_streamer::Tracks {
+            audio_language: loaded.config.audio_language.clone(),
+            subtitle_language: loaded.config.subtitle_language.clone(),
+        },
     };
     let state = State {
         session: Session::spawn(settings, server.events()),

@@ -44,6 +44,18 @@ pub struct PipelineConfig {
     pub start_at: Duration,
     /// Events buffered before the pipeline waits for the consumer.
     pub queue: usize,
+    /// The audio track to play, by language; the source's best track when `None`.
+    pub audio_language: Option<Wanted>,
+    /// Text subtitles to burn into the picture, by language; none when `None`.
+    pub subtitle_language: Option<Wanted>,
+}
+
+/// A track wanted by language. `strict`: a member asked, so a source without it is refused;
+/// otherwise (the owner's default) the pipeline goes on without it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    pub language: String,
+    pub strict: bool,
 }
 
 impl PipelineConfig {
@@ -65,6 +77,8 @@ impl PipelineConfig {
             audio_bitrate: 128_000,
             start_at: Duration::ZERO,
             queue: 64,
+            audio_language: None,
+            subtitle_language: None,
         }
     }
 }
@@ -165,6 +179,8 @@ pub enum PipelineError {
     Decode { path: PathBuf, reason: String },
     #[error("the pipeline thread could not be started: {0}")]
     Thread(String),
+    #[error("{path}: {why}")]
+    Track { path: PathBuf, why: String },
 }
 
 impl PipelineError {
@@ -180,6 +196,7 @@ impl PipelineError {
                 ErrorKind::EncoderFailed
             }
             PipelineError::Filter(_) | PipelineError::Thread(_) => ErrorKind::Internal,
+            PipelineError::Track { .. } => ErrorKind::TrackNotFound,
         }
     }
 }
@@ -207,6 +224,10 @@ pub struct Streams {
     pub audio: Option<StreamInfo>,
     /// The source's duration, when the container knows it.
     pub duration: Option<Duration>,
+    /// The source stream the audio comes from.
+    pub audio_source: Option<usize>,
+    /// The subtitle stream burned in (its index among the source's subtitle streams).
+    pub subtitles: Option<usize>,
 }
 
 /// Sends [`Control`] commands to a running pipeline; cheap to clone.
@@ -435,6 +456,8 @@ struct VideoChain {
     /// frame after the last frame (the `fps` filter would otherwise drop that frame).
     last_ts: Option<i64>,
     last_step: i64,
+    /// Text subtitles burned in: the file and the subtitle stream's index among them.
+    subtitles: Option<(PathBuf, usize)>,
 }
 
 struct AudioChain {
@@ -489,7 +512,24 @@ impl Worker {
         )?
         .video()
         .map_err(|e| unsupported(&path_buf, "video", &video_stream, e))?;
-        let audio_stream = input.streams().best(media::Type::Audio);
+        let audio_stream = match &config.audio_language {
+            None => input.streams().best(media::Type::Audio),
+            Some(wanted) => match by_language(&input, media::Type::Audio, &wanted.language) {
+                Some(s) => Some(s),
+                None if wanted.strict => {
+                    return Err(PipelineError::Track {
+                        path: path_buf,
+                        why: format!(
+                            "no audio track in `{}` (it has: {})",
+                            wanted.language,
+                            languages(&input, media::Type::Audio)
+                        ),
+                    });
+                }
+                None => input.streams().best(media::Type::Audio),
+            },
+        };
+        let subtitles = subtitles(&input, source, &path_buf, config.subtitle_language.as_ref())?;
         let audio_decoder = match &audio_stream {
             Some(s) => Some((
                 s.index(),
@@ -523,6 +563,7 @@ impl Worker {
             decoded: 0,
             last_ts: None,
             last_step: 0,
+            subtitles,
         };
         let audio = match audio_decoder {
             Some((index, stream_tb, decoder)) => Some(AudioChain {
@@ -559,6 +600,8 @@ impl Worker {
                 time_base: Rational::new(1, AUDIO_RATE as i32),
             }),
             duration: self.duration,
+            audio_source: self.audio.as_ref().map(|a| a.index),
+            subtitles: self.video.subtitles.as_ref().map(|(_, i)| *i),
         }
     }
 
@@ -780,6 +823,150 @@ fn pixel_name(pixel: format::Pixel) -> &'static str {
     pixel.descriptor().map_or("yuv420p", |d| d.name())
 }
 
+/// A filter option's value escaped twice, as FFmpeg parses it: once for the filter's own
+/// `key=value:key=value` list, once for the graph (`,`, `;`, `[`, `]`).
+fn escape_filter_value(value: &str) -> String {
+    let mut option = String::new();
+    for c in value.chars() {
+        if matches!(c, '\\' | '\'' | ':') {
+            option.push('\\');
+        }
+        option.push(c);
+    }
+    let mut graph = String::new();
+    for c in option.chars() {
+        if matches!(c, '\\' | '\'' | '[' | ']' | ',' | ';') {
+            graph.push('\\');
+        }
+        graph.push(c);
+    }
+    graph
+}
+
+/// The names a language goes by in stream tags and in what members type.
+fn language_names(language: &str) -> Vec<String> {
+    const NAMES: &[&[&str]] = &[
+        &["en", "eng", "english"],
+        &["fr", "fre", "fra", "french", "français"],
+        &["de", "ger", "deu", "german", "deutsch"],
+        &["es", "spa", "spanish", "español"],
+        &["it", "ita", "italian"],
+        &["pt", "por", "portuguese"],
+        &["nl", "dut", "nld", "dutch"],
+        &["sv", "swe", "swedish"],
+        &["no", "nor", "nob", "norwegian"],
+        &["da", "dan", "danish"],
+        &["fi", "fin", "finnish"],
+        &["pl", "pol", "polish"],
+        &["ru", "rus", "russian"],
+        &["ja", "jpn", "japanese"],
+        &["ko", "kor", "korean"],
+        &["zh", "chi", "zho", "chinese"],
+        &["ar", "ara", "arabic"],
+        &["hi", "hin", "hindi"],
+        &["tr", "tur", "turkish"],
+    ];
+    let wanted = language.trim().to_lowercase();
+    NAMES
+        .iter()
+        .find(|names| names.contains(&wanted.as_str()))
+        .map_or_else(
+            || vec![wanted.clone()],
+            |names| names.iter().map(|n| (*n).to_owned()).collect(),
+        )
+}
+
+fn stream_language(stream: &format::stream::Stream<'_>) -> Option<String> {
+    stream.metadata().get("language").map(str::to_lowercase)
+}
+
+/// The first stream of `kind` whose language tag is `language` under any of its names.
+fn by_language<'a>(
+    input: &'a format::context::Input,
+    kind: media::Type,
+    language: &str,
+) -> Option<format::stream::Stream<'a>> {
+    let names = language_names(language);
+    input.streams().find(|s| {
+        s.parameters().medium() == kind && stream_language(s).is_some_and(|l| names.contains(&l))
+    })
+}
+
+/// The languages of a source's streams of `kind`, for an error message.
+fn languages(input: &format::context::Input, kind: media::Type) -> String {
+    let found: Vec<String> = input
+        .streams()
+        .filter(|s| s.parameters().medium() == kind)
+        .map(|s| stream_language(&s).unwrap_or_else(|| "untagged".to_owned()))
+        .collect();
+    if found.is_empty() {
+        "none".to_owned()
+    } else {
+        found.join(", ")
+    }
+}
+
+/// The text subtitle stream to burn in, as (file, index among the subtitle streams).
+fn subtitles(
+    input: &format::context::Input,
+    source: &Input,
+    path: &Path,
+    wanted: Option<&Wanted>,
+) -> Result<Option<(PathBuf, usize)>, PipelineError> {
+    let Some(wanted) = wanted else {
+        return Ok(None);
+    };
+    let refuse = |why: String| {
+        if wanted.strict {
+            Err(PipelineError::Track {
+                path: path.to_path_buf(),
+                why,
+            })
+        } else {
+            Ok(None)
+        }
+    };
+    let names = language_names(&wanted.language);
+    let found = input
+        .streams()
+        .filter(|s| s.parameters().medium() == media::Type::Subtitle)
+        .enumerate()
+        .find(|(_, s)| stream_language(s).is_some_and(|l| names.contains(&l)));
+    let Some((index, stream)) = found else {
+        return refuse(format!(
+            "no subtitles in `{}` (it has: {})",
+            wanted.language,
+            languages(input, media::Type::Subtitle)
+        ));
+    };
+    let text = matches!(
+        stream.parameters().id(),
+        codec::Id::SUBRIP
+            | codec::Id::SRT
+            | codec::Id::ASS
+            | codec::Id::SSA
+            | codec::Id::MOV_TEXT
+            | codec::Id::WEBVTT
+            | codec::Id::TEXT
+    );
+    if !text {
+        return refuse(format!(
+            "the `{}` subtitles are pictures ({:?}), which can't be burned in yet",
+            wanted.language,
+            stream.parameters().id()
+        ));
+    }
+    // The subtitles filter reads the file itself, so it needs one on this machine.
+    match source {
+        Input::File(file) => Ok(Some((file.clone(), index))),
+        Input::Http { .. } => refuse(
+            "subtitles can be burned in only from a file on the streamer's machine, not a \
+             download"
+                .to_owned(),
+        ),
+    }
+}
+
 fn filter_err(e: ffmpeg::Error) -> PipelineError {
     PipelineError::Filter(e.to_string())
 }
@@ -820,9 +1007,20 @@ impl VideoChain {
             fps,
             ..
         } = self.settings;
-        // Letterbox rather than stretch; `fps` duplicates or drops frames to a constant rate.
+        // Subtitles are drawn at the source's size, on the source's timestamps, before the
+        // picture is scaled. Letterbox rather than stretch; `fps` duplicates or drops frames
+        // to a constant rate.
+        let burn = self
+            .subtitles
+            .as_ref()
+            .map_or_else(String::new, |(path, index)| {
+                format!(
+                    "subtitles=filename={}:si={index},",
+                    escape_filter_value(&path.to_string_lossy())
+                )
+            });
         let spec = format!(
-            "fps={fps},scale={w}:{h}:force_original_aspect_ratio=decrease,\
+            "{burn}fps={fps},scale={w}:{h}:force_original_aspect_ratio=decrease,\
              pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1,format={}",
             pixel_name(self.pixel)
         );

@@ -1,6 +1,7 @@
 //! Integration tests for `lounge-streamer`: real media in, real FFmpeg, checked with ffprobe.
 
 mod rtp;
+mod tracks;
 mod util;
 
 use std::path::{Path, PathBuf};
@@ -598,6 +599,7 @@ fn play_reports_bad_sources_with_their_own_kinds() {
                 .request(Command::Play {
                     source: source.clone(),
                     start_offset_ms: 0,
+                    tracks: lounge_ipc::to_streamer::Tracks::default(),
                 })
                 .await;
             match answer {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use lounge_ipc::to_bot::{EndReason, ErrorKind, Event, PlaybackState, Reply, Status};
-use lounge_ipc::to_streamer::{Command, Quality, Source};
+use lounge_ipc::to_streamer::{Command, Quality, Source, Tracks};
 use lounge_ipc::{EventSender, Responder};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
@@ -47,6 +47,9 @@ pub struct Settings {
     pub plex: Loaded,
     /// How often a playing Plex item's position goes back to Plex.
     pub plex_timeline_every: Duration,
+    /// The owner's default tracks (`audio_language`, `subtitle_language`): used when the
+    /// order names none, and skipped quietly when a source lacks them.
+    pub default_tracks: Tracks,
 }
 
 /// The daemon's handle on the session task.
@@ -78,6 +81,7 @@ impl Session {
             status: Arc::clone(&status),
             position: Arc::clone(&position),
             quality: Quality::Auto,
+            tracks: Tracks::default(),
             gateway: None,
             call: None,
             playback: None,
@@ -173,6 +177,8 @@ struct Actor {
     status: Arc<Mutex<Status>>,
     position: Position,
     quality: Quality,
+    /// The tracks the last play order asked for (kept for a re-created stream).
+    tracks: Tracks,
     gateway: Option<(Gateway, GatewayEvents)>,
     call: Option<Call>,
     playback: Option<Playback>,
@@ -223,7 +229,9 @@ impl Actor {
             Command::Play {
                 source,
                 start_offset_ms,
+                tracks,
             } => {
+                self.tracks = tracks;
                 self.play(source, Duration::from_millis(start_offset_ms), None)
                     .await
             }
@@ -414,6 +422,24 @@ impl Actor {
         let (width, height, fps) = Self::video_for(self.quality);
         let mut config = PipelineConfig::new(backend, width, height, fps);
         config.start_at = start_at;
+        let wanted = |asked: &Option<String>, default: &Option<String>| {
+            asked
+                .as_ref()
+                .map(|l| pipeline::Wanted {
+                    language: l.clone(),
+                    strict: true,
+                })
+                .or_else(|| {
+                    default.as_ref().map(|l| pipeline::Wanted {
+                        language: l.clone(),
+                        strict: false,
+                    })
+                })
+        };
+        let defaults = &self.settings.default_tracks;
+        config.audio_language = wanted(&self.tracks.audio_language, &defaults.audio_language);
+        config.subtitle_language =
+            wanted(&self.tracks.subtitle_language, &defaults.subtitle_language);
         // The source is checked first: a typo is the member's to fix, whatever the voice state.
         // Boxed: the Plex resolve and the redirect walk make a large future.
         let prepared = Box::pin(check(&source, &self.settings, &config)).await?;

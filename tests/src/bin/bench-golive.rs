@@ -93,6 +93,7 @@ async fn main() {
                 url: "clip.mp4".into(),
             },
             start_offset_ms: 0,
+            tracks: lounge_ipc::to_streamer::Tracks::default(),
         })
         .await
         .expect("play");

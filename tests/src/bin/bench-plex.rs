@@ -152,6 +152,7 @@ async fn main() {
                     rating_key: key.to_string(),
                 },
                 start_offset_ms: 0,
+                tracks: lounge_ipc::to_streamer::Tracks::default(),
             })
             .await
             .expect("play");

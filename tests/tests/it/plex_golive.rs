@@ -182,6 +182,37 @@ async fn plex_play_streams_the_item_reports_progress_and_resumes() {
         missing.text()
     );
 
+    // A language the item has no track in, and one that isn't a language.
+    let german = plex_cmd(
+        &h,
+        MEMBER_ID,
+        "play",
+        json!([item(GENERATED_BASE), option("audio", json!("de"))]),
+    )
+    .await;
+    assert!(
+        german
+            .text()
+            .contains("no audio or subtitle track in that language"),
+        "{}",
+        german.text()
+    );
+    let nonsense = plex_cmd(
+        &h,
+        MEMBER_ID,
+        "play",
+        json!([
+            item(GENERATED_BASE),
+            option("subtitles", json!("en; rm -rf"))
+        ]),
+    )
+    .await;
+    assert!(
+        nonsense.text().contains("isn't a language"),
+        "{}",
+        nonsense.text()
+    );
+
     // The first generated item is not on this machine: the streamer downloads it from Plex.
     let reply = plex_cmd(&h, MEMBER_ID, "play", json!([item(GENERATED_BASE)])).await;
     assert!(

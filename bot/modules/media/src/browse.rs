@@ -382,6 +382,7 @@ async fn play(ctx: Context<'_>, rating_key: &str) -> Result<(), Error> {
             rating_key: rating_key.to_owned(),
         },
         0,
+        lounge_ipc::to_streamer::Tracks::default(),
     )
     .await?;
     let title = shown_title(&d);

@@ -448,6 +448,7 @@ async fn start(link: &Link, now: &NowPlaying) -> Result<(), ClientError> {
             rating_key: now.rating_key.clone(),
         },
         start_offset_ms: u64::try_from(now.position_ms).unwrap_or(0),
+        tracks: lounge_ipc::to_streamer::Tracks::default(),
     })
     .await
     .map(drop)

@@ -190,8 +190,16 @@ pub async fn play(
     #[description = "The voice channel to stream in (default: the one you are in)"]
     #[channel_types("Voice", "Stage")]
     channel: Option<serenity::GuildChannel>,
+    #[description = "Audio language, e.g. en, fr, Japanese (default: the owner's choice)"]
+    audio: Option<String>,
+    #[description = "Burn in subtitles in this language, e.g. en (default: the owner's choice)"]
+    subtitles: Option<String>,
 ) -> Result<(), Error> {
     let key = item_key(&item)?;
+    let tracks = lounge_ipc::to_streamer::Tracks {
+        audio_language: language(audio.as_deref())?,
+        subtitle_language: language(subtitles.as_deref())?,
+    };
     let (guild_id, channel_id) = target_channel(ctx, channel.as_ref()).await?;
     ctx.defer().await?;
     let details = details(ctx, &key).await?;
@@ -229,6 +237,7 @@ pub async fn play(
             rating_key: key.clone(),
         },
         start_ms,
+        tracks,
     )
     .await?;
     // What plays now, for the queue that follows it and a resume after a restart.
@@ -497,6 +506,20 @@ pub(crate) fn shown_title(d: &PlexDetails) -> String {
         (None, Some(year)) => format!("{title} ({year})"),
         (None, None) => title,
     }
+}
+
+/// A language as a member typed it: letters (and `-`), at most 20.
+fn language(typed: Option<&str>) -> Result<Option<String>, Error> {
+    let Some(typed) = typed.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if typed.chars().count() > 20 || !typed.chars().all(|c| c.is_alphabetic() || c == '-') {
+        bail_user!(
+            "`{}` isn't a language: write it like `en`, `fra` or `Japanese`.",
+            lounge_kit::error::sanitize(&lounge_ipc::plex::truncate(typed, 20))
+        );
+    }
+    Ok(Some(typed.to_owned()))
 }
 
 /// A rating key as typed or picked from autocomplete.

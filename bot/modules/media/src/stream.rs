@@ -78,6 +78,7 @@ pub async fn start(
             url: source.to_owned(),
         },
         0,
+        lounge_ipc::to_streamer::Tracks::default(),
     )
     .await?;
     // A file or link replaced whatever the watch party played.
@@ -119,6 +120,7 @@ pub async fn call(
             url: source.to_owned(),
         },
         0,
+        lounge_ipc::to_streamer::Tracks::default(),
     )
     .await?;
     lounge_kit::say(
@@ -281,6 +283,7 @@ pub(crate) async fn play_in(
     channel_id: u64,
     source: Source,
     start_offset_ms: u64,
+    tracks: lounge_ipc::to_streamer::Tracks,
 ) -> Result<(), Error> {
     // Logging in, the voice handshake and DAVE take a few seconds: answer within Discord's
     // three-second window first.
@@ -306,6 +309,7 @@ pub(crate) async fn play_in(
         Order::Play {
             source,
             start_offset_ms,
+            tracks,
         },
     )
     .await;
