@@ -21,6 +21,8 @@ pub const MAX_KEY: usize = 32;
 pub const MAX_LIBRARIES: usize = 100;
 /// Versions (parts) listed for one item.
 pub const MAX_PARTS: usize = 10;
+/// Audio or subtitle tracks listed for one version.
+pub const MAX_TRACKS: usize = 12;
 /// A search query, in characters: Discord's limit for an option value.
 pub const MAX_QUERY: usize = 100;
 /// The largest poster sent, in bytes before base64.
@@ -88,6 +90,12 @@ impl PlexPart {
     pub fn fit(&mut self) {
         fit_opt(&mut self.container, MAX_LABEL);
         fit_opt(&mut self.video_resolution, MAX_LABEL);
+        for tracks in [&mut self.audio, &mut self.subtitles] {
+            tracks.truncate(MAX_TRACKS);
+            for t in tracks.iter_mut() {
+                *t = truncate(t, MAX_LABEL);
+            }
+        }
     }
 }
 
@@ -98,6 +106,8 @@ impl PlexDetails {
         fit_opt(&mut self.summary, MAX_SUMMARY);
         fit_opt(&mut self.parent_title, MAX_TITLE);
         fit_opt(&mut self.grandparent_title, MAX_TITLE);
+        fit_opt(&mut self.rating, MAX_LABEL);
+        fit_opt(&mut self.content_rating, MAX_LABEL);
         // A cut key names nothing: one that doesn't fit is dropped.
         self.parent_rating_key = self.parent_rating_key.take().filter(|k| key_fits(k));
         self.parts.truncate(MAX_PARTS);

@@ -222,6 +222,11 @@ pub struct PlexDetails {
     /// An episode's number in its season.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<u32>,
+    /// Plex's rating, e.g. "7.8", and the content rating, e.g. "PG-13".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_rating: Option<String>,
     /// The media files of its versions.
     pub parts: Vec<PlexPart>,
     /// Whether it has a poster to ask for with `plex_poster`.
@@ -240,6 +245,12 @@ pub struct PlexPart {
     pub video_resolution: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
+    /// Its audio tracks as Plex names them ("English (EAC3 5.1)").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audio: Vec<String>,
+    /// Its subtitle tracks as Plex names them ("English SDH (SRT)").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subtitles: Vec<String>,
 }
 
 /// A poster, scaled by Plex's photo transcoder: at most [`crate::plex::MAX_POSTER_BYTES`].

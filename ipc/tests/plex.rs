@@ -147,11 +147,15 @@ fn plex_answers() {
             grandparent_title: None,
             parent_rating_key: None,
             index: None,
+            rating: None,
+            content_rating: None,
             parts: vec![PlexPart {
                 available: true,
                 container: Some("mkv".into()),
                 video_resolution: Some("1080".into()),
                 duration_ms: Some(10_200_000),
+                audio: Vec::new(),
+                subtitles: Vec::new(),
             }],
             has_poster: true,
         }),
@@ -201,6 +205,8 @@ fn largest_details() -> PlexDetails {
         container: Some(worst(10 * MAX_LABEL)),
         video_resolution: Some(worst(10 * MAX_LABEL)),
         duration_ms: Some(u64::MAX),
+        audio: vec![worst(10 * MAX_LABEL); 100],
+        subtitles: vec![worst(10 * MAX_LABEL); 100],
     };
     let mut details = PlexDetails {
         rating_key: "9".repeat(MAX_KEY),
@@ -214,6 +220,8 @@ fn largest_details() -> PlexDetails {
         grandparent_title: Some(worst(10 * MAX_TITLE)),
         parent_rating_key: Some("9".repeat(10 * MAX_KEY)),
         index: Some(u32::MAX),
+        rating: Some(worst(10 * MAX_LABEL)),
+        content_rating: Some(worst(10 * MAX_LABEL)),
         parts: vec![part; 100],
         has_poster: true,
     };

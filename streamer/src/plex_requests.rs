@@ -279,6 +279,20 @@ fn item(m: Metadata) -> PlexItem {
     }
 }
 
+/// A part's tracks of one kind, named as Plex names them.
+fn tracks(part: &lounge_plex::model::Part, kind: u32) -> Vec<String> {
+    part.stream
+        .iter()
+        .filter(|s| s.stream_type == kind)
+        .filter_map(|s| {
+            s.display_title
+                .clone()
+                .or_else(|| s.language.clone())
+                .or_else(|| s.codec.clone())
+        })
+        .collect()
+}
+
 fn details(m: Metadata) -> PlexDetails {
     let has_poster = poster_of(&m).is_some();
     let parts = m
@@ -291,6 +305,8 @@ fn details(m: Metadata) -> PlexDetails {
                 container: p.container.clone().or_else(|| media.container.clone()),
                 video_resolution: media.video_resolution.clone(),
                 duration_ms: p.duration.or(media.duration),
+                audio: tracks(p, lounge_plex::model::stream_type::AUDIO),
+                subtitles: tracks(p, lounge_plex::model::stream_type::SUBTITLE),
             })
         })
         .collect();
@@ -306,6 +322,11 @@ fn details(m: Metadata) -> PlexDetails {
         grandparent_title: m.grandparent_title,
         parent_rating_key: m.parent_rating_key,
         index: m.index,
+        rating: m
+            .rating
+            .filter(|r| r.is_finite())
+            .map(|r| format!("{r:.1}")),
+        content_rating: m.content_rating,
         parts,
         has_poster,
     }

@@ -1463,6 +1463,14 @@ async fn members_search_list_and_look_up_the_owners_plex_through_the_bot() {
         recorded.body["embeds"][0]["thumbnail"]["url"],
         "attachment://poster.png"
     );
+    // Its tracks and rating, as Plex names them.
+    let tracks = h
+        .ask(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, "!plex info 159637")
+        .await;
+    assert!(
+        tracks.contains("English (EAC3 5.1)") && tracks.contains("English SDH (SRT)"),
+        "{tracks}"
+    );
     let bad = h
         .ask(
             GUILD_ID,

@@ -612,6 +612,24 @@ pub(crate) fn details_embed(d: &PlexDetails) -> serenity::CreateEmbed {
     if let Some(ms) = d.view_offset_ms.filter(|&ms| ms > 0) {
         embed = embed.field("Continue watching at", clock(ms), true);
     }
+    let rated = [
+        d.rating.as_ref().map(|r| format!("{r}/10")),
+        d.content_rating.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>();
+    if !rated.is_empty() {
+        embed = embed.field("Rating", rated.join(" · "), true);
+    }
+    // The first version's tracks: `/plex play audio:` and `subtitles:` pick by language.
+    if let Some(part) = d.parts.first() {
+        for (name, tracks) in [("Audio", &part.audio), ("Subtitles", &part.subtitles)] {
+            if !tracks.is_empty() {
+                embed = embed.field(name, tracks.join("\n"), true);
+            }
+        }
+    }
     let versions: Vec<String> = d
         .parts
         .iter()
@@ -733,6 +751,8 @@ mod tests {
             grandparent_title: None,
             parent_rating_key: None,
             index: None,
+            rating: None,
+            content_rating: None,
             parts: Vec::new(),
             has_poster: false,
         }
