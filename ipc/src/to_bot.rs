@@ -142,7 +142,8 @@ pub enum Reply {
     /// The owner's Plex libraries.
     PlexLibraries { libraries: Vec<PlexLibrary> },
     /// One Plex item in detail.
-    PlexMetadata(PlexDetails),
+    /// Boxed: the largest answer by far, and every frame would otherwise carry its size.
+    PlexMetadata(Box<PlexDetails>),
     /// An item's poster.
     PlexPoster(PlexPoster),
     /// A result from a newer streamer.

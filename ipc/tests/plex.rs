@@ -135,7 +135,7 @@ fn plex_answers() {
         r#"{"result":"plex_libraries","libraries":[{"key":"1","title":"Movies","type":"movie"}]}"#,
     );
     pin(
-        &Reply::PlexMetadata(PlexDetails {
+        &Reply::PlexMetadata(Box::new(PlexDetails {
             rating_key: "108".into(),
             kind: "movie".into(),
             title: "Heat".into(),
@@ -158,7 +158,7 @@ fn plex_answers() {
                 subtitles: Vec::new(),
             }],
             has_poster: true,
-        }),
+        })),
         r#"{"result":"plex_metadata","rating_key":"108","type":"movie","title":"Heat","year":1995,"summary":"A heist.","duration_ms":10200000,"view_offset_ms":60000,"parts":[{"available":true,"container":"mkv","video_resolution":"1080","duration_ms":10200000}],"has_poster":true}"#,
     );
     pin(
@@ -293,7 +293,7 @@ async fn the_largest_answers_cross_a_real_socket_whole() {
         Reply::PlexLibraries {
             libraries: largest_libraries(),
         },
-        Reply::PlexMetadata(largest_details()),
+        Reply::PlexMetadata(Box::new(largest_details())),
         Reply::PlexPoster(largest_poster()),
     ];
     for answer in &answers {

@@ -193,7 +193,7 @@ async fn answer(server: &Server, command: Command) -> Result<Reply, Refusal> {
             let m = server.metadata(&rating_key).await.map_err(plex_error)?;
             let mut details = details(m);
             details.fit();
-            Ok(Reply::PlexMetadata(details))
+            Ok(Reply::PlexMetadata(Box::new(details)))
         }
         Command::PlexPoster { rating_key } => {
             check_key(&rating_key)?;

@@ -54,6 +54,47 @@ pub fn binary(name: &str) -> PathBuf {
     target_dir().join("debug").join(file)
 }
 
+/// A release build of `name` in the target dir, for the bench binaries.
+pub fn release_binary(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    target.join("release").join(name)
+}
+
+/// A 30 fps clip with a test picture and a 440 Hz tone, `seconds` long, by the ffmpeg CLI
+/// (the benches' source).
+pub fn bench_clip(path: &std::path::Path, size: &str, seconds: u64) {
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg(format!("testsrc2=size={size}:rate=30"))
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+        ])
+        .arg(seconds.to_string())
+        .args(["-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac"])
+        .args(["-movflags", "+faststart"])
+        .arg(path)
+        .output()
+        .expect("the benches need the ffmpeg CLI");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -46,3 +46,20 @@ impl Store {
         })
     }
 }
+
+/// Takes `guild`'s settings row (made if missing) for the rest of `tx`: both backends hold it
+/// until commit, so changes that check a guild-wide limit or order never interleave.
+pub(crate) async fn lock_guild_row(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    guild: u64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO guild_settings (guild_id, created_at) VALUES ($1, $2) \
+         ON CONFLICT (guild_id) DO UPDATE SET guild_id = guild_settings.guild_id",
+    )
+    .bind(super::db_id(guild))
+    .bind(super::now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

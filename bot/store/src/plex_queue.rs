@@ -84,14 +84,7 @@ impl Store {
     /// A write transaction holding `guild`'s settings row: one queue change at a time.
     async fn lock_queue(&self, guild: u64) -> Result<Tx, sqlx::Error> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO guild_settings (guild_id, created_at) VALUES ($1, $2) \
-             ON CONFLICT (guild_id) DO UPDATE SET guild_id = guild_settings.guild_id",
-        )
-        .bind(db_id(guild))
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
+        super::guilds::lock_guild_row(&mut tx, guild).await?;
         Ok(tx)
     }
 

@@ -83,14 +83,7 @@ impl Store {
         limit: i64,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, NameError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO guild_settings (guild_id, created_at) VALUES ($1, $2) \
-             ON CONFLICT (guild_id) DO UPDATE SET guild_id = guild_settings.guild_id",
-        )
-        .bind(db_id(guild))
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
+        super::guilds::lock_guild_row(&mut tx, guild).await?;
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM tags WHERE guild_id = $1 AND name = $2), \
                     (SELECT COUNT(*) FROM aliases WHERE guild_id = $1 AND name = $2), \

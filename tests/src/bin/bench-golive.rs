@@ -11,7 +11,7 @@
 //! decrypts the transport and DAVE and records when each packet arrived. Numbers go in
 //! docs/PERFORMANCE.md.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,7 +27,10 @@ const FPS: u32 = 30;
 async fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20);
-    let binary = args.next().map_or_else(default_binary, PathBuf::from);
+    let binary = args.next().map_or_else(
+        || lounge_tests::bin::release_binary("lounge-streamer"),
+        PathBuf::from,
+    );
     assert!(
         binary.exists(),
         "{} does not exist: cargo build --release -p lounge-streamer first",
@@ -37,7 +40,7 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let media = dir.path().join("media");
     std::fs::create_dir_all(&media).expect("media dir");
-    clip(&media.join("clip.mp4"), seconds + 5);
+    lounge_tests::bin::bench_clip(&media.join("clip.mp4"), "1280x720", seconds + 5);
 
     let fake = FakeDiscord::start().await;
     let voice = FakeVoiceServer::start().await;
@@ -189,43 +192,4 @@ fn clock_ticks_per_second() -> f64 {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(100.0)
-}
-
-fn default_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    );
-    target.join("release").join("lounge-streamer")
-}
-
-fn clip(path: &Path, seconds: u64) {
-    let out = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg(format!("testsrc2=size=1280x720:rate={FPS}"))
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-        ])
-        .arg(seconds.to_string())
-        .args(["-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac"])
-        .arg(path)
-        .output()
-        .expect("the bench needs the ffmpeg CLI");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }

@@ -12,7 +12,7 @@
 //! Plex with 10,000 generated films, Discord the fake gateway and voice server. Numbers go in
 //! docs/PERFORMANCE.md.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -45,7 +45,10 @@ const QUERIES: [&str; 12] = [
 async fn main() {
     let mut args = std::env::args().skip(1);
     let searches: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(300);
-    let binary = args.next().map_or_else(default_binary, PathBuf::from);
+    let binary = args.next().map_or_else(
+        || lounge_tests::bin::release_binary("lounge-streamer"),
+        PathBuf::from,
+    );
     assert!(
         binary.exists(),
         "{} does not exist: cargo build --release -p lounge-streamer first",
@@ -54,7 +57,7 @@ async fn main() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let video = dir.path().join("part.mp4");
-    clip(&video, 30);
+    lounge_tests::bin::bench_clip(&video, "1280x720", 30);
     let plex = FakePlex::start_with(Options {
         generated_items: LIBRARY,
         video: Some(video),
@@ -216,44 +219,4 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .next()?
         .parse()
         .ok()
-}
-
-fn default_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    );
-    target.join("release").join("lounge-streamer")
-}
-
-fn clip(path: &Path, seconds: u64) {
-    let out = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg("testsrc2=size=1280x720:rate=30")
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-        ])
-        .arg(seconds.to_string())
-        .args(["-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac"])
-        .args(["-movflags", "+faststart"])
-        .arg(path)
-        .output()
-        .expect("the bench needs the ffmpeg CLI");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }

@@ -153,12 +153,24 @@ pub(crate) async fn stream_cmd(h: &Harness, sub: &str, options: Value) -> Record
 }
 
 async fn stream_cmd_as(h: &Harness, user: u64, sub: &str, options: Value) -> Recorded {
+    command_as(h, user, "stream", sub, options).await
+}
+
+/// Runs `/<name> <sub>` as `user` and returns the bot's answer: the interaction response, or
+/// the first follow-up after a deferral.
+pub(crate) async fn command_as(
+    h: &Harness,
+    user: u64,
+    name: &str,
+    sub: &str,
+    options: Value,
+) -> Recorded {
     let skip = h.fake.requests().len();
     let i = h.fake.send_slash(
         GUILD_ID,
         GENERAL_CHANNEL_ID,
         user,
-        "stream",
+        name,
         json!([{"type": 1, "name": sub, "options": options}]),
     );
     let callback = i.callback_path();

@@ -21,33 +21,9 @@ use lounge_tests::discord::STREAMER_USER_TOKEN;
 const CLIP_SECONDS: u32 = 6;
 const RESUME_AT_MS: u64 = 2_000;
 
-/// Runs `/plex <sub>` as `user` and returns the bot's first answer after its deferral (or its
-/// immediate answer).
+/// Runs `/plex <sub>` as `user` and returns the bot's first answer.
 async fn plex_cmd(h: &Harness, user: u64, sub: &str, options: Value) -> Recorded {
-    let skip = h.fake.requests().len();
-    let i = h.fake.send_slash(
-        GUILD_ID,
-        GENERAL_CHANNEL_ID,
-        user,
-        "plex",
-        json!([{"type": 1, "name": sub, "options": options}]),
-    );
-    let callback = i.callback_path();
-    let webhook = format!("/{}", i.token);
-    let first = h
-        .fake
-        .wait_for_request(skip, ORDER_TIMEOUT, |r| r.path == callback)
-        .await;
-    if first.body["type"] != 5 {
-        return first;
-    }
-    h.fake
-        .wait_for_request(skip, ORDER_TIMEOUT, |r| {
-            (r.method == "POST" || r.method == "PATCH")
-                && r.path.starts_with("/webhooks/")
-                && r.path.contains(&webhook)
-        })
-        .await
+    crate::golive::command_as(h, user, "plex", sub, options).await
 }
 
 fn item(key: u64) -> Value {

@@ -74,16 +74,7 @@ pub async fn choose(
             });
         };
         if press.user.id != ctx.author().id {
-            press
-                .create_response(
-                    ctx,
-                    serenity::CreateInteractionResponse::Message(
-                        serenity::CreateInteractionResponseMessage::new()
-                            .text(messages::NOT_YOUR_QUESTION)
-                            .ephemeral(true),
-                    ),
-                )
-                .await?;
+            super::answer_privately(ctx, &press, messages::NOT_YOUR_QUESTION).await?;
             continue;
         }
         let index = press

@@ -40,6 +40,28 @@ pub fn autocomplete<'a>(
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
+/// Answers a button press or pick privately ("these buttons aren't yours", why it was
+/// refused), pinging nobody.
+pub async fn answer_privately(
+    ctx: crate::Context<'_>,
+    press: &serenity::ComponentInteraction,
+    content: impl Into<String>,
+) -> Result<(), crate::Error> {
+    use crate::reply::Text as _;
+    press
+        .create_response(
+            ctx,
+            serenity::CreateInteractionResponse::Message(
+                serenity::CreateInteractionResponseMessage::new()
+                    .text(content)
+                    .ephemeral(true)
+                    .allowed_mentions(serenity::CreateAllowedMentions::new()),
+            ),
+        )
+        .await?;
+    Ok(())
+}
+
 /// The presses on one conversation's buttons (custom ids starting with `prefix`), in order.
 ///
 /// One collector serves the whole conversation: a press that arrives while the previous one

@@ -1,7 +1,6 @@
 //! Button pagination for any list of embeds: only the invoker turns pages, and the buttons go
 //! away when nobody has pressed one for a while.
 
-use crate::reply::Text as _;
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
@@ -48,16 +47,7 @@ pub async fn paginate(ctx: Context<'_>, pages: Vec<serenity::CreateEmbed>) -> Re
     let mut presses = super::ButtonPresses::new(ctx, format!("{id}:"));
     while let Some(press) = presses.next(IDLE_TIMEOUT).await {
         if press.user.id != ctx.author().id {
-            press
-                .create_response(
-                    ctx,
-                    serenity::CreateInteractionResponse::Message(
-                        serenity::CreateInteractionResponseMessage::new()
-                            .text(messages::ONLY_INVOKER_PAGES)
-                            .ephemeral(true),
-                    ),
-                )
-                .await?;
+            super::answer_privately(ctx, &press, messages::ONLY_INVOKER_PAGES).await?;
             continue;
         }
         page = if press.data.custom_id == next_id {

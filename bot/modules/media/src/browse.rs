@@ -12,7 +12,6 @@ use poise::serenity_prelude as serenity;
 
 use crate::plex::{details, details_embed, name, shown_title};
 use crate::stream::{ask, play_in, target_channel};
-use lounge_kit::reply::Text as _;
 use lounge_kit::{Context, Error, bail_user, messages};
 
 /// The browser closes when nobody has used it for this long.
@@ -81,16 +80,7 @@ pub(crate) async fn run(
     let mut current = shown;
     while let Some(press) = presses.next(IDLE).await {
         if press.user.id != ctx.author().id {
-            press
-                .create_response(
-                    ctx,
-                    serenity::CreateInteractionResponse::Message(
-                        serenity::CreateInteractionResponseMessage::new()
-                            .text(messages::ONLY_INVOKER_PAGES)
-                            .ephemeral(true),
-                    ),
-                )
-                .await?;
+            lounge_kit::ui::answer_privately(ctx, &press, messages::ONLY_INVOKER_PAGES).await?;
             continue;
         }
         let id = press.data.custom_id.as_str();

@@ -12,7 +12,6 @@ use poise::serenity_prelude as serenity;
 use crate::link::Link;
 use crate::party::{queue, skip, vote};
 use crate::stream::{ask, control_allowed, play_in, target_channel};
-use lounge_kit::reply::Text as _;
 use lounge_kit::{Context, Error, bail_user};
 
 /// Rows per embed page: a page of Plex results split in two reads better than one wall.
@@ -343,16 +342,7 @@ pub async fn nowplaying(ctx: Context<'_>) -> Result<(), Error> {
             Some(text::NOTHING_PLAYING.to_owned())
         };
         if let Some(why) = refused {
-            press
-                .create_response(
-                    ctx,
-                    serenity::CreateInteractionResponse::Message(
-                        serenity::CreateInteractionResponseMessage::new()
-                            .text(why)
-                            .ephemeral(true),
-                    ),
-                )
-                .await?;
+            lounge_kit::ui::answer_privately(ctx, &press, why).await?;
             continue;
         }
         let (order, done) = if press.data.custom_id == stop_id {
@@ -367,16 +357,7 @@ pub async fn nowplaying(ctx: Context<'_>) -> Result<(), Error> {
                 .downcast_ref::<lounge_kit::error::UserError>()
                 .map_or(lounge_kit::messages::INTERNAL_ERROR, |u| u.0.as_str())
                 .to_owned();
-            press
-                .create_response(
-                    ctx,
-                    serenity::CreateInteractionResponse::Message(
-                        serenity::CreateInteractionResponseMessage::new()
-                            .text(why)
-                            .ephemeral(true),
-                    ),
-                )
-                .await?;
+            lounge_kit::ui::answer_privately(ctx, &press, why).await?;
             continue;
         }
         let after = status_now(ctx).await?;
@@ -493,7 +474,7 @@ pub(crate) async fn details(ctx: Context<'_>, key: &str) -> Result<PlexDetails, 
     )
     .await?
     {
-        Reply::PlexMetadata(details) => Ok(details),
+        Reply::PlexMetadata(details) => Ok(*details),
         _ => bail_user!("{}", text::UNEXPECTED),
     }
 }

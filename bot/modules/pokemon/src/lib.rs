@@ -12,7 +12,9 @@ mod team;
 mod trade;
 
 use lounge_kit::Bounded;
+// Shared with the trade and battle views.
 use lounge_kit::Text as _;
+pub(crate) use lounge_kit::ui::answer_privately as respond_private;
 use poise::serenity_prelude as serenity;
 
 pub use spawn::Runtime;
@@ -787,26 +789,6 @@ pub async fn pokedex(
         ),
     )
     .await?;
-    Ok(())
-}
-
-/// Replies to a button press privately (e.g. "these buttons aren't yours").
-async fn respond_private(
-    ctx: Context<'_>,
-    press: &serenity::ComponentInteraction,
-    content: impl Into<String>,
-) -> Result<(), Error> {
-    press
-        .create_response(
-            ctx,
-            serenity::CreateInteractionResponse::Message(
-                serenity::CreateInteractionResponseMessage::new()
-                    .text(content)
-                    .ephemeral(true)
-                    .allowed_mentions(serenity::CreateAllowedMentions::new()),
-            ),
-        )
-        .await?;
     Ok(())
 }
 
