@@ -537,12 +537,14 @@ async fn finished(store: &Store, link: &Link, autoplay: bool) -> Result<(), Erro
     let Some(now) = store.now_playing().await? else {
         return Ok(());
     };
-    // Someone may have started something else meanwhile.
-    if link
-        .status(Duration::from_secs(5))
-        .await
-        .is_ok_and(|s| busy(&s))
-    {
+    // Someone may have started something else meanwhile, or the streamer went to another
+    // server or a call (what finished was not the watch party's): leave it alone.
+    let status = link.status(Duration::from_secs(5)).await?;
+    if busy(&status) {
+        return Ok(());
+    }
+    if status.guild_id != Some(now.guild_id) {
+        store.clear_now_playing(now.guild_id).await?;
         return Ok(());
     }
     if advance(store, link, now.guild_id, now.channel_id)

@@ -123,6 +123,10 @@ pub async fn call(
         lounge_ipc::to_streamer::Tracks::default(),
     )
     .await?;
+    // The call replaced whatever the watch party played in a server.
+    if let Some(now) = ctx.data().store.now_playing().await? {
+        ctx.data().store.clear_now_playing(now.guild_id).await?;
+    }
     lounge_kit::say(
         ctx,
         format!(
