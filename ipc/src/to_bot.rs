@@ -123,6 +123,10 @@ pub struct Capabilities {
     pub qualities: Vec<Quality>,
     /// Whether video (Go Live) streaming is available, not just audio.
     pub video: bool,
+    /// Whether play orders' `tracks` (audio and subtitle languages) are honoured; a streamer
+    /// from before them ignores the field, so the bot refuses rather than play the wrong track.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tracks: bool,
 }
 
 /// The body of a [`ToBot::Response`], tagged by `result`.

@@ -68,6 +68,7 @@ pub fn capabilities() -> Capabilities {
         encoders: vec!["software".into()],
         qualities: vec![Quality::P720],
         video: true,
+        tracks: true,
     }
 }
 

@@ -137,9 +137,22 @@ fn ready_and_refused() {
                 encoders: vec!["vaapi".into(), "software".into()],
                 qualities: vec![Quality::P720, Quality::P1080],
                 video: true,
+                tracks: false,
             },
         },
         r#"{"op":"ready","version":1,"capabilities":{"encoders":["vaapi","software"],"qualities":["720p","1080p"],"video":true}}"#,
+    );
+    pin(
+        &ToBot::Ready {
+            version: 3,
+            capabilities: Capabilities {
+                encoders: vec!["x264".into()],
+                qualities: vec![Quality::P720],
+                video: true,
+                tracks: true,
+            },
+        },
+        r#"{"op":"ready","version":3,"capabilities":{"encoders":["x264"],"qualities":["720p"],"video":true,"tracks":true}}"#,
     );
     pin(
         &ToBot::Refused {

@@ -84,6 +84,7 @@ pub async fn run(loaded: &Loaded, selection: &Selection) -> Result<(), DaemonErr
             .collect(),
         qualities: vec![Quality::Auto, Quality::P480, Quality::P720, Quality::P1080],
         video: go_live,
+        tracks: true,
     };
     let (server, mut requests) =
         Server::bind(ServerConfig::new(&socket, secret, capabilities)).await?;

@@ -199,6 +199,12 @@ pub async fn play(
         audio_language: language(audio.as_deref())?,
         subtitle_language: language(subtitles.as_deref())?,
     };
+    if !tracks.is_default() && !streamer_honours_tracks(ctx) {
+        bail_user!(
+            "This lounge-streamer is older than the bot and can't choose audio or subtitles: \
+             whoever runs it can update it, or play without those options."
+        );
+    }
     let (guild_id, channel_id) = target_channel(ctx, channel.as_ref()).await?;
     ctx.defer().await?;
     let details = details(ctx, &key).await?;
@@ -486,6 +492,15 @@ pub(crate) fn shown_title(d: &PlexDetails) -> String {
         (Some(show), _) => format!("{} · {title}", show.replace(['*', '`'], "")),
         (None, Some(year)) => format!("{title} ({year})"),
         (None, None) => title,
+    }
+}
+
+/// Whether the connected streamer says it honours `tracks` (one that doesn't would ignore
+/// them). Not connected: the play order itself explains.
+fn streamer_honours_tracks(ctx: Context<'_>) -> bool {
+    match ctx.data().state.get::<Link>().map(|l| l.snapshot().state) {
+        Some(lounge_ipc::ConnectionState::Connected { capabilities, .. }) => capabilities.tracks,
+        _ => true,
     }
 }
 
