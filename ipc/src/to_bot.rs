@@ -299,6 +299,14 @@ pub enum PlaybackState {
     Unknown,
 }
 
+impl PlaybackState {
+    /// Whether a source is loaded (playing, paused or buffering): there is something to
+    /// control, and its position means something.
+    pub fn has_source(self) -> bool {
+        matches!(self, Self::Playing | Self::Paused | Self::Buffering)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

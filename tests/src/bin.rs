@@ -61,9 +61,10 @@ pub fn release_binary(name: &str) -> PathBuf {
     target.join("release").join(name)
 }
 
-/// A 30 fps clip with a test picture and a 440 Hz tone, `seconds` long, by the ffmpeg CLI
-/// (the benches' source).
-pub fn bench_clip(path: &std::path::Path, size: &str, seconds: u64) {
+/// A clip with a test picture of `size` at `rate` fps and a 440 Hz tone, `seconds` long, in
+/// H.264 (x264 at `preset`) and AAC with the index at the front, made by the ffmpeg CLI: the
+/// media of the Go Live tests and the benches.
+pub fn clip(path: &std::path::Path, size: &str, rate: u32, seconds: u64, preset: &str) {
     let out = Command::new("ffmpeg")
         .args([
             "-hide_banner",
@@ -74,7 +75,7 @@ pub fn bench_clip(path: &std::path::Path, size: &str, seconds: u64) {
             "lavfi",
             "-i",
         ])
-        .arg(format!("testsrc2=size={size}:rate=30"))
+        .arg(format!("testsrc2=size={size}:rate={rate}"))
         .args([
             "-f",
             "lavfi",
@@ -83,16 +84,26 @@ pub fn bench_clip(path: &std::path::Path, size: &str, seconds: u64) {
             "-t",
         ])
         .arg(seconds.to_string())
-        .args(["-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac"])
+        .args(["-c:v", "libx264", "-preset", preset, "-c:a", "aac"])
         .args(["-movflags", "+faststart"])
         .arg(path)
         .output()
-        .expect("the benches need the ffmpeg CLI");
+        .expect("the tests need the ffmpeg CLI (apt-get install ffmpeg)");
     assert!(
         out.status.success(),
-        "{}",
+        "ffmpeg: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Writes `text` to `path` readable by its owner only, as token files must be.
+pub fn write_private(path: &std::path::Path, text: &str) {
+    std::fs::write(path, text).expect("write a private file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod 600");
+    }
 }
 
 pub fn workspace_root() -> PathBuf {

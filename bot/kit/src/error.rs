@@ -247,6 +247,21 @@ async fn handle_command_error(ctx: Context<'_>, error: Error) -> Result<(), sere
             poise::Context::Application(_) => reply_ephemeral(ctx, too_fast.to_string()).await,
         };
     }
+    reply_ephemeral(ctx, internal(ctx, &error)).await
+}
+
+/// The sentence for `error` where a command answers it itself (a button press in a view the
+/// command keeps open): a [`UserError`] as written; anything else logged with context and
+/// answered generically with a reference, as the framework's error path does.
+pub fn user_facing(ctx: Context<'_>, error: &Error) -> String {
+    match error.downcast_ref::<UserError>() {
+        Some(user) => user.0.clone(),
+        None => internal(ctx, error),
+    }
+}
+
+/// Logs a failure with the command's context; returns the generic answer naming its reference.
+fn internal(ctx: Context<'_>, error: &Error) -> String {
     let reference = format!("{:08x}", rand::random::<u32>());
     tracing::error!(
         reference,
@@ -258,14 +273,10 @@ async fn handle_command_error(ctx: Context<'_>, error: Error) -> Result<(), sere
         error = %error,
         "command failed"
     );
-    reply_ephemeral(
-        ctx,
-        format!(
-            "{} (reference `{reference}`)",
-            crate::messages::INTERNAL_ERROR
-        ),
+    format!(
+        "{} (reference `{reference}`)",
+        crate::messages::INTERNAL_ERROR
     )
-    .await
 }
 
 /// Keeps user input from breaking out of inline code in our replies.

@@ -122,10 +122,7 @@ type Position = Arc<AtomicU64>;
 /// The status with the live position filled in.
 fn snapshot(status: &Mutex<Status>, position: &AtomicU64) -> Status {
     let mut status = lock(status).clone();
-    if matches!(
-        status.state,
-        PlaybackState::Playing | PlaybackState::Paused | PlaybackState::Buffering
-    ) {
+    if status.state.has_source() {
         status.position_ms = position.load(Ordering::Relaxed);
     }
     status

@@ -40,19 +40,20 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let media = dir.path().join("media");
     std::fs::create_dir_all(&media).expect("media dir");
-    lounge_tests::bin::bench_clip(&media.join("clip.mp4"), "1280x720", seconds + 5);
+    lounge_tests::bin::clip(
+        &media.join("clip.mp4"),
+        "1280x720",
+        FPS,
+        seconds + 5,
+        "veryfast",
+    );
 
     let fake = FakeDiscord::start().await;
     let voice = FakeVoiceServer::start().await;
     fake.set_voice_server(&voice);
     let socket = dir.path().join("s.sock");
     let token = dir.path().join("token");
-    std::fs::write(&token, STREAMER_USER_TOKEN).expect("token");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    }
+    lounge_tests::bin::write_private(&token, STREAMER_USER_TOKEN);
     let config = dir.path().join("lounge-streamer.toml");
     std::fs::write(
         &config,

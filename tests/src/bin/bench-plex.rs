@@ -57,7 +57,7 @@ async fn main() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let video = dir.path().join("part.mp4");
-    lounge_tests::bin::bench_clip(&video, "1280x720", 30);
+    lounge_tests::bin::clip(&video, "1280x720", 30, 30, "veryfast");
     let plex = FakePlex::start_with(Options {
         generated_items: LIBRARY,
         video: Some(video),
@@ -71,14 +71,8 @@ async fn main() {
     let socket = dir.path().join("s.sock");
     let token = dir.path().join("token");
     let plex_token = dir.path().join("plex-token");
-    for (path, value) in [(&token, STREAMER_USER_TOKEN), (&plex_token, PLEX_TOKEN)] {
-        std::fs::write(path, value).expect("token");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-        }
-    }
+    lounge_tests::bin::write_private(&token, STREAMER_USER_TOKEN);
+    lounge_tests::bin::write_private(&plex_token, PLEX_TOKEN);
     let config = dir.path().join("lounge-streamer.toml");
     std::fs::write(
         &config,

@@ -57,13 +57,7 @@ impl GoLiveStreamer {
         let media = dir.path().join("media");
         std::fs::create_dir_all(&media).expect("media dir");
         let token_file = dir.path().join("token");
-        std::fs::write(&token_file, token).expect("token file");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))
-                .expect("chmod 600");
-        }
+        bin::write_private(&token_file, token);
         std::fs::write(
             dir.path().join("lounge-streamer.toml"),
             format!(
@@ -112,37 +106,10 @@ impl GoLiveStreamer {
     }
 }
 
-/// A clip with picture and sound, made by the ffmpeg CLI.
+/// A 640x360 clip with picture and sound.
 pub(crate) fn clip(dir: &Path, name: &str, seconds: u32) -> PathBuf {
     let path = dir.join(name);
-    let out = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg("testsrc2=size=640x360:rate=30")
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-        ])
-        .arg(seconds.to_string())
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"])
-        .arg(&path)
-        .output()
-        .expect("the tests need the ffmpeg CLI");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    bin::clip(&path, "640x360", 30, u64::from(seconds), "ultrafast");
     path
 }
 

@@ -3,7 +3,6 @@
 //! viewer decrypts each frame and FFmpeg decodes it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,36 +41,15 @@ fn voice_server(fake: &FakeVoiceServer) -> VoiceServer {
     }
 }
 
-/// A test clip with picture and sound, made by the ffmpeg CLI.
+/// A test clip with picture and sound at the stream's size and rate.
 fn clip(dir: &Path, seconds: u32) -> PathBuf {
     let path = dir.join("clip.mp4");
-    let out = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg(format!("testsrc2=size={WIDTH}x{HEIGHT}:rate={FPS}"))
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-        ])
-        .arg(seconds.to_string())
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"])
-        .arg(&path)
-        .output()
-        .expect("the tests need the ffmpeg CLI (apt-get install ffmpeg)");
-    assert!(
-        out.status.success(),
-        "ffmpeg: {}",
-        String::from_utf8_lossy(&out.stderr)
+    lounge_tests::bin::clip(
+        &path,
+        &format!("{WIDTH}x{HEIGHT}"),
+        FPS,
+        u64::from(seconds),
+        "ultrafast",
     );
     path
 }

@@ -453,7 +453,7 @@ impl Owner {
         }
         std::fs::write(dir.path().join("lounge-streamer.toml"), config).expect("config");
         if let Some(token) = token {
-            write_private(&token_file, token);
+            bin::write_private(&token_file, token);
         }
         Self { dir }
     }
@@ -500,18 +500,6 @@ impl Owner {
         .await
         .expect("join")
     }
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::write(path, text).expect("write");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) {
-    std::fs::write(path, text).expect("write");
 }
 
 fn text(out: &Output) -> (String, String) {
@@ -1329,15 +1317,7 @@ async fn members_search_list_and_look_up_the_owners_plex_through_the_bot() {
     let fake = FakePlex::start().await;
     let owner = Owner::new(&fake, Some(&fake.url()), Some(PLEX_TOKEN));
     let (mut streamer, socket) = run_daemon(&owner).await;
-    let socket = socket.to_str().expect("UTF-8").to_owned();
-    let h = crate::util::Harness::start_with_env(
-        lounge_tests::db::TestDb::sqlite(),
-        &[
-            ("LOUNGE_STREAMER__SOCKET", socket.as_str()),
-            ("LOUNGE_STREAMER__SECRET", "s"),
-        ],
-    )
-    .await;
+    let h = bot_linked_to(&socket, lounge_tests::discord::FakeDiscord::start().await).await;
 
     let found = ask_linked(&h, "!plex search earth").await;
     assert!(
@@ -1482,22 +1462,7 @@ async fn members_search_list_and_look_up_the_owners_plex_through_the_bot() {
     assert!(bad.contains("isn't a Plex item"), "{bad}");
 
     // Typing into /plex info suggests titles, whose values are the rating keys.
-    let skip = h.fake.requests().len();
-    let typing = h.fake.send_autocomplete(
-        GUILD_ID,
-        GENERAL_CHANNEL_ID,
-        MEMBER_ID,
-        "plex",
-        serde_json::json!([{"type": 1, "name": "info", "options": [
-            {"type": 3, "name": "item", "value": "bunny", "focused": true},
-        ]}]),
-    );
-    let suggested = h
-        .fake
-        .wait_for_request(skip, crate::util::REPLY_TIMEOUT, |r| {
-            r.path == typing.callback_path()
-        })
-        .await;
+    let suggested = suggest(&h, "bunny").await;
     assert_eq!(
         suggested.body["data"]["choices"],
         serde_json::json!([{"name": "Big Buck Bunny (2008)", "value": "55"}]),
@@ -1548,6 +1513,42 @@ async fn pick_in(h: &crate::util::Harness, message: u64, value: &str) -> String 
         .text()
 }
 
+/// The bot against `discord`, linked to the streamer listening on `socket`.
+async fn bot_linked_to(
+    socket: &Path,
+    discord: lounge_tests::discord::FakeDiscord,
+) -> crate::util::Harness {
+    let socket = socket.to_str().expect("UTF-8");
+    crate::util::Harness::start_with_fake(
+        lounge_tests::db::TestDb::sqlite(),
+        discord,
+        &[
+            ("LOUNGE_STREAMER__SOCKET", socket),
+            ("LOUNGE_STREAMER__SECRET", "s"),
+        ],
+    )
+    .await
+}
+
+/// Types `partial` into `/plex info`'s item option; returns the bot's autocomplete answer.
+async fn suggest(h: &crate::util::Harness, partial: &str) -> lounge_tests::discord::Recorded {
+    let skip = h.fake.requests().len();
+    let typing = h.fake.send_autocomplete(
+        GUILD_ID,
+        GENERAL_CHANNEL_ID,
+        MEMBER_ID,
+        "plex",
+        serde_json::json!([{"type": 1, "name": "info", "options": [
+            {"type": 3, "name": "item", "value": partial, "focused": true},
+        ]}]),
+    );
+    h.fake
+        .wait_for_request(skip, crate::util::REPLY_TIMEOUT, |r| {
+            r.path == typing.callback_path()
+        })
+        .await
+}
+
 /// Asks `/plex libraries` until the bot notices the streamer is gone.
 async fn ask_linked_until_offline(h: &crate::util::Harness) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
@@ -1575,40 +1576,16 @@ async fn slow_plex_is_answered_in_time_and_a_revoked_token_is_explained() {
     .await;
     let owner = Owner::new(&fake, Some(&fake.url()), Some(PLEX_TOKEN));
     let (_streamer, socket) = run_daemon(&owner).await;
-    let socket = socket.to_str().expect("UTF-8").to_owned();
     let discord = lounge_tests::discord::FakeDiscord::start_with(lounge_tests::discord::Options {
         interaction_deadline: Some(Duration::from_secs(3)),
         ..lounge_tests::discord::Options::default()
     })
     .await;
-    let h = crate::util::Harness::start_with_fake(
-        lounge_tests::db::TestDb::sqlite(),
-        discord,
-        &[
-            ("LOUNGE_STREAMER__SOCKET", socket.as_str()),
-            ("LOUNGE_STREAMER__SECRET", "s"),
-        ],
-    )
-    .await;
+    let h = bot_linked_to(&socket, discord).await;
     // Wait for the link (a libraries list takes the slow Plex too).
     ask_linked(&h, "!plex libraries").await;
 
-    let skip = h.fake.requests().len();
-    let typing = h.fake.send_autocomplete(
-        GUILD_ID,
-        GENERAL_CHANNEL_ID,
-        MEMBER_ID,
-        "plex",
-        serde_json::json!([{"type": 1, "name": "info", "options": [
-            {"type": 3, "name": "item", "value": "bunny", "focused": true},
-        ]}]),
-    );
-    let suggested = h
-        .fake
-        .wait_for_request(skip, crate::util::REPLY_TIMEOUT, |r| {
-            r.path == typing.callback_path()
-        })
-        .await;
+    let suggested = suggest(&h, "bunny").await;
     assert_eq!(suggested.status, 204, "answered in time: {suggested:?}");
     assert_eq!(suggested.body["data"]["choices"], serde_json::json!([]));
 

@@ -109,13 +109,7 @@ async fn plex_setup(clip_seconds: u32, resume_offset_ms: Option<u64>) -> Party {
         dir.path().join("state").to_str().expect("UTF-8"),
     );
     let setup = GoLiveStreamer::at_with(dir, &h.fake, true, STREAMER_USER_TOKEN, &extra);
-    std::fs::write(&token_file, PLEX_TOKEN).expect("token file");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))
-            .expect("chmod 600");
-    }
+    lounge_tests::bin::write_private(&token_file, PLEX_TOKEN);
     let streamer = setup.start(&h).await;
     h.fake
         .member_voice(GUILD_ID, Some(VOICE_CHANNEL_ID), MEMBER_ID);

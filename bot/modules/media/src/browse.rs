@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use lounge_ipc::plex::PAGE_SIZE;
 use lounge_ipc::to_bot::{PlexItem, PlexItems, Reply};
-use lounge_ipc::to_streamer::{Command as Order, PlexList, PlexSort, Source};
+use lounge_ipc::to_streamer::{Command as Order, PlexList, PlexSort};
 use poise::serenity_prelude as serenity;
 
 use crate::plex::{details, details_embed, name, shown_title};
-use crate::stream::{ask, play_in, target_channel};
+use crate::stream::{ask, target_channel};
 use lounge_kit::{Context, Error, bail_user, messages};
 
 /// The browser closes when nobody has used it for this long.
@@ -147,10 +147,7 @@ pub(crate) async fn run(
                 current = shown;
             }
             Err(e) => {
-                let why = e
-                    .downcast_ref::<lounge_kit::error::UserError>()
-                    .map_or(messages::INTERNAL_ERROR, |u| u.0.as_str())
-                    .to_owned();
+                let why = lounge_kit::error::user_facing(ctx, &e);
                 current.embed = current
                     .embed
                     .clone()
@@ -363,30 +360,16 @@ fn components(ids: &Ids, shown: &Shown, can_go_back: bool) -> Vec<serenity::Crea
 /// The Play button: as `/plex play` in the member's voice channel, from the start.
 async fn play(ctx: Context<'_>, rating_key: &str) -> Result<(), Error> {
     let (guild_id, channel_id) = target_channel(ctx, None).await?;
-    let d = details(ctx, rating_key).await?;
-    play_in(
-        ctx,
-        Some(guild_id.get()),
-        channel_id.get(),
-        Source::Plex {
-            rating_key: rating_key.to_owned(),
-        },
-        0,
-        lounge_ipc::to_streamer::Tracks::default(),
-    )
-    .await?;
-    let title = shown_title(&d);
-    ctx.data()
-        .store
-        .set_now_playing(&lounge_store::NowPlaying {
-            guild_id: guild_id.get(),
-            channel_id: channel_id.get(),
-            rating_key: rating_key.to_owned(),
-            title: title.clone(),
-            requested_by: ctx.author().id.get(),
-            position_ms: 0,
-        })
-        .await?;
+    let title = shown_title(&details(ctx, rating_key).await?);
+    let now = lounge_store::NowPlaying {
+        guild_id: guild_id.get(),
+        channel_id: channel_id.get(),
+        rating_key: rating_key.to_owned(),
+        title: title.clone(),
+        requested_by: ctx.author().id.get(),
+        position_ms: 0,
+    };
+    crate::plex::play_item(ctx, &now, lounge_ipc::to_streamer::Tracks::default()).await?;
     lounge_kit::say(ctx, format!("Playing **{title}** in <#{channel_id}>.")).await?;
     Ok(())
 }

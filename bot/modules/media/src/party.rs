@@ -16,9 +16,7 @@ use rand::seq::SliceRandom as _;
 use tokio::sync::{broadcast, watch};
 
 use crate::link::Link;
-use crate::stream::{
-    caller_voice_channel, control_allowed, current_status, manages_channels, voice_channel_of,
-};
+use crate::stream::{caller_voice_channel, control_allowed, current_status, manages_channels};
 use lounge_kit::{Context, Error, bail_user};
 
 /// How often the position of what plays is written down, for a resume after a restart.
@@ -105,7 +103,9 @@ pub async fn add(
         .await
         .map_err(lounge_kit::refusal)?;
     // Nothing plays anywhere and the member is in voice: it starts at once.
-    let free = current_status(ctx).await?.is_some_and(|s| !busy(&s));
+    let free = current_status(ctx)
+        .await?
+        .is_some_and(|s| !s.state.has_source());
     if free && let Some(channel) = caller_voice_channel(ctx, serenity::GuildId::new(guild)) {
         let link = link(ctx)?;
         match advance(store, link, guild, channel.get()).await? {
@@ -331,18 +331,11 @@ fn link(ctx: Context<'_>) -> Result<&Link, Error> {
         .ok_or_else(|| lounge_kit::user_error(crate::stream::NOT_SET_UP))
 }
 
-fn busy(status: &Status) -> bool {
-    matches!(
-        status.state,
-        PlaybackState::Playing | PlaybackState::Paused | PlaybackState::Buffering
-    )
-}
-
 /// The stream playing in this server, if the member is in its voice channel (or may manage
 /// channels, or owns the bot).
 async fn watching_here(ctx: Context<'_>, guild: u64) -> Result<Status, Error> {
     let status = match current_status(ctx).await? {
-        Some(s) if busy(&s) && s.guild_id == Some(guild) => s,
+        Some(s) if s.state.has_source() && s.guild_id == Some(guild) => s,
         _ => bail_user!("{}", text::NOT_PLAYING_HERE),
     };
     let manages = manages_channels(ctx).await;
@@ -356,21 +349,14 @@ async fn may_manage_queue(ctx: Context<'_>) -> Result<(), Error> {
     if lounge_kit::policy::is_owner(ctx, ctx.author().id) || manages_channels(ctx).await {
         return Ok(());
     }
-    let guild = guild_of(ctx)?;
-    match current_status(ctx).await? {
-        Some(s)
-            if busy(&s)
-                && s.guild_id == Some(guild)
-                && s.channel_id.is_some_and(|c| {
-                    voice_channel_of(ctx, serenity::GuildId::new(guild), ctx.author().id)
-                        .map(serenity::ChannelId::get)
-                        == Some(c)
-                }) =>
-        {
-            Ok(())
-        }
-        _ => bail_user!("{}", text::MANAGE_QUEUE),
+    let watching = current_status(ctx)
+        .await?
+        .filter(|s| s.state.has_source())
+        .is_some_and(|s| control_allowed(ctx, &s, ctx.author().id, false).is_ok());
+    if !watching {
+        bail_user!("{}", text::MANAGE_QUEUE);
     }
+    Ok(())
 }
 
 /// The people watching: members in the stream's voice channel, without bots and without the
@@ -540,7 +526,7 @@ async fn finished(store: &Store, link: &Link, autoplay: bool) -> Result<(), Erro
     // Someone may have started something else meanwhile, or the streamer went to another
     // server or a call (what finished was not the watch party's): leave it alone.
     let status = link.status(Duration::from_secs(5)).await?;
-    if busy(&status) {
+    if status.state.has_source() {
         return Ok(());
     }
     if status.guild_id != Some(now.guild_id) {
@@ -598,7 +584,7 @@ async fn record_position(store: &Store, link: &Link) -> Result<(), Error> {
         return Ok(());
     };
     let status = link.status(Duration::from_secs(5)).await?;
-    if busy(&status)
+    if status.state.has_source()
         && status.guild_id == Some(now.guild_id)
         && status.source
             == Some(Source::Plex {

@@ -234,29 +234,15 @@ pub async fn play(
             start_ms = offset;
         }
     }
-    play_in(
-        ctx,
-        Some(guild_id.get()),
-        channel_id.get(),
-        Source::Plex {
-            rating_key: key.clone(),
-        },
-        start_ms,
-        tracks,
-    )
-    .await?;
-    // What plays now, for the queue that follows it and a resume after a restart.
-    ctx.data()
-        .store
-        .set_now_playing(&lounge_store::NowPlaying {
-            guild_id: guild_id.get(),
-            channel_id: channel_id.get(),
-            rating_key: key,
-            title: title.clone(),
-            requested_by: ctx.author().id.get(),
-            position_ms: i64::try_from(start_ms).unwrap_or(0),
-        })
-        .await?;
+    let now = lounge_store::NowPlaying {
+        guild_id: guild_id.get(),
+        channel_id: channel_id.get(),
+        rating_key: key,
+        title: title.clone(),
+        requested_by: ctx.author().id.get(),
+        position_ms: i64::try_from(start_ms).unwrap_or(0),
+    };
+    play_item(ctx, &now, tracks).await?;
     let from = if start_ms > 0 {
         format!("from {}", clock(start_ms))
     } else {
@@ -277,7 +263,7 @@ pub async fn play(
 #[poise::command(slash_command, prefix_command, guild_only)]
 pub async fn nowplaying(ctx: Context<'_>) -> Result<(), Error> {
     let status = status_now(ctx).await?;
-    let Some(source) = status.source.clone().filter(|_| playing(&status)) else {
+    let Some(source) = status.source.clone().filter(|_| status.state.has_source()) else {
         bail_user!("{}", text::NOTHING_PLAYING);
     };
     if status.guild_id != ctx.guild_id().map(serenity::GuildId::get) {
@@ -342,7 +328,7 @@ pub async fn nowplaying(ctx: Context<'_>) -> Result<(), Error> {
             .as_ref()
             .and_then(|m| m.permissions)
             .is_some_and(|p| p.administrator() || p.manage_channels());
-        let refused = if playing(&now) && now.source.as_ref() == Some(&source) {
+        let refused = if now.state.has_source() && now.source.as_ref() == Some(&source) {
             control_allowed(ctx, &now, press.user.id, manages).err()
         } else {
             Some(text::NOTHING_PLAYING.to_owned())
@@ -359,15 +345,12 @@ pub async fn nowplaying(ctx: Context<'_>) -> Result<(), Error> {
             (Order::Pause, false)
         };
         if let Err(e) = ask(ctx, order).await {
-            let why = e
-                .downcast_ref::<lounge_kit::error::UserError>()
-                .map_or(lounge_kit::messages::INTERNAL_ERROR, |u| u.0.as_str())
-                .to_owned();
+            let why = lounge_kit::error::user_facing(ctx, &e);
             lounge_kit::ui::answer_privately(ctx, &press, why).await?;
             continue;
         }
         let after = status_now(ctx).await?;
-        let message = if done || !playing(&after) {
+        let message = if done || !after.state.has_source() {
             serenity::CreateInteractionResponseMessage::new()
                 .embed(
                     serenity::CreateEmbed::new()
@@ -388,7 +371,7 @@ pub async fn nowplaying(ctx: Context<'_>) -> Result<(), Error> {
                 serenity::CreateInteractionResponse::UpdateMessage(message),
             )
             .await?;
-        if done || !playing(&after) {
+        if done || !after.state.has_source() {
             return Ok(());
         }
     }
@@ -396,13 +379,6 @@ pub async fn nowplaying(ctx: Context<'_>) -> Result<(), Error> {
         .edit(ctx, poise::CreateReply::default().components(Vec::new()))
         .await?;
     Ok(())
-}
-
-fn playing(status: &Status) -> bool {
-    matches!(
-        status.state,
-        PlaybackState::Playing | PlaybackState::Paused | PlaybackState::Buffering
-    )
 }
 
 async fn status_now(ctx: Context<'_>) -> Result<Status, Error> {
@@ -439,6 +415,28 @@ fn resumable(d: &PlexDetails) -> Option<u64> {
         Some(len) if offset.saturating_mul(100) >= len.saturating_mul(RESUME_UNTIL_PERCENT) => None,
         _ => Some(offset),
     }
+}
+
+/// Plays `now` (from its position) where it says and records it as what plays, for the queue
+/// that follows it and a resume after a restart.
+pub(crate) async fn play_item(
+    ctx: Context<'_>,
+    now: &lounge_store::NowPlaying,
+    tracks: lounge_ipc::to_streamer::Tracks,
+) -> Result<(), Error> {
+    play_in(
+        ctx,
+        Some(now.guild_id),
+        now.channel_id,
+        Source::Plex {
+            rating_key: now.rating_key.clone(),
+        },
+        u64::try_from(now.position_ms).unwrap_or(0),
+        tracks,
+    )
+    .await?;
+    ctx.data().store.set_now_playing(now).await?;
+    Ok(())
 }
 
 /// An item's poster as an attachment, if the streamer gets it within the wait.
