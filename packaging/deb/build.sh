@@ -86,10 +86,10 @@ COPYRIGHT
   sed 's/^$/./; s/^/ /' "$root/LICENSE-MIT"
 }
 
-# control PACKAGE DEPENDS SHORT LONG...
+# control PACKAGE DEPENDS RECOMMENDS SHORT LONG...
 control() {
-  local pkg=$1 depends=$2 short=$3
-  shift 3
+  local pkg=$1 depends=$2 recommends=$3 short=$4
+  shift 4
   local dir="$work/$pkg"
   {
     echo "Package: $pkg"
@@ -98,6 +98,7 @@ control() {
     echo "Maintainer: The Lounge developers <lounge@example.invalid>"
     echo "Installed-Size: $(du -sk --exclude=DEBIAN "$dir" | cut -f1)"
     echo "Depends: $depends"
+    [ -z "$recommends" ] || echo "Recommends: $recommends"
     echo "Section: net"
     echo "Priority: optional"
     echo "Homepage: $homepage"
@@ -109,7 +110,10 @@ control() {
 }
 
 stage lounge
+# yt-dlp finds what /play links and searches hold; since 2025.11 it wants a JavaScript
+# runtime for YouTube (Node.js 20 or later, or Deno).
 control lounge "$(shlib_depends "$work/lounge/usr/bin/lounge"), adduser" \
+  "yt-dlp, nodejs" \
   "Discord bot for a community's lounge" \
   "Games (Pokémon catching, trading and battles; an Old School RuneScape trip" \
   "simulation), music, moderation and social commands, as slash and prefix commands." \
@@ -119,6 +123,7 @@ control lounge "$(shlib_depends "$work/lounge/usr/bin/lounge"), adduser" \
 stage lounge-streamer
 control lounge-streamer \
   "$(shlib_depends "$work/lounge-streamer/usr/bin/lounge-streamer"), lounge (= $version)" \
+  "" \
   "Streams a Plex library into Discord calls for the Lounge bot (opt-in)" \
   "A daemon that takes orders from the lounge bot over a local socket, picks the" \
   "best H.264 encoder this machine has (NVENC, VAAPI, QSV, else libx264) and streams" \

@@ -6,4 +6,5 @@
 pub mod bin;
 pub mod db;
 pub mod discord;
+pub mod media;
 pub mod plex;

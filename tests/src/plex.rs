@@ -1137,72 +1137,13 @@ fn part(ctx: &Ctx<'_>) -> Response {
     let Ok(data) = std::fs::read(video) else {
         return status(StatusCode::NOT_FOUND);
     };
-    let len = data.len();
-    let range = ctx
-        .headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let Some(range) = range else {
-        return (
-            [
-                (header::CONTENT_TYPE, "video/mp4".to_owned()),
-                (header::ACCEPT_RANGES, "bytes".to_owned()),
-            ],
-            data,
-        )
-            .into_response();
-    };
-    let Some((start, end)) = parse_range(&range, len) else {
-        return (
-            StatusCode::RANGE_NOT_SATISFIABLE,
-            [(header::CONTENT_RANGE, format!("bytes */{len}"))],
-        )
-            .into_response();
-    };
-    (
-        StatusCode::PARTIAL_CONTENT,
-        [
-            (header::CONTENT_TYPE, "video/mp4".to_owned()),
-            (header::ACCEPT_RANGES, "bytes".to_owned()),
-            (header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}")),
-        ],
-        data[start..=end].to_vec(),
-    )
-        .into_response()
-}
-
-/// `bytes=a-b`, `bytes=a-` or `bytes=-n` (one range, as FFmpeg asks), inclusive bounds.
-fn parse_range(range: &str, len: usize) -> Option<(usize, usize)> {
-    let spec = range.strip_prefix("bytes=")?;
-    let (a, b) = spec.split_once('-')?;
-    if len == 0 {
-        return None;
-    }
-    let (start, end) = match (a.trim(), b.trim()) {
-        ("", n) => {
-            let n: usize = n.parse().ok()?;
-            (len.saturating_sub(n), len - 1)
-        }
-        (a, "") => (a.parse().ok()?, len - 1),
-        (a, b) => (a.parse().ok()?, b.parse::<usize>().ok()?.min(len - 1)),
-    };
-    (start <= end && start < len).then_some((start, end))
+    let range = ctx.headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    crate::media::ranged(data, "video/mp4", range)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ranges_are_read_as_http_says() {
-        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 9)));
-        assert_eq!(parse_range("bytes=90-", 100), Some((90, 99)));
-        assert_eq!(parse_range("bytes=-10", 100), Some((90, 99)));
-        assert_eq!(parse_range("bytes=50-500", 100), Some((50, 99)));
-        assert_eq!(parse_range("bytes=100-", 100), None);
-        assert_eq!(parse_range("items=0-1", 100), None);
-    }
 
     #[test]
     fn query_strings_are_decoded() {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use lounge_ipc::Secret;
 pub use lounge_kit::config::GamesConfig;
 pub use lounge_module_media::StreamerSettings;
+pub use lounge_module_music::MusicConfig;
 
 /// A shorter lease would be renewed more than once a second.
 pub const MIN_INSTANCE_LEASE_SECONDS: u64 = 3;
@@ -37,6 +38,8 @@ pub struct Config {
     pub streamer: StreamerConfig,
     #[serde(default)]
     pub plex: PlexConfig,
+    #[serde(default)]
+    pub music: MusicConfig,
     pub games: GamesConfig,
     pub metrics: MetricsConfig,
 }
@@ -183,6 +186,8 @@ pub enum LogFormat {
 /// A configuration problem, worded for the person fixing it: which setting, and where to put it.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error("{0}")]
+    BadMusic(String),
     #[error("the config file {0} does not exist (given with --config)")]
     MissingFile(PathBuf),
     #[error("{0}")]
@@ -383,6 +388,7 @@ impl Loaded {
     pub fn module_sections(&self) -> Result<lounge_kit::State, ConfigError> {
         let mut sections = lounge_kit::State::default();
         sections.insert(self.config.games.clone());
+        sections.insert(self.config.music.clone());
         if let Some(streamer) = self.streamer()? {
             sections.insert(streamer);
         }
@@ -425,6 +431,9 @@ impl Loaded {
         let metrics = &self.config.metrics;
         if metrics.enabled && !metrics.allow_remote && !metrics.listen.ip().is_loopback() {
             return Err(ConfigError::MetricsNotLoopback(metrics.listen));
+        }
+        if let Some(problem) = self.config.music.problems().into_iter().next() {
+            return Err(ConfigError::BadMusic(problem));
         }
         self.database_url()?;
         self.streamer()?;

@@ -141,7 +141,7 @@ async fn run(config_path: Option<&Path>) -> Vec<Finding> {
         Err(e) => {
             checks.push(config_failure(&e));
             // Nothing else can be judged without a configuration; the tools still can.
-            checks.extend(tools().await);
+            checks.extend(tools(Path::new("yt-dlp")).await);
             return checks;
         }
     };
@@ -161,7 +161,7 @@ async fn run(config_path: Option<&Path>) -> Vec<Finding> {
     checks.push(database(&loaded).await);
     let streamer = streamer(&loaded).await;
     checks.push(streamer.check);
-    checks.extend(tools().await);
+    checks.extend(tools(&loaded.config.music.ytdlp).await);
     checks.push(plex(streamer.client.as_ref()).await);
     checks
 }
@@ -497,14 +497,19 @@ async fn plex(client: Option<&Client>) -> Finding {
     }
 }
 
-/// yt-dlp, its JavaScript runtime and FFmpeg, looked for on PATH.
-async fn tools() -> Vec<Finding> {
+/// yt-dlp (`music.ytdlp`), its JavaScript runtime and FFmpeg, looked for on PATH.
+async fn tools(ytdlp_program: &Path) -> Vec<Finding> {
     let mut checks = Vec::new();
-    let ytdlp = version("yt-dlp", &["--version"]).await;
+    let program = ytdlp_program.to_string_lossy();
+    let ytdlp = version(&program, &["--version"]).await;
     checks.push(match &ytdlp {
-        Some(v) => Finding::new("yt-dlp", Status::Ok, format!("{v} on PATH")),
-        None => Finding::new("yt-dlp", Status::Info, "not on PATH; web links need it")
-            .fix("install yt-dlp (https://github.com/yt-dlp/yt-dlp#installation) where lounge-streamer runs"),
+        Some(v) => Finding::new("yt-dlp", Status::Ok, format!("{v} ({program})")),
+        None => Finding::new(
+            "yt-dlp",
+            Status::Warn,
+            format!("{program} not found: /play can't look up links or searches"),
+        )
+        .fix("install yt-dlp (https://github.com/yt-dlp/yt-dlp#installation; Debian's package is too old for YouTube: pipx install yt-dlp), or set music.ytdlp to its path"),
     });
     let mut runtime = None;
     for (name, args) in [("deno", &["--version"][..]), ("node", &["--version"][..])] {

@@ -11,6 +11,7 @@ pub fn all() -> Vec<Module> {
         lounge_module_admin::TAGS,
         lounge_module_economy::MODULE,
         lounge_module_media::STREAM,
+        lounge_module_music::MODULE,
         lounge_module_pokemon::MODULE,
         lounge_module_osrs::MODULE,
     ]

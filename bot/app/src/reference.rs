@@ -36,9 +36,18 @@ pub struct Parameter {
 
 /// Every invocable command (leaves of the tree), in help order.
 pub fn entries() -> Vec<Entry> {
+    let commands = all();
     let mut out = Vec::new();
-    for c in &all() {
-        walk(c, None, &mut out);
+    for c in &commands {
+        // A prefix-only twin of a slash command (`!play`'s rest-of-message form) is the same
+        // command to a member: the slash one is its entry.
+        let twin = c.slash_action.is_none()
+            && commands
+                .iter()
+                .any(|o| o.slash_action.is_some() && o.name == c.name);
+        if !twin {
+            walk(c, None, &mut out);
+        }
     }
     out
 }

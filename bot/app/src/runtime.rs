@@ -153,6 +153,9 @@ async fn serve(loaded: Loaded, health: &crate::health::Health) -> Result<(), Run
     };
 
     let mut state = loaded.module_sections()?;
+    // The music module plays through the voice manager the gateway client is built with.
+    let voice = lounge_module_music::voice_manager();
+    state.insert(voice.clone());
     let modules = crate::modules::all();
 
     let database_url = loaded.database_url()?;
@@ -270,6 +273,7 @@ async fn serve(loaded: Loaded, health: &crate::health::Health) -> Result<(), Run
                     &mut module::Start {
                         store: &setup_store,
                         http: ctx.http.clone(),
+                        cache: ctx.cache.clone(),
                         state: &mut state,
                         stop: tasks_stop,
                         tasks: &mut started,
@@ -320,6 +324,7 @@ async fn serve(loaded: Loaded, health: &crate::health::Health) -> Result<(), Run
     }
     let mut client = match serenity::ClientBuilder::new_with_http(http, intents)
         .framework(framework)
+        .voice_manager_arc(voice)
         .await
     {
         Ok(client) => client,

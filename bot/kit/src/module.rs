@@ -121,6 +121,8 @@ pub struct Task {
 pub struct Start<'a> {
     pub store: &'a Store,
     pub http: Arc<serenity::Http>,
+    /// The gateway's cache (guilds, channels, voice states).
+    pub cache: Arc<serenity::Cache>,
     pub state: &'a mut State,
     /// Turns true when the bot shuts down; background tasks finish their work and return.
     pub stop: watch::Receiver<bool>,

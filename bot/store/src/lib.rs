@@ -14,6 +14,7 @@ mod guilds;
 mod instance;
 mod moderation;
 mod modules;
+mod music;
 mod osrs;
 pub mod permissions;
 mod plex_queue;
@@ -35,6 +36,10 @@ pub use boards::Ranking;
 pub use economy::{ClaimError, ClaimRules, Claimed};
 pub use instance::{InstanceLock, LockAttempt, RenewError, bot_instance_key};
 pub use moderation::{Case, LOG_LEASE_MS, NewCase, OwedLog, UnwarnError};
+pub use music::{
+    Ended, LoopMode, MUSIC_HISTORY, MUSIC_MAX_QUEUE, MusicNow, MusicQueueError, MusicSettings,
+    NewTrack, Track, TrackSource,
+};
 pub use osrs::{
     ANNOUNCE_LEASE_MS, AccountMode, Board, NewCharacter, NewTrip, OsrsCharacter, OsrsStoreError,
     Ranked, SlayerResult, SlayerStatus, StoredTask, Trip, TripFailure, TripKind,
@@ -187,7 +192,8 @@ store_variant_from_queries!(
     OsrsStoreError,
     ClaimError,
     RepError,
-    QueueError
+    QueueError,
+    MusicQueueError
 );
 
 refusal_with_store_variant!(
@@ -198,7 +204,8 @@ refusal_with_store_variant!(
     ClaimError,
     UnwarnError,
     RepError,
-    QueueError
+    QueueError,
+    MusicQueueError
 );
 
 /// The database: a pool plus the backend it speaks. Cheap to clone.

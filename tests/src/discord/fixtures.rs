@@ -28,6 +28,8 @@ pub const STREAMER_USER_ID: u64 = 3_000_000_000_000_000_005;
 /// without a `Bot ` prefix.
 pub const STREAMER_USER_TOKEN: &str =
     "MzAwMDAwMDAwMDAwMDAwMDAwNQ.GfAkEz.fake-user-hmac-used-only-by-lounge-tests";
+/// A second plain member (Member role only), for votes that need more than one of them.
+pub const LISTENER_ID: u64 = 3_000_000_000_000_000_006;
 pub const GENERAL_CHANNEL_ID: u64 = 4_000_000_000_000_000_001;
 pub const OTHER_CHANNEL_ID: u64 = 4_000_000_000_000_000_002;
 pub const VOICE_CHANNEL_ID: u64 = 4_000_000_000_000_000_003;
@@ -109,6 +111,7 @@ pub fn members_of(guild: u64) -> Vec<(u64, &'static str, Vec<u64>)> {
             (ADMIN_ID, "admin", vec![ADMIN_ROLE_ID, MEMBER_ROLE_ID]),
             (BOT_ID, "Lounge", vec![BOT_ROLE_ID]),
             (STREAMER_USER_ID, "streamer", vec![MEMBER_ROLE_ID]),
+            (LISTENER_ID, "listener", vec![MEMBER_ROLE_ID]),
         ]
     } else {
         vec![

@@ -196,8 +196,12 @@ fn handle(
             vec![Reply::Close(4003, "Not authenticated.")]
         }
         Some(other) if conn.kind == Some(SessionKind::User) => user::op(shared, other, &d),
-        // Presence update, voice state update, request guild members: accepted, nothing to say.
-        Some(3 | 4 | 8 | 31) => vec![],
+        Some(4) => {
+            bot_voice_state(shared, &d);
+            vec![]
+        }
+        // Presence update, request guild members: accepted, nothing to say.
+        Some(3 | 8 | 31) => vec![],
         other => {
             shared.violation(format!("unknown gateway opcode {other:?}: {text}"));
             vec![Reply::Close(4001, "Unknown opcode.")]
@@ -343,4 +347,78 @@ pub(super) fn reattach(
     session.events.push((session.seq, resumed.clone()));
     replies.push(Reply::Send(Message::Text(resumed)));
     replies
+}
+
+/// The bot joins, moves or leaves voice (op 4): Discord answers with the bot's
+/// `VOICE_STATE_UPDATE` and, for a join, a `VOICE_SERVER_UPDATE` naming the voice server; a
+/// join the bot may not make (no View Channel/Connect, not a voice channel of the guild) gets
+/// no answer at all, as Discord gives none.
+fn bot_voice_state(shared: &Shared, d: &Value) {
+    // Discord reads a snowflake as a string or a number (songbird sends numbers).
+    let snowflake = |k: &str| match d.get(k) {
+        Some(Value::String(s)) => s.parse::<u64>().ok(),
+        Some(Value::Number(n)) => n.as_u64(),
+        _ => None,
+    };
+    let Some(guild) = snowflake("guild_id").filter(|g| shared.guilds.contains(g)) else {
+        shared.violation(format!(
+            "bot voice state update without a guild of the bot's: {d}"
+        ));
+        return;
+    };
+    let channel = snowflake("channel_id");
+    if let Some(channel) = channel {
+        let is_voice = fixtures::guild_of_channel(&[guild], channel) == Some(guild)
+            && fixtures::channel(channel, guild)["type"] == 2;
+        let perms = fixtures::channel_permissions(guild, channel, fixtures::BOT_ID);
+        let needed = fixtures::VIEW_CHANNEL | fixtures::CONNECT;
+        if !is_voice || perms & needed != needed {
+            tracing::info!(
+                guild,
+                channel,
+                "fake discord: ignoring a voice join the bot may not make"
+            );
+            return;
+        }
+    }
+    let session_id = format!("bot-voice-session-{}", shared.snowflake());
+    let token = format!("bot-voice-token-{}", shared.snowflake());
+    let mut state = shared.lock();
+    let endpoint = state.user.voice_endpoint.clone();
+    match channel {
+        Some(channel) => {
+            state.bot_voice.insert(guild, channel);
+            if let Some(calls) = &state.user.voice_calls {
+                calls.lock().unwrap().insert(token.clone(), channel);
+            }
+        }
+        None => {
+            state.bot_voice.remove(&guild);
+        }
+    }
+    state.bot_voice_ops.push(d.clone());
+    let vsu = json!({
+        "guild_id": guild.to_string(),
+        "channel_id": channel.map(|c| c.to_string()),
+        "user_id": fixtures::BOT_ID.to_string(),
+        "member": fixtures::member(guild, fixtures::BOT_ID),
+        "session_id": session_id,
+        "deaf": false,
+        "mute": false,
+        "self_deaf": d.get("self_deaf").cloned().unwrap_or(json!(false)),
+        "self_mute": d.get("self_mute").cloned().unwrap_or(json!(false)),
+        "self_video": false,
+        "suppress": false,
+        "request_to_speak_timestamp": null,
+    });
+    let Some(bot) = state.session.as_mut().filter(|s| s.valid) else {
+        return;
+    };
+    bot.push("VOICE_STATE_UPDATE", &vsu);
+    if channel.is_some() {
+        bot.push(
+            "VOICE_SERVER_UPDATE",
+            &json!({"token": token, "guild_id": guild.to_string(), "endpoint": endpoint}),
+        );
+    }
 }

@@ -214,6 +214,10 @@ struct State {
     resumes: u32,
     heartbeats: u32,
     /// Message id -> full message object.
+    /// The bot's voice channel per guild, as its op 4s left it.
+    bot_voice: HashMap<u64, u64>,
+    /// Every op 4 the bot sent.
+    bot_voice_ops: Vec<Value>,
     messages: HashMap<u64, Value>,
     /// Interaction token -> (interaction id, responded, original message id).
     interactions: HashMap<String, InteractionState>,
@@ -327,6 +331,8 @@ impl State {
             identifies: 0,
             resumes: 0,
             heartbeats: 0,
+            bot_voice: HashMap::new(),
+            bot_voice_ops: Vec::new(),
             messages: HashMap::new(),
             interactions: HashMap::new(),
             commands: HashMap::new(),

@@ -428,6 +428,16 @@ impl FakeDiscord {
         state.user.voice_calls = Some(voice.call_tokens());
     }
 
+    /// The bot's voice channel in a guild, as the fake sees it.
+    pub fn bot_voice_channel(&self, guild: u64) -> Option<u64> {
+        self.shared.lock().bot_voice.get(&guild).copied()
+    }
+
+    /// Every voice state update (op 4) the bot sent, oldest first.
+    pub fn bot_voice_ops(&self) -> Vec<Value> {
+        self.shared.lock().bot_voice_ops.clone()
+    }
+
     /// The user's voice channel in a guild, as the fake sees it.
     pub fn user_voice_channel(&self, guild: u64) -> Option<u64> {
         self.shared

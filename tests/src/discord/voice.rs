@@ -34,7 +34,7 @@ use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -61,6 +61,9 @@ pub struct FakeVoiceOptions {
     /// The MLS group id; `None` = the Go Live rule, `server_id - 1`.
     pub dave_group_id: Option<u64>,
     pub heartbeat_interval_ms: u64,
+    /// Serve wss:// with a certificate made for this run (songbird dials nothing else); the
+    /// client must trust [`FakeVoiceServer::ca_pem`].
+    pub tls: bool,
 }
 
 impl Default for FakeVoiceOptions {
@@ -71,6 +74,7 @@ impl Default for FakeVoiceOptions {
             expected_token: None,
             dave_group_id: None,
             heartbeat_interval_ms: 1000,
+            tls: false,
         }
     }
 }
@@ -212,6 +216,7 @@ struct Recorded {
     packets: u64,
     dropped: u64,
     lost_frames: u64,
+    keepalives: u64,
 }
 
 /// Frame being reassembled for one SSRC.
@@ -231,9 +236,13 @@ pub type CallTokens = Arc<Mutex<HashMap<String, u64>>>;
 /// `State::dave`, whose viewer decrypts the media.
 #[derive(Default)]
 struct Conn {
+    /// The voice gateway version the client dialled: 8 (the streamer) or 4 (songbird, which
+    /// sends a bare nonce as its heartbeat and reads binary frames without a sequence number).
+    version: u8,
     /// `Some(channel)` once identify named a call token.
     call: Option<u64>,
-    dave: Mutex<Option<Dave>>,
+    /// Shared with the UDP side (see `State::call_peers`): a call's media is the call's own.
+    dave: Arc<Mutex<Option<Dave>>>,
 }
 
 impl Conn {
@@ -268,6 +277,9 @@ struct State {
     dave: Mutex<Option<Dave>>,
     dave_ready: AtomicBool,
     calls: CallTokens,
+    /// Each call connection's DAVE, by the UDP address its select protocol named: the media
+    /// from that address is decrypted with that call's group.
+    call_peers: Mutex<HashMap<SocketAddr, Arc<Mutex<Option<Dave>>>>>,
     /// The DAVE groups of call connections whose first transition was executed.
     call_groups_ready: Mutex<Vec<u64>>,
     /// Drop rate of incoming UDP media, in parts per million.
@@ -295,10 +307,14 @@ impl State {
         Message::Text(json!({"op": op, "d": d, "seq": seq}).to_string())
     }
 
-    fn binary(&self, op: u8, payload: &[u8]) -> Message {
-        // One sequence for text and binary messages; binary frames carry its low 16 bits.
+    fn binary(&self, conn: &Conn, op: u8, payload: &[u8]) -> Message {
+        // One sequence for text and binary messages; v8 binary frames carry its low 16 bits.
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut out = (seq as u16).to_be_bytes().to_vec();
+        let mut out = if conn.version >= 8 {
+            (seq as u16).to_be_bytes().to_vec()
+        } else {
+            Vec::new()
+        };
         out.push(op);
         out.extend_from_slice(payload);
         Message::Binary(out)
@@ -308,6 +324,8 @@ impl State {
 /// The fake voice server. Dropping it stops its tasks.
 pub struct FakeVoiceServer {
     endpoint: String,
+    /// The certificate clients must trust when it serves TLS (PEM).
+    ca_pem: Option<String>,
     state: Arc<State>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -345,6 +363,7 @@ impl FakeVoiceServer {
             dave: Mutex::default(),
             dave_ready: AtomicBool::new(false),
             calls: CallTokens::default(),
+            call_peers: Mutex::default(),
             call_groups_ready: Mutex::new(Vec::new()),
             loss_ppm: AtomicU32::new(0),
             seq: AtomicU64::new(0),
@@ -354,15 +373,27 @@ impl FakeVoiceServer {
             video_from: Mutex::default(),
             rtcp_nonce: AtomicU32::new(0x0100_0000),
         });
+        let (acceptor, ca_pem) = if state.options.tls {
+            let (acceptor, pem) = tls_acceptor();
+            (Some(acceptor), Some(pem))
+        } else {
+            (None, None)
+        };
         let tasks = vec![
-            tokio::spawn(serve_ws(listener, Arc::clone(&state))),
+            tokio::spawn(serve_ws(listener, acceptor, Arc::clone(&state))),
             tokio::spawn(serve_udp(Arc::clone(&state))),
         ];
         Self {
             endpoint,
+            ca_pem,
             state,
             tasks,
         }
+    }
+
+    /// The PEM certificate to trust (`SSL_CERT_FILE`) when the fake serves TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// `127.0.0.1:PORT`, as a `VoiceServer::endpoint`.
@@ -630,10 +661,48 @@ pub fn establish_pair(
 // ---------------------------------------------------------------------------------------------
 // Websocket
 
-async fn serve_ws(listener: TcpListener, state: Arc<State>) {
+async fn serve_ws(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    state: Arc<State>,
+) {
     while let Ok((stream, _)) = listener.accept().await {
-        tokio::spawn(connection(stream, Arc::clone(&state)));
+        let state = Arc::clone(&state);
+        match &tls {
+            None => {
+                tokio::spawn(connection(stream, state));
+            }
+            Some(tls) => {
+                let tls = tls.clone();
+                tokio::spawn(async move {
+                    match tls.accept(stream).await {
+                        Ok(stream) => connection(stream, state).await,
+                        Err(e) => state.violation(format!("TLS handshake failed: {e}")),
+                    }
+                });
+            }
+        }
     }
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, made per run, and the acceptor
+/// that presents it.
+fn tls_acceptor() -> (tokio_rustls::TlsAcceptor, String) {
+    use tokio_rustls::rustls;
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .expect("a test certificate");
+    let pem = cert.cert.pem();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.cert.der().clone()], key)
+    .expect("the test certificate");
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), pem)
 }
 
 fn plain(op: u8, d: &Value) -> Message {
@@ -644,7 +713,10 @@ fn plain(op: u8, d: &Value) -> Message {
     clippy::result_large_err,
     reason = "the handshake callback's type is tungstenite's"
 )]
-async fn connection(stream: TcpStream, state: Arc<State>) {
+async fn connection<S>(stream: S, state: Arc<State>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let mut query = String::new();
     let callback = |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
         req.uri().query().unwrap_or_default().clone_into(&mut query);
@@ -653,9 +725,14 @@ async fn connection(stream: TcpStream, state: Arc<State>) {
     let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
         return;
     };
-    if !query.split('&').any(|p| p == "v=8") {
+    let version: u8 = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("v="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if !matches!(version, 4 | 8) {
         state.violation(format!(
-            "voice gateway dialled without ?v=8 (query {query:?})"
+            "voice gateway dialled without ?v=8 (or songbird's v=4) (query {query:?})"
         ));
     }
     let (mut sink, mut source) = ws.split();
@@ -667,7 +744,10 @@ async fn connection(stream: TcpStream, state: Arc<State>) {
     if sink.send(hello).await.is_err() {
         return;
     }
-    let mut conn = Conn::default();
+    let mut conn = Conn {
+        version,
+        ..Conn::default()
+    };
     loop {
         let replies = tokio::select! {
             _ = drops.recv() => return,
@@ -680,6 +760,17 @@ async fn connection(stream: TcpStream, state: Arc<State>) {
         };
         for reply in replies {
             let close = matches!(reply, Message::Close(_));
+            // v4 has no message sequence numbers: its clients refuse a frame that has one.
+            let reply = match reply {
+                Message::Text(text) if conn.version < 8 => {
+                    let mut v: Value = serde_json::from_str(&text).expect("our own JSON");
+                    if let Some(map) = v.as_object_mut() {
+                        map.remove("seq");
+                    }
+                    Message::Text(v.to_string())
+                }
+                other => other,
+            };
             if sink.send(reply).await.is_err() || close {
                 return;
             }
@@ -720,11 +811,16 @@ fn on_text(state: &State, conn: &mut Conn, text: &str) -> Vec<Message> {
                     state.violation(format!("identify without a string {k}"));
                 }
             }
-            if d["video"] != true {
-                state.violation("identify without video: true");
-            }
-            if d["streams"] != json!([{"type": "screen", "rid": "100", "quality": 100}]) {
-                state.violation(format!("identify streams {}", d["streams"]));
+            // The streamer goes live (video); songbird (v4) is a bot's audio-only call.
+            if conn.version >= 8 {
+                if d["video"] != true {
+                    state.violation("identify without video: true");
+                }
+                if d["streams"] != json!([{"type": "screen", "rid": "100", "quality": 100}]) {
+                    state.violation(format!("identify streams {}", d["streams"]));
+                }
+            } else if d.get("video").is_some_and(|v| v == true) {
+                state.violation("a v4 client asked for video");
             }
             if d["max_dave_protocol_version"].as_u64() != Some(1) {
                 state.violation(format!(
@@ -810,8 +906,18 @@ fn on_text(state: &State, conn: &mut Conn, text: &str) -> Vec<Message> {
                     .iter()
                     .any(|c| c["name"] == name && c["payload_type"].as_u64() == Some(pt))
             };
-            if !has("opus", 120) || !has("H264", 101) {
+            if conn.version >= 8 && (!has("opus", 120) || !has("H264", 101)) {
                 state.violation(format!("codecs without opus/120 and H264/101: {codecs:?}"));
+            }
+            if conn.call.is_some()
+                && let Ok(ip) = address.parse::<std::net::IpAddr>()
+                && let Ok(port) = u16::try_from(port)
+            {
+                state
+                    .call_peers
+                    .lock()
+                    .unwrap()
+                    .insert(SocketAddr::new(ip, port), Arc::clone(&conn.dave));
             }
             *state.mode.lock().unwrap() = Some(mode.clone());
             let mut out = vec![state.numbered(
@@ -827,9 +933,17 @@ fn on_text(state: &State, conn: &mut Conn, text: &str) -> Vec<Message> {
             )];
             if let Some(dave) = conn.dave(state).lock().unwrap().as_ref() {
                 out.push(state.numbered(11, &json!({"user_ids": [VIEWER_ID.to_string()]})));
-                out.push(state.binary(25, &dave.external.serialized()));
+                out.push(state.binary(conn, 25, &dave.external.serialized()));
             }
             out
+        }
+        Some(3) if conn.version < 8 => {
+            // v4: the nonce itself, echoed back.
+            if !d.is_u64() {
+                state.violation(format!("v4 heartbeat without a nonce: {d}"));
+            }
+            state.recorded.lock().unwrap().heartbeats.push(d.clone());
+            vec![plain(6, &d)]
         }
         Some(3) => {
             if d.get("t").is_none() || d.get("seq_ack").is_none() {
@@ -935,7 +1049,7 @@ fn on_binary(state: &State, conn: &Conn, bytes: &[u8]) -> Vec<Message> {
                 .create_key_package()
                 .expect("viewer key package");
             let proposals = dave.external.propose_add(0, &[&viewer_kp]);
-            vec![state.binary(27, &proposals)]
+            vec![state.binary(conn, 27, &proposals)]
         }
         28 => {
             let Ok((message, rest)) = MlsMessageIn::tls_deserialize_bytes(payload) else {
@@ -962,7 +1076,7 @@ fn on_binary(state: &State, conn: &Conn, bytes: &[u8]) -> Vec<Message> {
             }
             let mut announce = FIRST_TRANSITION.to_be_bytes().to_vec();
             announce.extend_from_slice(commit);
-            vec![state.binary(29, &announce)]
+            vec![state.binary(conn, 29, &announce)]
         }
         other => {
             state.violation(format!("unexpected binary opcode {other}"));
@@ -1006,7 +1120,23 @@ async fn serve_udp(state: Arc<State>) {
 
 fn on_media(state: &State, mut packet: Vec<u8>, from: SocketAddr) {
     let arrived = Instant::now();
-    if !state.dave_ready.load(Ordering::SeqCst) && state.options.dave_protocol_version > 0 {
+    // songbird keeps its NAT mapping open with a 4-byte counter every few seconds, as
+    // Discord's clients do; the server ignores it.
+    if packet.len() == 4 {
+        state.recorded.lock().unwrap().keepalives += 1;
+        return;
+    }
+    let call_group = state
+        .call_peers
+        .lock()
+        .unwrap()
+        .get(&from)
+        .and_then(|d| d.lock().unwrap().as_ref().map(|d| d.group_id));
+    let ready = match call_group {
+        Some(group) => state.call_groups_ready.lock().unwrap().contains(&group),
+        None => state.dave_ready.load(Ordering::SeqCst),
+    };
+    if !ready && state.options.dave_protocol_version > 0 {
         state.violation("a media packet arrived before the DAVE transition was executed");
     }
     if !state.peers.lock().unwrap().contains(&from) {
@@ -1067,7 +1197,9 @@ fn on_media(state: &State, mut packet: Vec<u8>, from: SocketAddr) {
     match (info.ssrc, info.payload_type) {
         (AUDIO_SSRC, 120) => {
             state.recorded.lock().unwrap().packets += 1;
-            finish(state, FrameKind::Audio, info, payload, vec![info]);
+            let call = state.call_peers.lock().unwrap().get(&from).cloned();
+            let dave = call.as_deref().unwrap_or(&state.dave);
+            finish(state, dave, FrameKind::Audio, info, payload, vec![info]);
         }
         (VIDEO_SSRC, 101) => {
             *state.video_from.lock().unwrap() = Some(from);
@@ -1379,19 +1511,27 @@ fn video_packet(state: &State, info: PacketInfo, payload: &[u8]) {
         if done.broken {
             state.recorded.lock().unwrap().lost_frames += 1;
         } else {
-            finish(state, FrameKind::Video, info, done.data, done.packets);
+            finish(
+                state,
+                &state.dave,
+                FrameKind::Video,
+                info,
+                done.data,
+                done.packets,
+            );
         }
     }
 }
 
 fn finish(
     state: &State,
+    dave: &Mutex<Option<Dave>>,
     kind: FrameKind,
     info: PacketInfo,
     encrypted: Vec<u8>,
     packets: Vec<PacketInfo>,
 ) {
-    let decrypted = match state.dave.lock().unwrap().as_mut() {
+    let decrypted = match dave.lock().unwrap().as_mut() {
         Some(dave) => {
             let media = match kind {
                 FrameKind::Video => MediaType::VIDEO,

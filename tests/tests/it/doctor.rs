@@ -374,7 +374,7 @@ async fn doctor_json_is_one_entry_per_check() {
         ("message content intent", "ok"),
         ("database", "ok"),
         ("streamer", "warn"),
-        ("yt-dlp", "info"),
+        ("yt-dlp", "warn"),
         ("javascript runtime", "info"),
         ("ffmpeg", "warn"),
         ("plex", "info"),

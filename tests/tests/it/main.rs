@@ -17,6 +17,7 @@ mod layers;
 mod metrics;
 mod moderation;
 mod modules;
+mod music;
 mod perm;
 mod plex;
 mod plex_golive;
@@ -26,6 +27,7 @@ mod settings;
 #[macro_use]
 mod store;
 mod instance;
+mod music_queue;
 mod osrs;
 mod plex_queue;
 mod startup;
