@@ -6,5 +6,6 @@
 pub mod bin;
 pub mod db;
 pub mod discord;
+pub mod lrclib;
 pub mod media;
 pub mod plex;

@@ -388,7 +388,11 @@ impl Loaded {
     pub fn module_sections(&self) -> Result<lounge_kit::State, ConfigError> {
         let mut sections = lounge_kit::State::default();
         sections.insert(self.config.games.clone());
-        sections.insert(self.config.music.clone());
+        let mut music = self.config.music.clone();
+        if music.sounds_dir.is_none() {
+            music.sounds_dir = Some(self.data_dir()?.join("sounds"));
+        }
+        sections.insert(music);
         if let Some(streamer) = self.streamer()? {
             sections.insert(streamer);
         }

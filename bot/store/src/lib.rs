@@ -20,6 +20,7 @@ pub mod permissions;
 mod plex_queue;
 mod pokemon;
 mod reputation;
+mod sounds;
 mod tags;
 mod users;
 
@@ -51,6 +52,7 @@ pub use pokemon::{
     TradeChange, TradeEvolution, TradeEvolver, TradeSide, no_trade_evolution, trade_evolution,
 };
 pub use reputation::{REP_PERIOD_MS, RepError};
+pub use sounds::{MAX_SOUNDS, Sound, SoundError};
 pub use tags::{Alias, NameError, Tag};
 pub use users::{Transfer, TransferError};
 
@@ -193,7 +195,8 @@ store_variant_from_queries!(
     ClaimError,
     RepError,
     QueueError,
-    MusicQueueError
+    MusicQueueError,
+    SoundError
 );
 
 refusal_with_store_variant!(
@@ -205,7 +208,8 @@ refusal_with_store_variant!(
     UnwarnError,
     RepError,
     QueueError,
-    MusicQueueError
+    MusicQueueError,
+    SoundError
 );
 
 /// The database: a pool plus the backend it speaks. Cheap to clone.

@@ -476,7 +476,7 @@ pub fn message(
         "mention_everyone": false,
         "mentions": [],
         "mention_roles": [],
-        "attachments": [],
+        "attachments": body.get("attachments").cloned().unwrap_or(json!([])),
         "embeds": body.get("embeds").cloned().unwrap_or(json!([])),
         "components": body.get("components").cloned().unwrap_or(json!([])),
         "pinned": false,
@@ -490,4 +490,27 @@ pub fn message(
         msg["nonce"] = nonce.clone();
     }
     msg
+}
+
+/// A guild soundboard sound's id in the fixture (`GUILD_ID`'s "lounge-bell").
+pub const GUILD_SOUND_ID: u64 = 6_000_000_000_000_000_001;
+
+/// Discord's default soundboard sounds (two of them), as `GET /soundboard-default-sounds`.
+pub fn default_sounds() -> Value {
+    json!([
+        {"sound_id": "1", "name": "quack", "volume": 1.0, "emoji_id": null, "emoji_name": "🦆", "available": true},
+        {"sound_id": "2", "name": "airhorn", "volume": 1.0, "emoji_id": null, "emoji_name": "📯", "available": true},
+    ])
+}
+
+/// A guild's own soundboard sounds.
+pub fn guild_sounds(guild: u64) -> Vec<Value> {
+    if guild != GUILD_ID {
+        return Vec::new();
+    }
+    vec![json!({
+        "sound_id": GUILD_SOUND_ID.to_string(), "name": "lounge-bell", "volume": 0.8,
+        "emoji_id": null, "emoji_name": "🔔", "guild_id": guild.to_string(), "available": true,
+        "user": user(OWNER_ID, "owner", false),
+    })]
 }

@@ -218,6 +218,8 @@ struct State {
     bot_voice: HashMap<u64, u64>,
     /// Every op 4 the bot sent.
     bot_voice_ops: Vec<Value>,
+    /// Every soundboard sound the bot sent: (channel, body).
+    soundboard_sent: Vec<(u64, Value)>,
     messages: HashMap<u64, Value>,
     /// Interaction token -> (interaction id, responded, original message id).
     interactions: HashMap<String, InteractionState>,
@@ -333,6 +335,7 @@ impl State {
             heartbeats: 0,
             bot_voice: HashMap::new(),
             bot_voice_ops: Vec::new(),
+            soundboard_sent: Vec::new(),
             messages: HashMap::new(),
             interactions: HashMap::new(),
             commands: HashMap::new(),
@@ -578,6 +581,12 @@ impl FakeDiscord {
 
     /// A user posts `content` in a guild channel. Returns the message id.
     pub fn send_message(&self, guild: u64, channel: u64, author: u64, content: &str) -> u64 {
+        self.send_message_with(guild, channel, author, &json!({ "content": content }))
+    }
+
+    /// Like [`FakeDiscord::send_message`], with the message's other fields (`attachments`:
+    /// `[{id, filename, size, url, proxy_url, content_type}]`, as Discord describes uploads).
+    pub fn send_message_with(&self, guild: u64, channel: u64, author: u64, body: &Value) -> u64 {
         let id = self.shared.snowflake();
         let Some(mut member) = fixtures::member(guild, author) else {
             panic!("user {author} is not a member of guild {guild} in the fixture");
@@ -587,14 +596,7 @@ impl FakeDiscord {
             .as_object_mut()
             .expect("member is an object")
             .remove("user");
-        let mut msg = fixtures::message(
-            id,
-            channel,
-            Some(guild),
-            user,
-            &json!({ "content": content }),
-            0,
-        );
+        let mut msg = fixtures::message(id, channel, Some(guild), user, body, 0);
         msg["member"] = member;
         self.shared.lock().messages.insert(id, msg.clone());
         self.shared.dispatch("MESSAGE_CREATE", msg);

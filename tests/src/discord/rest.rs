@@ -339,6 +339,13 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> Response
             Ok(g) if shared.guilds.contains(&g) => ok(fixtures::guild(g)),
             _ => discord_error(StatusCode::NOT_FOUND, 10004, "Unknown Guild"),
         },
+        ("GET", ["soundboard-default-sounds"]) => ok(fixtures::default_sounds()),
+        ("GET", ["guilds", guild, "soundboard-sounds"]) => {
+            ok(json!({"items": fixtures::guild_sounds(guild.parse().unwrap_or(0))}))
+        }
+        ("POST", ["channels", channel, "send-soundboard-sound"]) => {
+            send_soundboard(shared, channel.parse().unwrap_or(0), body)
+        }
         ("GET", ["guilds", guild, "roles"]) => ok(fixtures::roles(guild.parse().unwrap_or(0))),
         ("GET", ["guilds", guild, "channels"]) => {
             ok(json!(fixtures::channels(guild.parse().unwrap_or(0))))
@@ -409,6 +416,42 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> Response
             discord_error(StatusCode::NOT_FOUND, 0, "404: Not Found")
         }
     }
+}
+
+/// `POST /channels/{id}/send-soundboard-sound`: Discord plays it only for a sender connected
+/// to that voice channel (50013 otherwise), and only a sound that exists: a default one, or
+/// one of `source_guild_id`'s (the channel's guild when absent).
+fn send_soundboard(shared: &Shared, channel: u64, body: &Value) -> Response {
+    let Some(guild) = fixtures::guild_of_channel(&shared.guilds, channel) else {
+        return discord_error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+    };
+    if shared.lock().bot_voice.get(&guild) != Some(&channel) {
+        return discord_error(StatusCode::FORBIDDEN, 50013, "Missing Permissions");
+    }
+    let id = body["sound_id"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| body["sound_id"].as_u64().map(|n| n.to_string()));
+    let source: u64 = body["source_guild_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(guild);
+    let known = id.as_deref().is_some_and(|id| {
+        fixtures::default_sounds()
+            .as_array()
+            .is_some_and(|d| d.iter().any(|s| s["sound_id"] == id))
+            || fixtures::guild_sounds(source)
+                .iter()
+                .any(|s| s["sound_id"] == id)
+    });
+    if !known {
+        shared.violation(format!(
+            "send-soundboard-sound with an unknown sound: {body}"
+        ));
+        return discord_error(StatusCode::NOT_FOUND, 10097, "Unknown Soundboard Sound");
+    }
+    shared.lock().soundboard_sent.push((channel, body.clone()));
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// Records violations; answers 400 the way Discord does when there are any.

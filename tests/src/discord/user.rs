@@ -433,6 +433,11 @@ impl FakeDiscord {
         self.shared.lock().bot_voice.get(&guild).copied()
     }
 
+    /// Every soundboard sound the bot played: (channel, request body).
+    pub fn soundboard_sent(&self) -> Vec<(u64, Value)> {
+        self.shared.lock().soundboard_sent.clone()
+    }
+
     /// Every voice state update (op 4) the bot sent, oldest first.
     pub fn bot_voice_ops(&self) -> Vec<Value> {
         self.shared.lock().bot_voice_ops.clone()

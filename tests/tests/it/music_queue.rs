@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use lounge_store::{
-    Ended, LoopMode, MUSIC_HISTORY, MUSIC_MAX_QUEUE, MusicQueueError, MusicSettings, NewTrack,
-    Store, TrackSource,
+    Ended, LoopMode, MAX_SOUNDS, MUSIC_HISTORY, MUSIC_MAX_QUEUE, MusicQueueError, MusicSettings,
+    NewTrack, Sound, SoundError, Store, TrackSource,
 };
 use lounge_tests::db::TestDb;
 
@@ -23,6 +23,7 @@ conformance!(
     racing_track_ends_advance_the_queue_exactly_once,
     the_loop_modes_replay_the_track_or_requeue_it,
     positions_history_and_settings_persist,
+    sounds_are_named_once_limited_and_share_their_files,
 );
 
 fn track(title: &str) -> NewTrack {
@@ -376,4 +377,61 @@ async fn positions_history_and_settings_persist(store: Store, _: &TestDb) {
     let history = store.music_history(GUILD).await.unwrap();
     assert_eq!(history.len(), usize::try_from(MUSIC_HISTORY).unwrap());
     assert_eq!(history[0].title, format!("h{}", MUSIC_HISTORY + 4));
+}
+
+fn clip(name: &str, sha: &str) -> Sound {
+    Sound {
+        name: name.to_owned(),
+        sha256: sha.to_owned(),
+        duration_ms: 1500,
+        size_bytes: 20_000,
+        added_by: ALICE,
+        plays: 0,
+    }
+}
+
+async fn sounds_are_named_once_limited_and_share_their_files(store: Store, _: &TestDb) {
+    let store = Arc::new(store);
+    store.sound_add(GUILD, &clip("horn", "aa11")).await.unwrap();
+    assert!(matches!(
+        store.sound_add(GUILD, &clip("horn", "bb22")).await,
+        Err(SoundError::Exists(name)) if name == "horn"
+    ));
+    // The same bytes in another guild: one file, still used after one guild removes it.
+    store.sound_add(OTHER, &clip("horn", "aa11")).await.unwrap();
+    let (removed, still_used) = store.sound_remove(GUILD, "horn").await.unwrap().unwrap();
+    assert_eq!((removed.sha256.as_str(), still_used), ("aa11", true));
+    let (_, still_used) = store.sound_remove(OTHER, "horn").await.unwrap().unwrap();
+    assert!(!still_used, "the last user of the bytes is gone");
+    assert!(store.sound_remove(OTHER, "horn").await.unwrap().is_none());
+    // Concurrent adds stop at the limit.
+    let tasks: Vec<_> = (0..MAX_SOUNDS + 10)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .sound_add(GUILD, &clip(&format!("s{i}"), "cc33"))
+                    .await
+            })
+        })
+        .collect();
+    let mut added = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => added += 1,
+            Err(SoundError::Full) => {}
+            Err(e) => panic!("unexpected: {e}"),
+        }
+    }
+    assert_eq!(added, MAX_SOUNDS);
+    assert_eq!(
+        store.sounds(GUILD).await.unwrap().len(),
+        usize::try_from(MAX_SOUNDS).unwrap()
+    );
+    store.sound_played(GUILD, "s1").await.unwrap();
+    assert_eq!(store.sound(GUILD, "s1").await.unwrap().unwrap().plays, 1);
+    assert_eq!(store.gif_rating(GUILD).await.unwrap(), None);
+    store.set_gif_rating(GUILD, "pg-13").await.unwrap();
+    store.set_gif_rating(GUILD, "g").await.unwrap();
+    assert_eq!(store.gif_rating(GUILD).await.unwrap().as_deref(), Some("g"));
 }

@@ -31,6 +31,7 @@ pub fn commands() -> Vec<Command> {
         queue(),
         music(),
         crate::lyrics::lyrics(),
+        crate::sound::sound(),
     ]
 }
 

@@ -26,6 +26,8 @@ pub struct MusicConfig {
     pub roots: Vec<PathBuf>,
     /// LRCLIB's base URL, for `/lyrics`.
     pub lrclib_url: String,
+    /// Where soundboard clips are kept; default: `sounds/` in the data directory.
+    pub sounds_dir: Option<PathBuf>,
 }
 
 impl Default for MusicConfig {
@@ -40,6 +42,7 @@ impl Default for MusicConfig {
             ytdlp_timeout_seconds: 30,
             roots: Vec::new(),
             lrclib_url: "https://lrclib.net".to_owned(),
+            sounds_dir: None,
         }
     }
 }

@@ -6,6 +6,7 @@ mod lyrics;
 mod nowplaying;
 mod parse;
 mod player;
+mod sound;
 mod text;
 mod ytdlp;
 
@@ -34,6 +35,12 @@ pub fn voice_manager() -> Arc<Songbird> {
 fn start(start: &mut Start<'_>) -> Result<(), Error> {
     let config: MusicConfig = start.config()?;
     let songbird: Arc<Songbird> = start.config()?;
+    let Some(sounds) = config.sounds_dir.clone() else {
+        return Err(
+            "music.sounds_dir was not resolved (the app sets it from the data directory)".into(),
+        );
+    };
+    start.provide(sound::SoundFiles { dir: sounds });
     let (players, task) = player::Players::spawn(
         songbird,
         start.store.clone(),

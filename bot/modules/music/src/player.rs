@@ -573,6 +573,25 @@ impl Players {
         Ok(reached)
     }
 
+    /// Plays a clip over whatever plays in `guild` (songbird mixes the two); the bot must be
+    /// in voice there.
+    pub async fn play_sound(
+        &self,
+        guild: serenity::GuildId,
+        path: PathBuf,
+        volume: i64,
+    ) -> Result<(), String> {
+        let Some(call) = self.songbird.get(guild) else {
+            return Err(text::NOT_CONNECTED.to_owned());
+        };
+        let input: Input = FileInput::new(path).into();
+        let _clip = call
+            .lock()
+            .await
+            .play(Track::from(input).volume(volume_of(volume)));
+        Ok(())
+    }
+
     /// Sets the volume of what plays now (the setting itself is the caller's to store).
     pub fn set_volume(&self, guild: serenity::GuildId, percent: i64) {
         if let Some(handle) = self.handle(guild) {
