@@ -428,8 +428,10 @@ async fn sounds_are_named_once_limited_and_share_their_files(store: Store, _: &T
         store.sounds(GUILD).await.unwrap().len(),
         usize::try_from(MAX_SOUNDS).unwrap()
     );
-    store.sound_played(GUILD, "s1").await.unwrap();
-    assert_eq!(store.sound(GUILD, "s1").await.unwrap().unwrap().plays, 1);
+    // Which hundred won the race is the scheduler's business: count a play of one of them.
+    let kept = store.sounds(GUILD).await.unwrap()[0].name.clone();
+    store.sound_played(GUILD, &kept).await.unwrap();
+    assert_eq!(store.sound(GUILD, &kept).await.unwrap().unwrap().plays, 1);
     assert_eq!(store.gif_rating(GUILD).await.unwrap(), None);
     store.set_gif_rating(GUILD, "pg-13").await.unwrap();
     store.set_gif_rating(GUILD, "g").await.unwrap();
