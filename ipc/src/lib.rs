@@ -28,6 +28,7 @@
 pub mod auth;
 pub mod client;
 pub mod frame;
+pub mod net;
 pub mod plex;
 mod secret;
 pub mod server;

@@ -93,6 +93,11 @@ impl Music {
                 dir.path().join("ca.pem").to_str().unwrap().to_owned(),
             ),
             ("LOUNGE_MUSIC__IDLE_MINUTES".to_owned(), "5".to_owned()),
+            // The media host is on loopback, which members' links may not reach by default.
+            (
+                "LOUNGE_MUSIC__ALLOW_PRIVATE_HOSTS".to_owned(),
+                "true".to_owned(),
+            ),
             // A killed bot's SQLite instance lock lapses after this (the restart test).
             (
                 "LOUNGE_BOT__INSTANCE_LEASE_SECONDS".to_owned(),
@@ -613,4 +618,36 @@ async fn discord_soundboard_sounds_play_where_the_bot_is() {
         "a server's own sound names its server"
     );
     m.h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_into_the_bots_own_network_are_refused_by_default() {
+    let h = Harness::start(TestDb::sqlite()).await;
+    h.fake
+        .member_voice(GUILD_ID, Some(VOICE_CHANNEL_ID), MEMBER_ID);
+    for link in [
+        "http://127.0.0.1:8080/admin",
+        "http://[::1]/x.ogg",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://192.168.1.1/router.mp3",
+        "http://localhost:9000/a.ogg",
+    ] {
+        let answer = h
+            .ask(
+                GUILD_ID,
+                GENERAL_CHANNEL_ID,
+                MEMBER_ID,
+                &format!("!play {link}"),
+            )
+            .await;
+        assert!(
+            answer.contains("own machine or network"),
+            "{link}: {answer}"
+        );
+    }
+    assert!(
+        h.fake.bot_voice_ops().is_empty(),
+        "nothing was joined for a refused link"
+    );
+    h.finish().await;
 }

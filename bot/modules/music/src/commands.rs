@@ -276,6 +276,7 @@ async fn play_query(ctx: Context<'_>, query: String, first: bool, next: bool) ->
             None,
         )
     } else if is_link(&query) {
+        check_host(&query, config.allow_private_hosts).await?;
         let lookup = players
             .ytdlp
             .lookup(&query, config.max_playlist)
@@ -333,6 +334,35 @@ async fn play_query(ctx: Context<'_>, query: String, first: bool, next: bool) ->
         (None, []) => "Nothing to queue.".to_owned(),
     };
     lounge_kit::say(ctx, answer).await?;
+    Ok(())
+}
+
+/// Refuses a link to the bot's own machine or network (unless `music.allow_private_hosts`):
+/// yt-dlp would fetch it from inside. Names are resolved and every address checked.
+async fn check_host(link: &str, allow: bool) -> Result<(), Error> {
+    if allow {
+        return Ok(());
+    }
+    let Ok(url) = reqwest::Url::parse(link) else {
+        bail_user!("That link isn't a web address I can read.");
+    };
+    let port = url.port_or_known_default().unwrap_or(443);
+    let Some(host) = url.host_str() else {
+        bail_user!("That link isn't a web address I can read.");
+    };
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    let addresses: Vec<std::net::IpAddr> = if let Ok(ip) = literal.parse() {
+        vec![ip]
+    } else {
+        let lookup = tokio::net::lookup_host((host, port));
+        match tokio::time::timeout(Duration::from_secs(5), lookup).await {
+            Ok(Ok(found)) => found.map(|a| a.ip()).collect(),
+            _ => bail_user!("I couldn't find the site that link points at."),
+        }
+    };
+    if addresses.iter().any(|ip| lounge_ipc::net::internal(*ip)) {
+        bail_user!("I don't play links to the bot's own machine or network.");
+    }
     Ok(())
 }
 

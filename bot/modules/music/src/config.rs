@@ -18,6 +18,9 @@ pub struct MusicConfig {
     pub max_track_minutes: i64,
     /// Play live streams (they never end on their own).
     pub allow_live: bool,
+    /// Play links to this machine or its private network (loopback, RFC 1918, link-local...).
+    /// Off: a member's link must not make the bot fetch from inside its network.
+    pub allow_private_hosts: bool,
     /// The yt-dlp program: a name on PATH or a path.
     pub ytdlp: PathBuf,
     /// How long one yt-dlp run may take, in seconds. 1–300.
@@ -38,6 +41,7 @@ impl Default for MusicConfig {
             max_queued_per_member: 50,
             max_track_minutes: 180,
             allow_live: false,
+            allow_private_hosts: false,
             ytdlp: PathBuf::from("yt-dlp"),
             ytdlp_timeout_seconds: 30,
             roots: Vec::new(),
