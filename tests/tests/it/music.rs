@@ -49,6 +49,42 @@ impl Music {
         Self::start_on(TestDb::sqlite(), FakeDiscord::start().await, None).await
     }
 
+    /// With yt-dlp behind the loopback fake of `YouTube` search
+    /// (`tests/fixtures/bin/yt-dlp-search`), answering `results` ({query: [{title, url,
+    /// duration}]}); returns the file each search is logged to.
+    async fn start_with_search(results: &serde_json::Value) -> (Self, std::path::PathBuf) {
+        let parts = Self::parts().await;
+        let dir = parts.2.path().to_owned();
+        let results = serde_json::to_string(&results)
+            .unwrap()
+            .replace("MEDIA/", &parts.1.url(""));
+        std::fs::write(dir.join("search.json"), results).unwrap();
+        let log = dir.join("search.log");
+        let wrapper = lounge_tests::bin::workspace_root().join("tests/fixtures/bin/yt-dlp-search");
+        let extra = vec![
+            (
+                "LOUNGE_MUSIC__YTDLP".to_owned(),
+                wrapper.to_str().unwrap().to_owned(),
+            ),
+            (
+                "FAKE_YT_SEARCH".to_owned(),
+                dir.join("search.json").to_str().unwrap().to_owned(),
+            ),
+            (
+                "FAKE_YT_SEARCH_LOG".to_owned(),
+                log.to_str().unwrap().to_owned(),
+            ),
+        ];
+        let m = Self::start_full(
+            TestDb::sqlite(),
+            FakeDiscord::start().await,
+            Some(parts),
+            extra,
+        )
+        .await;
+        (m, log)
+    }
+
     /// The fake voice server (TLS) and a media server with the tones, in a temp dir that also
     /// holds the certificate to trust.
     async fn parts() -> (FakeVoiceServer, MediaServer, TempDir) {
@@ -82,6 +118,15 @@ impl Music {
         fake: FakeDiscord,
         reuse: Option<(FakeVoiceServer, MediaServer, TempDir)>,
     ) -> Self {
+        Self::start_full(db, fake, reuse, Vec::new()).await
+    }
+
+    async fn start_full(
+        db: TestDb,
+        fake: FakeDiscord,
+        reuse: Option<(FakeVoiceServer, MediaServer, TempDir)>,
+        extra: Vec<(String, String)>,
+    ) -> Self {
         let (voice, media, dir) = if let Some(parts) = reuse {
             parts
         } else {
@@ -104,6 +149,7 @@ impl Music {
                 "3".to_owned(),
             ),
         ];
+        let env: Vec<(String, String)> = env.into_iter().chain(extra).collect();
         let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let h = Harness::start_with_fake(db, fake, &pairs).await;
         h.fake.set_voice_server(&voice);
@@ -650,4 +696,69 @@ async fn links_into_the_bots_own_network_are_refused_by_default() {
         "nothing was joined for a refused link"
     );
     h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_offers_its_top_results_and_plays_the_pick() {
+    let results = serde_json::json!({
+        "calm tone": [
+            {"title": "Calm tone (440)", "url": "MEDIA/long440.ogg", "duration": 30},
+            {"title": "Calm tone (660)", "url": "MEDIA/long660.ogg", "duration": 30},
+        ],
+    });
+    let (m, log) = Music::start_with_search(&results).await;
+    m.h.fake
+        .member_voice(GUILD_ID, Some(VOICE_CHANNEL_ID), MEMBER_ID);
+    let none = m.say(MEMBER_ID, "!play nothing matches this").await;
+    assert!(none.contains("Nothing matched"), "{none}");
+
+    let asked = m.say(MEMBER_ID, "!play calm tone").await;
+    assert!(asked.contains("Which one?"), "{asked}");
+    let menu =
+        m.h.fake
+            .channel_messages(GENERAL_CHANNEL_ID)
+            .into_iter()
+            .rev()
+            .find(|msg| msg["content"] == "Which one?")
+            .expect("the question");
+    let id: u64 = menu["id"].as_str().unwrap().parse().unwrap();
+    let select = menu["components"][0]["components"][0].clone();
+    assert_eq!(select["type"], 3, "a select menu: {menu}");
+    let options = select["options"].as_array().unwrap();
+    assert_eq!(options.len(), 2);
+    assert_eq!(options[1]["label"], "Calm tone (660)");
+    assert_eq!(options[1]["description"], "0:30");
+    // Someone else's pick is refused privately; the asker's plays.
+    let custom = select["custom_id"].as_str().unwrap();
+    m.h.fake.choose_in_select(
+        GUILD_ID,
+        GENERAL_CHANNEL_ID,
+        LISTENER_ID,
+        id,
+        custom,
+        &["1"],
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(m.audio().is_empty(), "another member's pick played");
+    let skip = m.h.fake.requests().len();
+    m.h.fake
+        .choose_in_select(GUILD_ID, GENERAL_CHANNEL_ID, MEMBER_ID, id, custom, &["1"]);
+    let path = format!("/channels/{GENERAL_CHANNEL_ID}/messages");
+    let playing =
+        m.h.fake
+            .wait_for_request(skip, crate::util::REPLY_TIMEOUT, |r| {
+                r.method == "POST" && r.path == path
+            })
+            .await
+            .text();
+    assert!(playing.contains("Playing **Calm tone (660)**"), "{playing}");
+    let heard = m.wait_audio(25, 50).await;
+    assert_eq!(pitch(&decode(&heard)), 660, "the pick plays");
+    let searches = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        searches.lines().collect::<Vec<_>>(),
+        ["nothing matches this", "calm tone"],
+        "one search each"
+    );
+    m.h.finish().await;
 }
