@@ -6,6 +6,7 @@
 pub mod bin;
 pub mod db;
 pub mod discord;
+pub mod giphy;
 pub mod lrclib;
 pub mod media;
 pub mod plex;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use lounge_ipc::Secret;
 pub use lounge_kit::config::GamesConfig;
 pub use lounge_module_media::StreamerSettings;
-pub use lounge_module_music::MusicConfig;
+pub use lounge_module_music::{GiphyConfig, MusicConfig};
 
 /// A shorter lease would be renewed more than once a second.
 pub const MIN_INSTANCE_LEASE_SECONDS: u64 = 3;
@@ -40,6 +40,8 @@ pub struct Config {
     pub plex: PlexConfig,
     #[serde(default)]
     pub music: MusicConfig,
+    #[serde(default)]
+    pub giphy: GiphyConfig,
     pub games: GamesConfig,
     pub metrics: MetricsConfig,
 }
@@ -188,6 +190,8 @@ pub enum LogFormat {
 pub enum ConfigError {
     #[error("{0}")]
     BadMusic(String),
+    #[error("{0}")]
+    BadGiphy(String),
     #[error("the config file {0} does not exist (given with --config)")]
     MissingFile(PathBuf),
     #[error("{0}")]
@@ -393,6 +397,7 @@ impl Loaded {
             music.sounds_dir = Some(self.data_dir()?.join("sounds"));
         }
         sections.insert(music);
+        sections.insert(self.config.giphy.clone());
         if let Some(streamer) = self.streamer()? {
             sections.insert(streamer);
         }
@@ -438,6 +443,9 @@ impl Loaded {
         }
         if let Some(problem) = self.config.music.problems().into_iter().next() {
             return Err(ConfigError::BadMusic(problem));
+        }
+        if let Some(problem) = self.config.giphy.problems().into_iter().next() {
+            return Err(ConfigError::BadGiphy(problem));
         }
         self.database_url()?;
         self.streamer()?;

@@ -10,6 +10,7 @@
 mod bot;
 mod doctor;
 mod fake_discord;
+mod gif;
 mod golive;
 mod golive_gateway;
 mod golive_voice;

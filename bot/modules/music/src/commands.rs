@@ -32,6 +32,10 @@ pub fn commands() -> Vec<Command> {
         music(),
         crate::lyrics::lyrics(),
         crate::sound::sound(),
+        // The prefix form first: poise runs the first command a prefix message names.
+        crate::gif::gif_text(),
+        crate::gif::gif(),
+        crate::gif::gifrating(),
     ]
 }
 

@@ -2,6 +2,7 @@
 
 mod commands;
 mod config;
+mod gif;
 mod lyrics;
 mod nowplaying;
 mod parse;
@@ -13,6 +14,7 @@ mod ytdlp;
 use std::sync::Arc;
 
 pub use config::MusicConfig;
+pub use gif::GiphyConfig;
 use lounge_kit::{Error, FrameworkContext, Module, Start};
 use poise::serenity_prelude as serenity;
 pub use songbird::Songbird;
@@ -51,6 +53,8 @@ fn start(start: &mut Start<'_>) -> Result<(), Error> {
     );
     start.spawn("the music players", task);
     start.provide(players);
+    let giphy: gif::GiphyConfig = start.config()?;
+    start.provide(gif::Gifs::new(giphy));
     Ok(())
 }
 
