@@ -517,9 +517,8 @@ async fn search(ctx: Context<'_>, query: Option<String>) -> Result<(), Error> {
 #[poise::command(slash_command, category = "Music")]
 pub async fn gif(
     ctx: Context<'_>,
-    #[description = "What to look for"]
-    #[max_length = 50]
-    query: String,
+    // Its length is checked by `search`, the same for both forms.
+    #[description = "What to look for (at most 50 characters)"] query: String,
 ) -> Result<(), Error> {
     search(ctx, Some(query)).await
 }
