@@ -10,3 +10,4 @@ pub mod giphy;
 pub mod lrclib;
 pub mod media;
 pub mod plex;
+pub mod spotify;

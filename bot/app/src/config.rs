@@ -42,6 +42,8 @@ pub struct Config {
     pub music: MusicConfig,
     #[serde(default)]
     pub giphy: GiphyConfig,
+    #[serde(default)]
+    pub spotify: SpotifyConfig,
     pub games: GamesConfig,
     pub metrics: MetricsConfig,
 }
@@ -144,6 +146,19 @@ impl Default for MetricsConfig {
             allow_remote: false,
         }
     }
+}
+
+/// Spotify links for `/play`: the Web API with client credentials (a free app at
+/// developer.spotify.com). Without both, Spotify links get a sentence saying so.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpotifyConfig {
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    /// The Web API's base (default `https://api.spotify.com/v1`); tests point it at a fake.
+    pub api_url: Option<String>,
+    /// The accounts service's base (default `https://accounts.spotify.com`).
+    pub accounts_url: Option<String>,
 }
 
 /// The watch party's Plex settings.
@@ -398,6 +413,23 @@ impl Loaded {
         }
         sections.insert(music);
         sections.insert(self.config.giphy.clone());
+        let spotify = &self.config.spotify;
+        let defaults = lounge_spotify::Config::default();
+        sections.insert(lounge_spotify::Config {
+            credentials: match (&spotify.client_id, &spotify.client_secret) {
+                (Some(id), Some(secret)) => Some(lounge_spotify::Credentials {
+                    client_id: id.clone(),
+                    client_secret: secret.expose().to_owned(),
+                }),
+                _ => None,
+            },
+            api_url: spotify.api_url.clone().unwrap_or(defaults.api_url.clone()),
+            accounts_url: spotify
+                .accounts_url
+                .clone()
+                .unwrap_or(defaults.accounts_url.clone()),
+            ..defaults
+        });
         if let Some(streamer) = self.streamer()? {
             sections.insert(streamer);
         }
@@ -446,6 +478,13 @@ impl Loaded {
         }
         if let Some(problem) = self.config.giphy.problems().into_iter().next() {
             return Err(ConfigError::BadGiphy(problem));
+        }
+        let spotify = &self.config.spotify;
+        if spotify.client_id.is_some() != spotify.client_secret.is_some() {
+            return Err(ConfigError::BadMusic(
+                "spotify.client_id and spotify.client_secret go together: set both, or neither"
+                    .to_owned(),
+            ));
         }
         self.database_url()?;
         self.streamer()?;

@@ -23,6 +23,9 @@ pub enum TrackSource {
     YtDlp,
     /// A file under `music.roots`.
     File,
+    /// A Spotify track (`url` is its link with `#isrc=…`; `title` is "Artist - Title"):
+    /// matched to something yt-dlp plays when it plays.
+    Spotify,
 }
 
 impl TrackSource {
@@ -30,6 +33,7 @@ impl TrackSource {
         match self {
             Self::YtDlp => "ytdlp",
             Self::File => "file",
+            Self::Spotify => "spotify",
         }
     }
 
@@ -37,6 +41,7 @@ impl TrackSource {
         match s {
             "ytdlp" => Ok(Self::YtDlp),
             "file" => Ok(Self::File),
+            "spotify" => Ok(Self::Spotify),
             other => Err(sqlx::Error::Decode(
                 format!("unknown music source {other:?}").into(),
             )),
@@ -132,7 +137,7 @@ pub enum MusicQueueError {
     #[error("The queue is full ({MUSIC_MAX_QUEUE} tracks): remove some first.")]
     Full,
     #[error(
-        "You already have {0} tracks in the queue, the most this server allows: let some play first."
+        "That would put more than {0} of your tracks in the queue, the most one member may have: let some play first, or add fewer."
     )]
     UserLimit(i64),
     #[error("The queue has no track #{0}: `/queue show` lists it.")]

@@ -45,6 +45,9 @@ fn workspace_deps() -> BTreeMap<String, Vec<String>> {
 }
 
 const ENGINES: [&str; 2] = ["lounge-pokemon", "lounge-osrs"];
+/// Clients of outside services that know nothing of the bot: modules may use them like the
+/// engines.
+const CLIENTS: [&str; 1] = ["lounge-spotify"];
 
 #[test]
 fn crates_depend_only_on_the_layers_below() {
@@ -90,7 +93,8 @@ fn crates_depend_only_on_the_layers_below() {
                 "serenity",
             ]
             .contains(&d.as_str())
-                || ENGINES.contains(&d.as_str());
+                || ENGINES.contains(&d.as_str())
+                || CLIENTS.contains(&d.as_str());
             assert!(
                 allowed,
                 "{m} may not depend on {d} (another module or the app)"
@@ -109,6 +113,12 @@ fn crates_depend_only_on_the_layers_below() {
             "lounge-plex may depend only on lounge-ipc among our crates (and on no Discord crate), not {d}"
         );
     }
+    // The Spotify client likewise knows none of our crates.
+    assert!(
+        deps["lounge-spotify"].is_empty(),
+        "lounge-spotify may depend on none of our crates: {:?}",
+        deps["lounge-spotify"]
+    );
     for name in deps
         .keys()
         .filter(|n| *n != "lounge-streamer" && *n != "lounge-tests")

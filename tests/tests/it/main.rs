@@ -25,6 +25,7 @@ mod plex;
 mod plex_golive;
 mod pokemon;
 mod settings;
+mod spotify;
 // Before the modules that use its `conformance!` macro.
 #[macro_use]
 mod store;

@@ -52,7 +52,10 @@ impl Music {
     /// With yt-dlp behind the loopback fake of `YouTube` search
     /// (`tests/fixtures/bin/yt-dlp-search`), answering `results` ({query: [{title, url,
     /// duration}]}); returns the file each search is logged to.
-    async fn start_with_search(results: &serde_json::Value) -> (Self, std::path::PathBuf) {
+    async fn start_with_search(
+        results: &serde_json::Value,
+        more: &[(&str, String)],
+    ) -> (Self, std::path::PathBuf) {
         let parts = Self::parts().await;
         let dir = parts.2.path().to_owned();
         let results = serde_json::to_string(&results)
@@ -61,7 +64,7 @@ impl Music {
         std::fs::write(dir.join("search.json"), results).unwrap();
         let log = dir.join("search.log");
         let wrapper = lounge_tests::bin::workspace_root().join("tests/fixtures/bin/yt-dlp-search");
-        let extra = vec![
+        let extra: Vec<(String, String)> = [
             (
                 "LOUNGE_MUSIC__YTDLP".to_owned(),
                 wrapper.to_str().unwrap().to_owned(),
@@ -74,7 +77,10 @@ impl Music {
                 "FAKE_YT_SEARCH_LOG".to_owned(),
                 log.to_str().unwrap().to_owned(),
             ),
-        ];
+        ]
+        .into_iter()
+        .chain(more.iter().map(|(k, v)| ((*k).to_owned(), v.clone())))
+        .collect();
         let m = Self::start_full(
             TestDb::sqlite(),
             FakeDiscord::start().await,
@@ -706,7 +712,7 @@ async fn a_search_offers_its_top_results_and_plays_the_pick() {
             {"title": "Calm tone (660)", "url": "MEDIA/long660.ogg", "duration": 30},
         ],
     });
-    let (m, log) = Music::start_with_search(&results).await;
+    let (m, log) = Music::start_with_search(&results, &[]).await;
     m.h.fake
         .member_voice(GUILD_ID, Some(VOICE_CHANNEL_ID), MEMBER_ID);
     let none = m.say(MEMBER_ID, "!play nothing matches this").await;
@@ -760,5 +766,88 @@ async fn a_search_offers_its_top_results_and_plays_the_pick() {
         ["nothing matches this", "calm tone"],
         "one search each"
     );
+    m.h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spotify_link_is_matched_by_isrc_and_length_and_a_playlist_is_queued() {
+    use lounge_tests::spotify::{self as fake_spotify, FakeSpotify};
+    let spotify = FakeSpotify::start(fake_spotify::CLIENT_ID, fake_spotify::CLIENT_SECRET).await;
+    let isrc = format!("\"{}\"", fake_spotify::TRACK_ISRC);
+    // The ISRC search's first result is the wrong length (a 30 s clip for a 3:33 track); the
+    // second has the length and is what plays (the 660 Hz tone).
+    let results = serde_json::json!({
+        isrc.clone(): [
+            {"title": "Neon Harbor (30 s preview)", "url": "MEDIA/long440.ogg", "duration": 30},
+            {"title": "Neon Harbor", "url": "MEDIA/long660.ogg", "duration": 215},
+        ],
+    });
+    let env = [
+        (
+            "LOUNGE_SPOTIFY__CLIENT_ID",
+            fake_spotify::CLIENT_ID.to_owned(),
+        ),
+        (
+            "LOUNGE_SPOTIFY__CLIENT_SECRET",
+            fake_spotify::CLIENT_SECRET.to_owned(),
+        ),
+        ("LOUNGE_SPOTIFY__API_URL", format!("{}/v1", spotify.url())),
+        ("LOUNGE_SPOTIFY__ACCOUNTS_URL", spotify.url()),
+    ];
+    let (m, log) = Music::start_with_search(&results, &env).await;
+    m.h.fake
+        .member_voice(GUILD_ID, Some(VOICE_CHANNEL_ID), MEMBER_ID);
+    let episode = m
+        .say(
+            MEMBER_ID,
+            "!play https://open.spotify.com/episode/5EpisodeOfAPodcast0001",
+        )
+        .await;
+    assert!(episode.contains("not that kind of link"), "{episode}");
+
+    let link = format!(
+        "https://open.spotify.com/intl-de/track/{}?si=abc123",
+        fake_spotify::TRACK_ID
+    );
+    let playing = m.say(MEMBER_ID, &format!("!play {link}")).await;
+    assert!(
+        playing.contains("Playing **") && playing.contains("Neon Harbor"),
+        "{playing}"
+    );
+    let heard = m.wait_audio(25, 50).await;
+    assert_eq!(
+        pitch(&decode(&heard)),
+        660,
+        "the result with Spotify's length plays"
+    );
+    let searches = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        searches.lines().next(),
+        Some(isrc.as_str()),
+        "the ISRC is searched first: {searches}"
+    );
+
+    // 58 tracks are more than one member may queue (50): all or nothing, with a sentence.
+    let playlist = format!(
+        "https://open.spotify.com/playlist/{}",
+        fake_spotify::PLAYLIST_ID
+    );
+    let refused = m.say(MEMBER_ID, &format!("!play {playlist}")).await;
+    assert!(refused.contains("more than 50 of your tracks"), "{refused}");
+    let album = format!("https://open.spotify.com/album/{}", fake_spotify::ALBUM_ID);
+    let queued = m.say(MEMBER_ID, &format!("!play {album}")).await;
+    assert!(
+        queued.contains("Queued 3 tracks from **Night Signals**"),
+        "{queued}"
+    );
+    let listed = m.say(MEMBER_ID, "!queue show").await;
+    for title in fake_spotify::ALBUM_TRACK_TITLES {
+        assert!(listed.contains(title), "{title} in {listed}");
+    }
+    assert!(
+        listed.contains("4:01"),
+        "Spotify's lengths are shown: {listed}"
+    );
+    spotify.assert_no_violations();
     m.h.finish().await;
 }

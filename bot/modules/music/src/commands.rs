@@ -279,6 +279,33 @@ async fn play_query(ctx: Context<'_>, query: String, first: bool, next: bool) ->
             }],
             None,
         )
+    } else if let Some(link) = lounge_spotify::parse_link(&query) {
+        let found = players
+            .spotify
+            .resolve(&link, config.max_playlist)
+            .await
+            .map_err(|e| lounge_kit::user_error(e.to_string()))?;
+        let entries: Vec<Entry> = found
+            .tracks
+            .iter()
+            .map(|t| Entry {
+                title: t.query(),
+                url: format!("{}#isrc={}", t.url, t.isrc.as_deref().unwrap_or_default()),
+                duration_ms: Some(t.duration_ms),
+                live: false,
+            })
+            .collect();
+        let mut tracks = checked(config, &entries)?;
+        for t in &mut tracks {
+            t.source = TrackSource::Spotify;
+        }
+        let name = match link {
+            lounge_spotify::Link::Track(_) => None,
+            _ => found.name,
+        };
+        (tracks, name)
+    } else if query.contains("open.spotify.com/") || query.starts_with("spotify:") {
+        bail_user!("{}", text::SPOTIFY_KINDS);
     } else if is_link(&query) {
         check_host(&query, config.allow_private_hosts).await?;
         let lookup = players

@@ -43,12 +43,14 @@ fn start(start: &mut Start<'_>) -> Result<(), Error> {
         );
     };
     start.provide(sound::SoundFiles { dir: sounds });
+    let spotify: lounge_spotify::Config = start.config()?;
     let (players, task) = player::Players::spawn(
         songbird,
         start.store.clone(),
         start.http.clone(),
         start.cache.clone(),
         config,
+        spotify,
         start.stop.clone(),
     );
     start.spawn("the music players", task);

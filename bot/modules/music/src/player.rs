@@ -77,6 +77,7 @@ pub struct Players {
     cache: Arc<serenity::Cache>,
     pub(crate) config: MusicConfig,
     pub(crate) ytdlp: YtDlp,
+    pub(crate) spotify: lounge_spotify::Spotify,
     client: reqwest::Client,
     playing: Mutex<HashMap<u64, Playing>>,
     /// Since when each guild's bot has been alone or idle in its channel.
@@ -99,6 +100,7 @@ impl Players {
         http: Arc<serenity::Http>,
         cache: Arc<serenity::Cache>,
         config: MusicConfig,
+        spotify: lounge_spotify::Config,
         mut stop: watch::Receiver<bool>,
     ) -> (Arc<Self>, tokio::task::JoinHandle<()>) {
         let (done, mut ended) = mpsc::unbounded_channel();
@@ -113,6 +115,7 @@ impl Players {
             cache,
             config,
             ytdlp,
+            spotify: lounge_spotify::Spotify::new(spotify),
             client: reqwest::Client::new(),
             playing: Mutex::default(),
             idle: Mutex::default(),
@@ -382,14 +385,51 @@ impl Players {
         Ok(())
     }
 
+    /// What yt-dlp should play for a Spotify track: a search by its ISRC first, then by
+    /// "Artist - Title", each result taken only when its length is within 10 % of Spotify's
+    /// (as `LavaSrc` matches).
+    async fn match_spotify(&self, now: &MusicNow) -> Result<String, String> {
+        let isrc = now
+            .track
+            .url
+            .split_once("#isrc=")
+            .map(|(_, isrc)| isrc.to_owned())
+            .filter(|i| !i.is_empty());
+        let duration = now.track.duration_ms.unwrap_or(0);
+        let mut searches = Vec::new();
+        if let Some(isrc) = isrc {
+            searches.push(format!("\"{isrc}\""));
+        }
+        searches.push(now.track.title.clone());
+        for query in searches {
+            let Ok(found) = self.ytdlp.search(&query, 5).await else {
+                continue;
+            };
+            let candidates: Vec<lounge_spotify::Candidate> = found
+                .into_iter()
+                .map(|e| lounge_spotify::Candidate {
+                    title: e.title,
+                    url: e.url,
+                    duration_ms: e.duration_ms,
+                })
+                .collect();
+            if let Some(hit) = lounge_spotify::pick_match(&candidates, duration) {
+                tracing::info!(title = %now.track.title, matched = %hit.title, %query, "matched a Spotify track");
+                return Ok(hit.url.clone());
+            }
+        }
+        Err(text::no_match(&now.track.title))
+    }
+
     async fn input(&self, now: &MusicNow) -> Result<Input, String> {
         match now.track.source {
-            TrackSource::YtDlp => {
-                let stream = self
-                    .ytdlp
-                    .stream(&now.track.url)
-                    .await
-                    .map_err(|e| e.to_string())?;
+            TrackSource::YtDlp | TrackSource::Spotify => {
+                let page = if now.track.source == TrackSource::Spotify {
+                    self.match_spotify(now).await?
+                } else {
+                    now.track.url.clone()
+                };
+                let stream = self.ytdlp.stream(&page).await.map_err(|e| e.to_string())?;
                 if now.track.duration_ms.is_none()
                     && let Some(ms) = stream.duration_ms
                 {

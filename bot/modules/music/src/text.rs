@@ -68,6 +68,16 @@ pub fn left_idle(alone: bool) -> String {
     }
 }
 
+pub fn no_match(title: &str) -> String {
+    format!(
+        "I found nothing to play for **{}**: no result by its ISRC or its name had its length.",
+        escape(title)
+    )
+}
+
+pub const SPOTIFY_KINDS: &str =
+    "I can play Spotify tracks, albums, playlists and artists, not that kind of link.";
+
 pub fn too_long(limit_minutes: i64) -> String {
     format!("That's longer than {limit_minutes} minutes, the longest track this bot plays.")
 }
