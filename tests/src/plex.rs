@@ -736,7 +736,9 @@ pub(crate) fn url_pairs(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn percent_decode(s: &str) -> String {
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte (anything
+/// else, a stray `%` included, stays as it is).
+pub(crate) fn percent_decode(s: &str) -> String {
     let hex = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

@@ -523,41 +523,13 @@ pub fn query_param(path_and_query: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// Query strings and forms are read the one way every fake reads them.
 fn pairs(encoded: &str) -> Vec<(String, String)> {
-    encoded
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
+    crate::plex::url_pairs(encoded)
 }
 
-/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte.
 fn decode(s: &str) -> String {
-    let hex = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => match (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) {
-                (Some(h), Some(l)) => {
-                    out.push((h << 4) | l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::plex::percent_decode(s)
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
