@@ -539,14 +539,34 @@ pub(crate) fn own_or_dj(ctx: Context<'_>, c: &Control) -> Result<(), Error> {
     }
 }
 
+/// Pauses or resumes for `c`'s member (their own track, or as a DJ): `/pause`, `/resume` and
+/// the now-playing buttons.
+pub(crate) async fn set_paused(ctx: Context<'_>, c: &Control, pause: bool) -> Result<(), Error> {
+    own_or_dj(ctx, c)?;
+    if !players(ctx)?.set_paused(c.guild, pause).await? {
+        bail_user!("{}", text::NOTHING_PLAYING);
+    }
+    Ok(())
+}
+
+/// Shuffles the queue for a DJ; returns how many tracks: `/queue shuffle` and its button.
+pub(crate) async fn shuffle(ctx: Context<'_>, c: &Control) -> Result<usize, Error> {
+    need_dj(c)?;
+    ctx.data()
+        .store
+        .music_reorder(c.guild.get(), |order| {
+            use rand::seq::SliceRandom as _;
+            order.shuffle(&mut rand::rng());
+        })
+        .await
+        .refused()
+}
+
 /// Pause the music
 #[poise::command(slash_command, prefix_command, guild_only, category = "Music")]
 pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
     let c = control(ctx).await?;
-    own_or_dj(ctx, &c)?;
-    if !players(ctx)?.set_paused(c.guild, true).await? {
-        bail_user!("{}", text::NOTHING_PLAYING);
-    }
+    set_paused(ctx, &c, true).await?;
     lounge_kit::say(ctx, "Paused. `/resume` plays on.").await?;
     Ok(())
 }
@@ -561,10 +581,7 @@ pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
 )]
 pub async fn resume(ctx: Context<'_>) -> Result<(), Error> {
     let c = control(ctx).await?;
-    own_or_dj(ctx, &c)?;
-    if !players(ctx)?.set_paused(c.guild, false).await? {
-        bail_user!("{}", text::NOTHING_PLAYING);
-    }
+    set_paused(ctx, &c, false).await?;
     lounge_kit::say(ctx, "Playing on.").await?;
     Ok(())
 }
@@ -830,16 +847,7 @@ pub async fn queue_move(
 #[poise::command(slash_command, prefix_command, guild_only, rename = "shuffle")]
 pub async fn queue_shuffle(ctx: Context<'_>) -> Result<(), Error> {
     let c = control(ctx).await?;
-    need_dj(&c)?;
-    let n = ctx
-        .data()
-        .store
-        .music_reorder(c.guild.get(), |order| {
-            use rand::seq::SliceRandom as _;
-            order.shuffle(&mut rand::rng());
-        })
-        .await
-        .refused()?;
+    let n = shuffle(ctx, &c).await?;
     lounge_kit::say(ctx, format!("Shuffled {n} tracks.")).await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use lounge_kit::{Context, Error};
 use lounge_store::LoopMode;
 use poise::serenity_prelude as serenity;
 
-use crate::commands::{control_for, guild_of, need_dj, own_or_dj, players, skip_or_vote};
+use crate::commands::{control_for, guild_of, need_dj, players, set_paused, shuffle, skip_or_vote};
 use crate::text;
 
 /// How often the bar moves while the message is watched.
@@ -141,11 +141,8 @@ async fn act(ctx: Context<'_>, press: &serenity::ComponentInteraction) -> Result
     let action = press.data.custom_id.rsplit(':').next().unwrap_or_default();
     match action {
         "pause" | "resume" => {
-            own_or_dj(ctx, &c)?;
             let pause = action == "pause";
-            if !players.set_paused(c.guild, pause).await? {
-                return Ok(text::NOTHING_PLAYING.to_owned());
-            }
+            set_paused(ctx, &c, pause).await?;
             Ok(if pause { "Paused." } else { "Playing on." }.to_owned())
         }
         "skip" => skip_or_vote(ctx, &c).await,
@@ -160,17 +157,7 @@ async fn act(ctx: Context<'_>, press: &serenity::ComponentInteraction) -> Result
             store.set_music_settings(c.guild.get(), &settings).await?;
             Ok(format!("Loop: {}.", settings.loop_mode.as_str()))
         }
-        "shuffle" => {
-            need_dj(&c)?;
-            let n = store
-                .music_reorder(c.guild.get(), |order| {
-                    use rand::seq::SliceRandom as _;
-                    order.shuffle(&mut rand::rng());
-                })
-                .await
-                .map_err(lounge_kit::refusal)?;
-            Ok(format!("Shuffled {n} tracks."))
-        }
+        "shuffle" => Ok(format!("Shuffled {} tracks.", shuffle(ctx, &c).await?)),
         "stop" => {
             need_dj(&c)?;
             players.stop(c.guild).await?;
